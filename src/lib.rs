@@ -1,6 +1,14 @@
 //! inr: scientific data stored as implicit neural representations.
 
+pub mod decode;
 pub mod error;
+pub mod format;
+pub mod kernels;
+pub mod model;
+pub mod quantize;
+pub mod sampling;
+pub mod synthetic;
 pub mod vti;
 
 pub use error::{Error, Result};
+pub use decode::{DecodeOptions, Decoder, GridRequest, PointTimes};

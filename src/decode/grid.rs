@@ -1,0 +1,217 @@
+//! Decoding onto sampling grids: the whole grid or a sub-extent (a parallel
+//! piece), for any subset of the variables, at one time. Point variables are
+//! evaluated at the grid points, cell variables at the cell centers.
+
+use crate::decode::parallel::{self, DecodeOptions};
+use crate::decode::Decoder;
+use crate::error::{Error, Result};
+use crate::format::Association;
+use crate::kernels::mlp::TILE;
+use crate::sampling::{cell_extent, extent_len, Extent, SamplingGrid};
+
+/// What to decode.
+#[derive(Clone, Debug, Default)]
+pub struct GridRequest {
+    /// Points per axis over the domain's bounds; `None`: the native grid.
+    pub dims: Option<[usize; 3]>,
+    /// Point extent to decode; `None`: the whole grid.
+    pub extent: Option<Extent>,
+    /// Variable indices; empty: all variables.
+    pub variables: Vec<usize>,
+    /// Time; `None`: the first step.
+    pub time: Option<f64>,
+}
+
+/// One decoded variable.
+#[derive(Clone, Debug)]
+pub struct DecodedArray {
+    pub variable: usize,
+    pub name: String,
+    pub components: usize,
+    pub association: Association,
+    /// Tuples in VTK order over the extent (points) or its cells, components
+    /// interleaved.
+    pub values: Vec<f32>,
+}
+
+/// The result of a grid decode.
+#[derive(Clone, Debug)]
+pub struct DecodedGrid {
+    /// The whole sampling grid the extent refers to.
+    pub grid: SamplingGrid,
+    /// The decoded point extent.
+    pub extent: Extent,
+    pub arrays: Vec<DecodedArray>,
+}
+
+/// Where a tile's outputs go: one chunk per variable of one association.
+struct TileJob<'a> {
+    start: usize,
+    len: usize,
+    outs: Vec<&'a mut [f32]>,
+}
+
+impl Decoder {
+    /// Decodes a grid into newly allocated arrays.
+    pub fn decode_grid(&self, req: &GridRequest, options: &DecodeOptions) -> Result<DecodedGrid> {
+        let grid = self.sampling_grid(req.dims)?;
+        let extent = req.extent.unwrap_or_else(|| grid.whole_extent());
+        grid.check_extent(&extent)?;
+        let variables = self.requested(&req.variables)?;
+        let meta = self.metadata();
+        let mut arrays: Vec<DecodedArray> = variables
+            .iter()
+            .map(|&v| {
+                let var = &meta.variables[v];
+                let tuples = self.tuples(&grid, &extent, var.association);
+                Ok(DecodedArray {
+                    variable: v,
+                    name: var.name.clone(),
+                    components: var.components as usize,
+                    association: var.association,
+                    values: alloc_f32(tuples * var.components as usize)?,
+                })
+            })
+            .collect::<Result<_>>()?;
+        {
+            let mut outs: Vec<&mut [f32]> = arrays.iter_mut().map(|a| a.values.as_mut_slice()).collect();
+            self.decode_grid_into(&grid, &extent, &variables, req.time, &mut outs, options)?;
+        }
+        Ok(DecodedGrid { grid, extent, arrays })
+    }
+
+    /// Number of tuples a variable of `association` has over `extent`.
+    pub fn tuples(&self, grid: &SamplingGrid, extent: &Extent, association: Association) -> usize {
+        match association {
+            Association::Point => extent_len(extent),
+            Association::Cell => cell_extent(extent, grid.dims()).map_or(0, |e| extent_len(&e)),
+        }
+    }
+
+    /// The requested variable indices, checked; empty means all.
+    fn requested(&self, variables: &[usize]) -> Result<Vec<usize>> {
+        let n = self.metadata().variables.len();
+        if let Some(&bad) = variables.iter().find(|&&v| v >= n) {
+            return Err(Error::InvalidArgument(format!("variable index {bad} of {n}")));
+        }
+        Ok(if variables.is_empty() { (0..n).collect() } else { variables.to_vec() })
+    }
+
+    /// Decodes into caller buffers, one per entry of `variables`, each sized by
+    /// [`Decoder::tuples`] times the variable's components.
+    pub fn decode_grid_into(
+        &self,
+        grid: &SamplingGrid,
+        extent: &Extent,
+        variables: &[usize],
+        time: Option<f64>,
+        outs: &mut [&mut [f32]],
+        options: &DecodeOptions,
+    ) -> Result<()> {
+        grid.check_extent(extent)?;
+        let meta = self.metadata();
+        if outs.len() != variables.len() {
+            return Err(Error::InvalidArgument(format!("{} buffers for {} variables", outs.len(), variables.len())));
+        }
+        self.requested(variables)?;
+        let t = self.effective_time(time)?;
+        for assoc in [Association::Point, Association::Cell] {
+            let (sel, bufs): (Vec<usize>, Vec<&mut [f32]>) = variables
+                .iter()
+                .zip(outs.iter_mut())
+                .filter(|(&v, _)| meta.variables[v].association == assoc)
+                .map(|(&v, b)| (v, &mut **b))
+                .unzip();
+            if sel.is_empty() {
+                continue;
+            }
+            let (g, e) = match assoc {
+                Association::Point => (grid.clone(), *extent),
+                Association::Cell => match cell_extent(extent, grid.dims()) {
+                    Some(e) => (grid.cell_centers(), e),
+                    None => (grid.clone(), *extent), // no cells: buffers must be empty
+                },
+            };
+            let n = self.tuples(grid, extent, assoc);
+            self.decode_block(&g, &e, n, &sel, t, bufs, options)?;
+        }
+        Ok(())
+    }
+
+    /// Decodes `n` tuples of the extent `e` of grid `g` for variables `sel`.
+    #[allow(clippy::too_many_arguments)]
+    fn decode_block(
+        &self,
+        g: &SamplingGrid,
+        e: &Extent,
+        n: usize,
+        sel: &[usize],
+        t: f64,
+        bufs: Vec<&mut [f32]>,
+        options: &DecodeOptions,
+    ) -> Result<()> {
+        let meta = self.metadata();
+        let comps: Vec<usize> = sel.iter().map(|&v| meta.variables[v].components as usize).collect();
+        for (b, c) in bufs.iter().zip(&comps) {
+            if b.len() != n * c {
+                return Err(Error::InvalidArgument(format!("output buffer holds {} values, {} needed", b.len(), n * c)));
+            }
+        }
+        if n == 0 {
+            return Ok(());
+        }
+        let plan = self.plan(sel)?;
+        let jobs = split_jobs(n, bufs, &comps);
+        let (nx, ny) = (e[1] - e[0] + 1, e[3] - e[2] + 1);
+        let (k, c_all) = (plan.inputs(), plan.outputs());
+        parallel::run(
+            jobs,
+            options,
+            || (plan.scratch(), vec![0f32; TILE * k], vec![0f32; TILE * c_all]),
+            |(scratch, input, result), job| {
+                for p in 0..job.len {
+                    let q = job.start + p;
+                    let (i, j, l) = (q % nx + e[0], (q / nx) % ny + e[2], q / (nx * ny) + e[4]);
+                    let xyz = [g.axes[0][i], g.axes[1][j], g.axes[2][l]];
+                    self.normalize(xyz, t, &mut input[p * k..(p + 1) * k]);
+                }
+                plan.eval_tile(job.len, input, result, scratch);
+                scatter(job, result, &comps, c_all);
+            },
+        )
+    }
+}
+
+/// Cuts every output buffer into per-tile chunks and groups them by tile.
+fn split_jobs<'a>(n: usize, bufs: Vec<&'a mut [f32]>, comps: &[usize]) -> Vec<TileJob<'a>> {
+    let tiles = n.div_ceil(TILE);
+    let mut jobs: Vec<TileJob> = (0..tiles)
+        .map(|t| TileJob { start: t * TILE, len: TILE.min(n - t * TILE), outs: Vec::with_capacity(bufs.len()) })
+        .collect();
+    for (buf, &c) in bufs.into_iter().zip(comps) {
+        for (job, chunk) in jobs.iter_mut().zip(buf.chunks_mut(TILE * c)) {
+            job.outs.push(chunk);
+        }
+    }
+    jobs
+}
+
+/// Copies a tile's interleaved results (`c_all` per point) into the variables' chunks.
+fn scatter(job: TileJob, result: &[f32], comps: &[usize], c_all: usize) {
+    let mut first = 0;
+    for (out, &c) in job.outs.into_iter().zip(comps) {
+        for p in 0..job.len {
+            out[p * c..(p + 1) * c].copy_from_slice(&result[p * c_all + first..p * c_all + first + c]);
+        }
+        first += c;
+    }
+}
+
+/// A zeroed buffer, or an error instead of an abort when memory runs out.
+fn alloc_f32(n: usize) -> Result<Vec<f32>> {
+    let mut v = Vec::new();
+    v.try_reserve_exact(n)
+        .map_err(|_| Error::LimitExceeded(format!("cannot allocate {n} values for the decoded grid")))?;
+    v.resize(n, 0.0);
+    Ok(v)
+}

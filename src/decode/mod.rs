@@ -1,0 +1,187 @@
+//! The CPU decoder: an open file with its model loaded, evaluated at arbitrary
+//! points or on sampling grids of any resolution, for any subset of the
+//! variables, at any time.
+
+pub mod grid;
+pub mod parallel;
+pub mod points;
+
+use std::path::Path;
+use std::sync::Arc;
+
+use crate::error::{Error, Result};
+use crate::format::{DType, Domain, InrFile, Metadata};
+use crate::kernels::mlp::{OutputMap, Plan};
+use crate::model::{Model, ResidualSiren};
+use crate::sampling::SamplingGrid;
+
+pub use grid::{DecodedArray, DecodedGrid, GridRequest};
+pub use parallel::{DecodeOptions, Progress};
+pub use points::PointTimes;
+
+/// An open `.inr` file ready to decode. `Sync`: one decoder serves many
+/// threads at once (every call takes `&self`).
+pub struct Decoder {
+    file: InrFile,
+    model: Model,
+    bounds: [f64; 6],
+    native: Option<SamplingGrid>,
+}
+
+impl Decoder {
+    /// Opens, verifies and loads the file at `path`.
+    pub fn open(path: impl AsRef<Path>) -> Result<Decoder> {
+        Self::new(InrFile::open(path)?)
+    }
+
+    /// Opens a file held in memory.
+    pub fn from_bytes(bytes: impl Into<Arc<[u8]>>) -> Result<Decoder> {
+        Self::new(InrFile::from_bytes(bytes)?)
+    }
+
+    fn new(file: InrFile) -> Result<Decoder> {
+        let model = Model::load(&file)?;
+        let native = native_grid(&file)?;
+        let bounds = match (&file.metadata().domain, &native) {
+            (Domain::Unstructured { bounds, .. }, _) => *bounds,
+            (_, Some(g)) => {
+                let b = |a: usize| (g.axes[a][0], *g.axes[a].last().unwrap_or(&g.axes[a][0]));
+                let (x, y, z) = (b(0), b(1), b(2));
+                [x.0, x.1, y.0, y.1, z.0, z.1]
+            }
+            (d, None) => return Err(Error::Unsupported(format!("decoding {} domains", d.kind_name()))),
+        };
+        Ok(Decoder { file, model, bounds, native })
+    }
+
+    /// The file's metadata.
+    pub fn metadata(&self) -> &Metadata {
+        self.file.metadata()
+    }
+
+    /// The underlying file.
+    pub fn file(&self) -> &InrFile {
+        &self.file
+    }
+
+    /// The loaded model.
+    pub fn model(&self) -> &Model {
+        &self.model
+    }
+
+    /// Bounding box `[xmin, xmax, ymin, ymax, zmin, zmax]` of the domain.
+    pub fn bounds(&self) -> [f64; 6] {
+        self.bounds
+    }
+
+    /// The stored grid of a structured domain.
+    pub fn native_grid(&self) -> Option<&SamplingGrid> {
+        self.native.as_ref()
+    }
+
+    /// The sampling grid of `dims` points over the domain's bounds; `None`
+    /// or the native dims give the stored grid itself.
+    pub fn sampling_grid(&self, dims: Option<[usize; 3]>) -> Result<SamplingGrid> {
+        match (&self.native, dims) {
+            (Some(native), None) => Ok(native.clone()),
+            (Some(native), Some(d)) if native.dims() == d => Ok(native.clone()),
+            (_, Some(d)) => {
+                let b = self.bounds;
+                SamplingGrid::over_bounds(d, [b[0], b[2], b[4]], [b[1], b[3], b[5]])
+            }
+            (None, None) => Err(Error::InvalidArgument("this domain has no native grid: give the dims".into())),
+        }
+    }
+
+    /// Resolves variable names to indices; an empty list means all variables.
+    pub fn variable_indices(&self, names: &[&str]) -> Result<Vec<usize>> {
+        let meta = self.metadata();
+        if names.is_empty() {
+            return Ok((0..meta.variables.len()).collect());
+        }
+        names
+            .iter()
+            .map(|n| {
+                meta.variable_index(n).ok_or_else(|| {
+                    let known: Vec<&str> = meta.variables.iter().map(|v| v.name.as_str()).collect();
+                    Error::InvalidArgument(format!("no variable {n:?} (the file has {})", known.join(", ")))
+                })
+            })
+            .collect()
+    }
+
+    fn siren(&self) -> &ResidualSiren {
+        match &self.model {
+            Model::ResidualSiren(m) => m,
+        }
+    }
+
+    /// A plan producing the components of `variables`, in order.
+    fn plan(&self, variables: &[usize]) -> Result<Plan> {
+        let meta = self.metadata();
+        let mut maps = Vec::new();
+        for &v in variables {
+            let var = meta
+                .variables
+                .get(v)
+                .ok_or_else(|| Error::InvalidArgument(format!("variable index {v} of {}", meta.variables.len())))?;
+            let first: usize = meta.variables[..v].iter().map(|w| w.components as usize).sum();
+            for (c, r) in var.range.iter().enumerate() {
+                let half = 0.5 * (r[1] - r[0]);
+                maps.push(OutputMap { index: first + c, scale: half, offset: r[0] + half });
+            }
+        }
+        if maps.is_empty() {
+            return Err(Error::InvalidArgument("no variables requested".into()));
+        }
+        Ok(Plan::new(self.siren(), &maps))
+    }
+
+    /// Normalizes point coordinates (and time) for the network: writes
+    /// `inputs` values per point into `dst`.
+    fn normalize(&self, xyz: [f64; 3], t: f64, dst: &mut [f32]) {
+        let m = self.siren();
+        for a in 0..3 {
+            dst[a] = (m.input_scale[a] * xyz[a] + m.input_shift[a]) as f32;
+        }
+        if m.inputs == 4 {
+            dst[3] = (m.input_scale[3] * t + m.input_shift[3]) as f32;
+        }
+    }
+
+    /// The time the network is evaluated at for a requested time: clamped to
+    /// the stored time range (networks extrapolate poorly); the first step
+    /// when none is given; ignored by static files.
+    pub fn effective_time(&self, t: Option<f64>) -> Result<f64> {
+        let Some(axis) = &self.metadata().time else { return Ok(0.0) };
+        let (lo, hi) = (axis.values[0], axis.values[axis.values.len() - 1]);
+        match t {
+            None => Ok(lo),
+            Some(t) if t.is_nan() => Err(Error::InvalidArgument("time is NaN".into())),
+            Some(t) => Ok(t.clamp(lo, hi)),
+        }
+    }
+}
+
+/// The stored grid of a structured domain (rectilinear axes are read here).
+fn native_grid(file: &InrFile) -> Result<Option<SamplingGrid>> {
+    match &file.metadata().domain {
+        Domain::Image { dims, origin, spacing } => {
+            Ok(Some(SamplingGrid::uniform(dims.map(|d| d as usize), *origin, *spacing)?))
+        }
+        Domain::Rectilinear { x, y, z, .. } => {
+            let mut axes: [Vec<f64>; 3] = Default::default();
+            for (a, r) in [x, y, z].into_iter().enumerate() {
+                debug_assert_eq!(r.dtype, DType::F64);
+                let bytes = file.read_section(r.section)?;
+                let raw = crate::format::tensor::slice(&bytes, r.offset, r.count * 8, "rectilinear coordinates")?;
+                axes[a] = raw.chunks_exact(8).map(|c| f64::from_le_bytes(c.try_into().expect("8 bytes"))).collect();
+                if axes[a].iter().any(|v| !v.is_finite()) || axes[a].windows(2).any(|w| w[0] >= w[1]) {
+                    return Err(Error::Invalid(format!("rectilinear axis {a} is not finite and strictly increasing")));
+                }
+            }
+            Ok(Some(SamplingGrid { axes, uniform: None }))
+        }
+        _ => Ok(None),
+    }
+}

@@ -1,0 +1,99 @@
+//! Runs tiles of work on a thread pool, with progress reported on the calling
+//! thread (GUI hosts such as ParaView may only touch their widgets there) and
+//! cancellation between tiles.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{mpsc, Arc, Mutex};
+use std::time::Duration;
+
+use once_cell::sync::Lazy;
+use rayon::prelude::*;
+
+use crate::error::{Error, Result};
+
+/// A progress callback: receives the fraction done in [0, 1], returns `false`
+/// to cancel. Called on the thread that started the decode, at most every
+/// [`PROGRESS_INTERVAL`], and once with 1.0 at the end.
+pub type Progress<'a> = &'a (dyn Fn(f64) -> bool + Sync);
+
+/// How often progress is reported.
+pub const PROGRESS_INTERVAL: Duration = Duration::from_millis(50);
+
+/// Options of a decode.
+#[derive(Clone, Copy, Default)]
+pub struct DecodeOptions<'a> {
+    /// Worker threads; 0 means one per available core.
+    pub threads: usize,
+    /// Optional progress callback with cancellation.
+    pub progress: Option<Progress<'a>>,
+}
+
+/// Thread pools by size, shared by all decoders: building a pool per call
+/// would cost more than decoding a small request.
+static POOLS: Lazy<Mutex<HashMap<usize, Arc<rayon::ThreadPool>>>> = Lazy::new(|| Mutex::new(HashMap::new()));
+
+fn pool(threads: usize) -> Result<Arc<rayon::ThreadPool>> {
+    let n = if threads == 0 {
+        std::thread::available_parallelism().map_or(1, |n| n.get())
+    } else {
+        threads
+    };
+    let mut pools = POOLS.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some(p) = pools.get(&n) {
+        return Ok(p.clone());
+    }
+    let p = rayon::ThreadPoolBuilder::new()
+        .num_threads(n)
+        .thread_name(|i| format!("inr-decode-{i}"))
+        .build()
+        .map_err(|e| Error::InvalidArgument(format!("cannot start {n} threads: {e}")))?;
+    let p = Arc::new(p);
+    pools.insert(n, p.clone());
+    Ok(p)
+}
+
+/// Runs `work` on every job, in parallel, with per-thread state made by
+/// `init`. Returns `Error::Cancelled` if the progress callback asked to stop.
+pub fn run<J, S, I, W>(jobs: Vec<J>, options: &DecodeOptions, init: I, work: W) -> Result<()>
+where
+    J: Send,
+    I: Fn() -> S + Sync + Send,
+    W: Fn(&mut S, J) + Sync + Send,
+{
+    let total = jobs.len().max(1);
+    let done = AtomicUsize::new(0);
+    let cancel = AtomicBool::new(false);
+    let body = || {
+        jobs.into_par_iter().for_each_init(&init, |state, job| {
+            if !cancel.load(Ordering::Relaxed) {
+                work(state, job);
+                done.fetch_add(1, Ordering::Relaxed);
+            }
+        })
+    };
+    let pool = pool(options.threads)?;
+    match options.progress {
+        None => pool.install(body),
+        Some(progress) => std::thread::scope(|s| {
+            let (tx, rx) = mpsc::channel::<()>();
+            let pool = &pool;
+            s.spawn(move || {
+                pool.install(body);
+                let _ = tx.send(());
+            });
+            while let Err(mpsc::RecvTimeoutError::Timeout) = rx.recv_timeout(PROGRESS_INTERVAL) {
+                if !cancel.load(Ordering::Relaxed) && !progress(done.load(Ordering::Relaxed) as f64 / total as f64) {
+                    cancel.store(true, Ordering::Relaxed);
+                }
+            }
+        }),
+    }
+    if cancel.load(Ordering::Relaxed) {
+        return Err(Error::Cancelled);
+    }
+    if let Some(progress) = options.progress {
+        progress(1.0);
+    }
+    Ok(())
+}
