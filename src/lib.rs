@@ -1,5 +1,6 @@
 //! inr: scientific data stored as implicit neural representations.
 
+pub mod bench;
 pub mod decode;
 pub mod error;
 pub mod format;

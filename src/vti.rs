@@ -1,1 +1,554 @@
-//! placeholder
+//! Writing and reading VTK XML ImageData (`.vti`) files.
+//!
+//! Decoded grids leave the library as `.vti` because that is the format ParaView
+//! (and every VTK-based tool) opens without a plugin. Encoding is delegated to
+//! [`vtkio`] 0.6.3 so that the XML structure is produced by a maintained
+//! serializer rather than by hand-written string formatting.
+//!
+//! What vtkio writes, and why ParaView 5.11 reads it:
+//! `<VTKFile type="ImageData" version="1.0" byte_order="LittleEndian" header_type="UInt64">`,
+//! one `<Piece>` covering the whole extent, and every array as an inline
+//! `format="binary"` `DataArray` with `NumberOfComponents`: base64 of a
+//! `UInt64` byte count followed by the little-endian values, in one base64
+//! stream. That is VTK's own layout for uncompressed inline binary data.
+//! vtkio also puts `NumberOfPoints="0"` and other PolyData counts on the
+//! `Piece`; VTK's ImageData reader ignores them (checked with VTK 9.2, the
+//! version ParaView 5.11 is built on, which reads these files exactly).
+//!
+//! Limits inherited from vtkio 0.6.3, each checked here so none is silent:
+//! - `Origin` and `Spacing` are stored as `f32`; the `f64` arguments are rounded.
+//! - Extents are `i32`.
+//! - The reader decodes inline binary, inline ASCII and base64 appended data.
+//!   Compressed files and raw appended data are rejected with
+//!   [`Error::Unsupported`]: this build of vtkio has no decompressor, and it
+//!   parses raw appended bytes as XML text.
+//! - vtkio counts cells as `(nx-1)(ny-1)(nz-1)`, so it cannot read back a cell
+//!   array on a grid that is flat along some axis; [`read_image_data`] reports
+//!   that as an error instead of losing the array.
+
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, BufWriter, Write};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::Path;
+
+use vtkio::model::{
+    Attribute, Attributes, ByteOrder, DataArray, DataSet, ElementType, Extent, IOBuffer,
+    ImageDataPiece, Piece, Version, Vtk,
+};
+
+use crate::error::{Error, Result};
+
+/// Where a data array lives on the grid.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Association {
+    /// One tuple per grid point (`PointData`).
+    Point,
+    /// One tuple per grid cell (`CellData`).
+    Cell,
+}
+
+/// One named array to write.
+///
+/// `values` holds `components` interleaved values per tuple, tuples in VTK
+/// order (x fastest, then y, then z), so a decoder's output buffer can be
+/// passed without reshuffling.
+#[derive(Clone, Copy, Debug)]
+pub struct VtiArray<'a> {
+    pub name: &'a str,
+    pub components: usize,
+    pub association: Association,
+    pub values: &'a [f32],
+}
+
+/// What [`read_image_data`] returns.
+#[derive(Clone, Debug, PartialEq)]
+pub struct VtiImage {
+    /// Inclusive point extent `[x0, x1, y0, y1, z0, z1]` of the data.
+    pub extent: [i64; 6],
+    pub origin: [f64; 3],
+    pub spacing: [f64; 3],
+    /// Point arrays first, then cell arrays, each in file order.
+    pub arrays: Vec<VtiOwnedArray>,
+}
+
+/// One array read from a `.vti` file, widened to `f64` so that files storing
+/// any numeric type can be compared with one code path.
+#[derive(Clone, Debug, PartialEq)]
+pub struct VtiOwnedArray {
+    pub name: String,
+    pub components: usize,
+    pub association: Association,
+    pub values: Vec<f64>,
+}
+
+/// Writes image data with the VTK point extent `extent` (inclusive, as VTK's
+/// `WholeExtent`), `origin` and `spacing`.
+///
+/// Every array must hold exactly (points or cells) × `components` values,
+/// where cells per axis are `max(points - 1, 1)` as in VTK; anything else is
+/// [`Error::InvalidArgument`], because a mis-sized array would make ParaView
+/// reject or misplace the data. Spacing must be positive. `origin` and
+/// `spacing` are stored as `f32` (a vtkio limit). The file is written to a
+/// temporary file in the same directory and renamed over `path`, so readers
+/// never see a half-written file and a failure leaves any previous file
+/// untouched.
+pub fn write_image_data(
+    path: &Path,
+    extent: [i64; 6],
+    origin: [f64; 3],
+    spacing: [f64; 3],
+    arrays: &[VtiArray],
+) -> Result<()> {
+    let grid = Grid::new(extent)?;
+    let (origin, spacing) = (to_f32("origin", origin)?, to_f32("spacing", spacing)?);
+    if spacing.iter().any(|s| *s <= 0.0) {
+        return Err(Error::InvalidArgument(format!(
+            "spacing {spacing:?} must be positive"
+        )));
+    }
+    check_arrays(&grid, arrays)?;
+    let vtk = image_model(&grid, origin, spacing, arrays);
+    persist_atomically(path, |file| {
+        // Straight into the file: the encoded text is the largest copy.
+        let mut out = BufWriter::new(file);
+        vtk.write_xml(&mut out).map_err(io::Error::from)?;
+        out.flush()
+    })
+}
+
+/// Reads a `.vti` file into `f64` arrays.
+///
+/// Works for this module's output and for VTK/ParaView files whose data is
+/// inline (binary or ASCII) or appended as base64, uncompressed. Compressed
+/// files and raw appended data (ParaView's default) give
+/// [`Error::Unsupported`] saying how to re-save them. vtkio silently drops
+/// arrays it cannot decode, so the arrays declared in the XML markup are
+/// listed first and any that did not come back is an error, not an omission.
+pub fn read_image_data(path: &Path) -> Result<VtiImage> {
+    let header = XmlHeader::parse(&read_xml_markup(path)?);
+    header.check_supported(path)?;
+    let image = image_from_model(path, parse_model(path)?)?;
+    check_all_decoded(path, &header.arrays, &image)?;
+    Ok(image)
+}
+
+/// A validated extent with its point and cell counts.
+struct Grid {
+    extent: [i32; 6],
+    points: usize,
+    cells: usize,
+}
+
+impl Grid {
+    /// Checks the extent against what VTK and vtkio can represent (`i32`,
+    /// non-empty axes) and counts points and cells without overflow.
+    fn new(extent: [i64; 6]) -> Result<Grid> {
+        let bad = |why: &str| Error::InvalidArgument(format!("extent {extent:?}: {why}"));
+        let mut narrow = [0i32; 6];
+        for (n, e) in narrow.iter_mut().zip(extent) {
+            *n = i32::try_from(e).map_err(|_| bad("bounds must fit in i32"))?;
+        }
+        let (mut points, mut cells) = (1usize, 1usize);
+        for axis in 0..3 {
+            let (lo, hi) = (extent[2 * axis], extent[2 * axis + 1]);
+            if hi < lo {
+                return Err(bad("each upper bound must be >= its lower bound"));
+            }
+            let n = usize::try_from(hi - lo + 1).map_err(|_| bad("too many points"))?;
+            points = points
+                .checked_mul(n)
+                .ok_or_else(|| bad("too many points"))?;
+            cells = cells
+                .checked_mul((n - 1).max(1))
+                .ok_or_else(|| bad("too many cells"))?;
+        }
+        Ok(Grid {
+            extent: narrow,
+            points,
+            cells,
+        })
+    }
+
+    fn tuples(&self, association: Association) -> usize {
+        match association {
+            Association::Point => self.points,
+            Association::Cell => self.cells,
+        }
+    }
+
+    fn model_extent(&self) -> Extent {
+        let e = self.extent;
+        Extent::Ranges([e[0]..=e[1], e[2]..=e[3], e[4]..=e[5]])
+    }
+}
+
+/// Rounds a geometry vector to the `f32` vtkio stores, rejecting values that
+/// would become infinite or NaN in the file.
+fn to_f32(what: &str, v: [f64; 3]) -> Result<[f32; 3]> {
+    let narrow = v.map(|x| x as f32);
+    if narrow.iter().all(|x| x.is_finite()) {
+        Ok(narrow)
+    } else {
+        Err(Error::InvalidArgument(format!(
+            "{what} {v:?} must be finite and within f32 range"
+        )))
+    }
+}
+
+/// Validates every array before anything is encoded, so no file is touched
+/// when one of them is wrong.
+fn check_arrays(grid: &Grid, arrays: &[VtiArray]) -> Result<()> {
+    for (i, a) in arrays.iter().enumerate() {
+        check_array(grid, a)?;
+        let clash = arrays[..i]
+            .iter()
+            .any(|b| b.name == a.name && b.association == a.association);
+        if clash {
+            return Err(Error::InvalidArgument(format!(
+                "two {:?} arrays are named {:?}; ParaView could show only one",
+                a.association, a.name
+            )));
+        }
+    }
+    Ok(())
+}
+
+fn check_array(grid: &Grid, a: &VtiArray) -> Result<()> {
+    let bad = |why: String| Error::InvalidArgument(format!("array {:?}: {why}", a.name));
+    if a.name.is_empty() || a.name.chars().any(char::is_control) {
+        return Err(bad(
+            "name must be non-empty, without control characters".into()
+        ));
+    }
+    if a.components == 0 || u32::try_from(a.components).is_err() {
+        return Err(bad(format!("{} components is not allowed", a.components)));
+    }
+    let tuples = grid.tuples(a.association);
+    let expected = tuples.checked_mul(a.components);
+    if expected != Some(a.values.len()) {
+        return Err(bad(format!(
+            "expected {tuples} {:?} tuples x {} components, got {} values",
+            a.association,
+            a.components,
+            a.values.len()
+        )));
+    }
+    Ok(())
+}
+
+/// Builds vtkio's in-memory model of a single-piece image.
+///
+/// Version 1.0 is what ParaView writes alongside `header_type="UInt64"`,
+/// which vtkio always emits; little-endian avoids byte swaps on every
+/// machine ParaView runs on.
+fn image_model(grid: &Grid, origin: [f32; 3], spacing: [f32; 3], arrays: &[VtiArray]) -> Vtk {
+    let mut data = Attributes::new();
+    for a in arrays {
+        let target = match a.association {
+            Association::Point => &mut data.point,
+            Association::Cell => &mut data.cell,
+        };
+        target.push(model_attribute(a));
+    }
+    let piece = ImageDataPiece {
+        extent: grid.model_extent(),
+        data,
+    };
+    Vtk {
+        version: Version::new((1, 0)),
+        title: String::new(),
+        byte_order: ByteOrder::LittleEndian,
+        file_path: None,
+        data: DataSet::ImageData {
+            extent: grid.model_extent(),
+            origin,
+            spacing,
+            meta: None,
+            pieces: vec![Piece::Inline(Box::new(piece))],
+        },
+    }
+}
+
+/// Tags 1- and 3-component arrays as scalars and vectors so ParaView picks
+/// the first of each as the active attribute (colouring, glyphs) by default.
+fn model_attribute(a: &VtiArray) -> Attribute {
+    // check_array has bounded the component count to u32.
+    let num_comp = u32::try_from(a.components).unwrap_or(u32::MAX);
+    let elem = match num_comp {
+        1 => ElementType::Scalars {
+            num_comp,
+            lookup_table: None,
+        },
+        3 => ElementType::Vectors,
+        n => ElementType::Generic(n),
+    };
+    Attribute::DataArray(DataArray {
+        name: a.name.to_string(),
+        elem,
+        data: IOBuffer::F32(a.values.to_vec()),
+    })
+}
+
+/// Lets `write` fill a temporary file beside `path`, flushes it to disk and
+/// renames it over `path`. The rename is atomic within one filesystem, and
+/// on any earlier failure the temporary file is deleted when it is dropped.
+fn persist_atomically(path: &Path, write: impl FnOnce(&mut File) -> io::Result<()>) -> Result<()> {
+    let name = path.file_name().ok_or_else(|| {
+        Error::InvalidArgument(format!("{} does not name a file", path.display()))
+    })?;
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let mut prefix = std::ffi::OsString::from(".");
+    prefix.push(name);
+    prefix.push(".");
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(&prefix).suffix(".tmp");
+    // NamedTempFile defaults to mode 0600; ask for what File::create gives
+    // (0666 less the umask) so the result is as readable as any other output.
+    #[cfg(unix)]
+    builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666));
+    let mut tmp = builder.tempfile_in(dir).map_err(|e| Error::io(dir, e))?;
+    write(tmp.as_file_mut())
+        .and_then(|()| tmp.as_file().sync_all())
+        .map_err(|e| Error::io(tmp.path(), e))?;
+    tmp.persist(path).map_err(|e| Error::io(path, e.error))?;
+    Ok(())
+}
+
+/// Reads the file up to the start of `<AppendedData>` (or to the end), which
+/// is all the markup; the raw appended bytes after it need not be valid text.
+fn read_xml_markup(path: &Path) -> Result<String> {
+    let file = File::open(path).map_err(|e| Error::io(path, e))?;
+    let mut reader = BufReader::new(file);
+    let mut header = Vec::new();
+    loop {
+        let start = header.len();
+        let n = reader
+            .read_until(b'>', &mut header)
+            .map_err(|e| Error::io(path, e))?;
+        let tail = &header[start..];
+        if n == 0 || tail.windows(13).any(|w| w == b"<AppendedData") {
+            break;
+        }
+    }
+    Ok(String::from_utf8_lossy(&header).into_owned())
+}
+
+/// What the XML markup declares, gathered before vtkio decodes the file:
+/// vtkio 0.6.3 exposes neither the `compressor` attribute (its raw XML API is
+/// feature-gated as unstable) nor which arrays it skipped.
+struct XmlHeader {
+    file_type: Option<String>,
+    compressor: Option<String>,
+    /// The `encoding` of `<AppendedData>`, if the file has one.
+    appended_encoding: Option<String>,
+    /// `(association, name)` of every `DataArray` in `PointData`/`CellData`.
+    arrays: Vec<(Association, String)>,
+}
+
+impl XmlHeader {
+    fn parse(markup: &str) -> XmlHeader {
+        let mut header = XmlHeader {
+            file_type: None,
+            compressor: None,
+            appended_encoding: None,
+            arrays: Vec::new(),
+        };
+        let mut section = None;
+        for tag in markup.split('<').skip(1) {
+            let tag = tag.split('>').next().unwrap_or_default();
+            let start = !tag.starts_with('/');
+            let open = start && !tag.ends_with('/');
+            let kind = tag
+                .split(|c: char| c.is_whitespace() || c == '/')
+                .find(|s| !s.is_empty())
+                .unwrap_or_default();
+            match kind {
+                "VTKFile" if start => {
+                    header.file_type = xml_attribute(tag, "type");
+                    header.compressor = xml_attribute(tag, "compressor");
+                }
+                "AppendedData" if start => {
+                    header.appended_encoding = xml_attribute(tag, "encoding");
+                }
+                "PointData" => section = open.then_some(Association::Point),
+                "CellData" => section = open.then_some(Association::Cell),
+                "DataArray" if start => {
+                    if let Some(assoc) = section {
+                        let name = xml_attribute(tag, "Name").unwrap_or_default();
+                        header.arrays.push((assoc, name));
+                    }
+                }
+                _ => {}
+            }
+        }
+        header
+    }
+
+    /// Rejects, with the reason, what vtkio would fail on obscurely, misread
+    /// or skip: other data set types, compressed data and raw appended data.
+    fn check_supported(&self, path: &Path) -> Result<()> {
+        if self.file_type.as_deref() != Some("ImageData") {
+            return Err(Error::Invalid(format!(
+                "{}: VTKFile type is {:?}, not \"ImageData\"",
+                path.display(),
+                self.file_type
+            )));
+        }
+        if let Some(c) = self.compressor.as_deref().filter(|c| !c.is_empty()) {
+            return Err(unsupported_file(
+                path,
+                &format!("data compressed with {c}: this build of vtkio 0.6.3 has no decompressor"),
+            ));
+        }
+        if self.appended_encoding.as_deref() == Some("raw") {
+            return Err(unsupported_file(
+                path,
+                "raw appended data: vtkio 0.6.3 tokenizes those bytes as XML text, \
+                 so it fails or misreads once they contain '<' or '&'",
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// An [`Error::Unsupported`] for a whole file, with the ParaView save
+/// settings that produce a file this reader can decode.
+fn unsupported_file(path: &Path, why: &str) -> Error {
+    Error::Unsupported(format!(
+        "{}: {why} (re-save it from ParaView uncompressed, with data mode \
+         'Binary' or 'Encode Appended Data' on)",
+        path.display()
+    ))
+}
+
+/// The unescaped value of attribute `key` in the text of one start tag.
+fn xml_attribute(tag: &str, key: &str) -> Option<String> {
+    let pattern = format!("{key}=\"");
+    let mut from = 0;
+    while let Some(pos) = tag[from..].find(&pattern) {
+        let at = from + pos;
+        from = at + pattern.len();
+        if tag[..at].ends_with(char::is_whitespace) {
+            let value = tag[from..].split('"').next().unwrap_or_default();
+            return Some(unescape_xml(value));
+        }
+    }
+    None
+}
+
+fn unescape_xml(s: &str) -> String {
+    s.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&apos;", "'")
+        .replace("&amp;", "&")
+}
+
+/// Parses the file with vtkio and converts it to its model.
+///
+/// vtkio 0.6.3 indexes and unwraps without bounds checks on some malformed
+/// input (e.g. appended offsets past the end); this library is also loaded
+/// into ParaView through its C API, where a panic would take the host down,
+/// so a panic inside vtkio is caught and reported as an invalid file.
+fn parse_model(path: &Path) -> Result<Vtk> {
+    let invalid = |why: String| Error::Invalid(format!("{}: {why}", path.display()));
+    let parsed = catch_unwind(AssertUnwindSafe(|| -> Result<Vtk> {
+        let file = File::open(path).map_err(|e| Error::io(path, e))?;
+        Vtk::parse_xml(BufReader::new(file))
+            .map_err(|e| invalid(format!("vtkio could not parse it as VTK XML: {e}")))
+    }));
+    parsed.unwrap_or_else(|_| Err(invalid("vtkio panicked while decoding it".into())))
+}
+
+fn image_from_model(path: &Path, vtk: Vtk) -> Result<VtiImage> {
+    let DataSet::ImageData {
+        origin,
+        spacing,
+        mut pieces,
+        ..
+    } = vtk.data
+    else {
+        return Err(Error::Invalid(format!("{}: not ImageData", path.display())));
+    };
+    let piece = match (pieces.pop(), pieces.is_empty()) {
+        (Some(Piece::Inline(piece)), true) => *piece,
+        _ => {
+            return Err(Error::Unsupported(format!(
+                "{}: only files with exactly one inline piece are read",
+                path.display()
+            )))
+        }
+    };
+    let [x, y, z] = piece.extent.into_ranges();
+    let extent = [x.start(), x.end(), y.start(), y.end(), z.start(), z.end()].map(|v| *v as i64);
+    let point = piece
+        .data
+        .point
+        .into_iter()
+        .map(|a| (Association::Point, a));
+    let cell = piece.data.cell.into_iter().map(|a| (Association::Cell, a));
+    let arrays = point
+        .chain(cell)
+        .map(|(assoc, a)| owned_array(path, assoc, a))
+        .collect::<Result<Vec<_>>>()?;
+    Ok(VtiImage {
+        extent,
+        origin: origin.map(f64::from),
+        spacing: spacing.map(f64::from),
+        arrays,
+    })
+}
+
+fn owned_array(path: &Path, association: Association, a: Attribute) -> Result<VtiOwnedArray> {
+    let unsupported = |what: &str| {
+        Error::Unsupported(format!(
+            "{}: {what} cannot be read as numbers",
+            path.display()
+        ))
+    };
+    let Attribute::DataArray(a) = a else {
+        return Err(unsupported("a field attribute"));
+    };
+    let components = a.elem.num_comp() as usize;
+    let values = a
+        .data
+        .cast_into::<f64>()
+        .ok_or_else(|| unsupported(&format!("array {:?} (bit array)", a.name)))?;
+    Ok(VtiOwnedArray {
+        name: a.name,
+        components,
+        association,
+        values,
+    })
+}
+
+/// Turns vtkio's silent dropping of undecodable arrays into an error naming them.
+fn check_all_decoded(
+    path: &Path,
+    declared: &[(Association, String)],
+    image: &VtiImage,
+) -> Result<()> {
+    let missing: Vec<String> = declared
+        .iter()
+        .filter(|(assoc, name)| {
+            !image
+                .arrays
+                .iter()
+                .any(|a| a.association == *assoc && &a.name == name)
+        })
+        .map(|(assoc, name)| format!("{assoc:?} array {name:?}"))
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    Err(Error::Unsupported(format!(
+        "{}: vtkio 0.6.3 could not decode {} (wrong length, unsupported \
+         encoding, or a cell array on a grid flat along an axis, which vtkio \
+         miscounts)",
+        path.display(),
+        missing.join(", ")
+    )))
+}

@@ -185,3 +185,12 @@ fn native_grid(file: &InrFile) -> Result<Option<SamplingGrid>> {
         _ => Ok(None),
     }
 }
+
+impl Decoder {
+    /// GEMM floating-point operations per evaluated point for `variables`
+    /// (empty: all), 2 per multiply-add: the figure behind GFLOP/s reports.
+    pub fn gemm_flops_per_point(&self, variables: &[usize]) -> Result<u64> {
+        let all: Vec<usize> = (0..self.metadata().variables.len()).collect();
+        Ok(self.plan(if variables.is_empty() { &all } else { variables })?.flops_per_point())
+    }
+}

@@ -14,8 +14,11 @@ use multiversion::multiversion;
 const MAGIC: f32 = 12_582_912.0; // 1.5 * 2^23
 const INV_PI: f32 = std::f32::consts::FRAC_1_PI;
 // pi split in three (Cody-Waite) so that k * PI_A is exact for |k| < 2^16.
+// The digits are those of the exact binary values (Cephes' split of pi/4, x4).
 const PI_A: f32 = 3.140_625;
+#[allow(clippy::excessive_precision)]
 const PI_B: f32 = 9.675_025_939_941_406e-4;
+#[allow(clippy::excessive_precision)]
 const PI_C: f32 = 1.509_957_990_978_376_4e-7;
 // Taylor coefficients of sin on [-pi/2, pi/2]; the degree-11 truncation error
 // is below 6e-8, under half an f32 ulp of 1.

@@ -1,0 +1,47 @@
+# Shared setup for the project's scripts: sourced, not run.
+# Puts cargo's build output in a cache outside the clone, so that fresh CI
+# clones on the same machine reuse earlier builds; set CARGO_TARGET_DIR to override.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/inr/target}"
+mkdir -p "$CARGO_TARGET_DIR"
+export PATH="$HOME/.cargo/bin:$PATH"
+
+log() { printf '\n==> %s\n' "$*" >&2; }
+
+# The Rust toolchain comes with the machine (rustup); the components we need
+# are added when missing.
+ensure_rust() {
+  if ! command -v cargo >/dev/null 2>&1; then
+    echo "cargo not found: this project needs a Rust toolchain (rustup) on PATH" >&2
+    exit 1
+  fi
+  if ! cargo fmt --version >/dev/null 2>&1 || ! cargo clippy --version >/dev/null 2>&1; then
+    rustup component add rustfmt clippy
+  fi
+}
+
+# apt-get install of the named packages, only those missing, idempotent.
+apt_install() {
+  local missing=()
+  for p in "$@"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  if [ ${#missing[@]} -gt 0 ]; then
+    log "installing ${missing[*]}"
+    local sudo=""
+    [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  fi
+}
+
+# ParaView (pvpython) and an X server for off-screen pictures: Debian's VTK
+# renders through X only.
+ensure_paraview() {
+  apt_install paraview python3-paraview xvfb xauth
+}
+
+inr_bin() {
+  echo "$CARGO_TARGET_DIR/release/inr"
+}
