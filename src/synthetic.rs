@@ -44,18 +44,8 @@ pub fn residual_siren(shape: SirenShape, bounds: &[[f64; 2]], seed: u64) -> Resi
         layers.push(Layer::ResidualSine { w0: [w0, w0], first, second });
     }
     layers.push(Layer::Linear { dense: dense(shape.outputs, shape.width, (6.0 / shape.width as f32).sqrt()) });
-    let (input_scale, input_shift) = bounds.iter().map(|b| normalization(b[0], b[1])).unzip();
+    let (input_scale, input_shift) = crate::model::normalization::bounding_box(bounds);
     ResidualSiren { inputs: shape.inputs, input_scale, input_shift, layers }
-}
-
-/// `(scale, shift)` mapping [lo, hi] to [-1, 1].
-pub fn normalization(lo: f64, hi: f64) -> (f64, f64) {
-    if hi > lo {
-        let s = 2.0 / (hi - lo);
-        (s, -1.0 - lo * s)
-    } else {
-        (1.0, -lo)
-    }
 }
 
 /// A complete file description for a synthetic model on an image domain.

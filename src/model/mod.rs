@@ -3,6 +3,7 @@
 //! decoder sees it. Only the residual SIREN family is implemented so far; the
 //! format reserves the others (see docs/format.md).
 
+pub mod normalization;
 pub mod residual_siren;
 
 use std::collections::HashMap;

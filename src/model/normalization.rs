@@ -1,0 +1,65 @@
+//! How the encoder maps domain coordinates to network inputs. The file stores
+//! the resulting per-input affine map (`input_scale`, `input_shift`), so the
+//! decoder does not care which option was used.
+
+/// Per-input `(scale, shift)` with `x_n = scale * x + shift`.
+pub type InputAffine = (Vec<f64>, Vec<f64>);
+
+/// Maps each axis's `[lo, hi]` to [-1, 1] independently (MVNet, CoordNet).
+/// A degenerate axis (lo == hi) maps to 0.
+pub fn bounding_box(bounds: &[[f64; 2]]) -> InputAffine {
+    bounds.iter().map(|b| axis(b[0], b[1], b[1] - b[0])).unzip()
+}
+
+/// Keeps the aspect ratio (neurcomp's option): spatial axes share one scale,
+/// set by the longest axis, and are centered, so the longest maps to [-1, 1]
+/// and a thin axis to a narrower interval. `spatial` leading entries of
+/// `bounds` are spatial; the rest (time) map to [-1, 1] on their own.
+pub fn aspect_preserving(bounds: &[[f64; 2]], spatial: usize) -> InputAffine {
+    let longest = bounds[..spatial.min(bounds.len())]
+        .iter()
+        .map(|b| b[1] - b[0])
+        .fold(0.0, f64::max);
+    bounds
+        .iter()
+        .enumerate()
+        .map(|(i, b)| axis(b[0], b[1], if i < spatial { longest } else { b[1] - b[0] }))
+        .unzip()
+}
+
+/// The affine map sending the center of `[lo, hi]` to 0 and a length of
+/// `extent` to 2.
+fn axis(lo: f64, hi: f64, extent: f64) -> (f64, f64) {
+    if extent > 0.0 && extent.is_finite() {
+        let s = 2.0 / extent;
+        (s, -0.5 * (lo + hi) * s)
+    } else {
+        (1.0, -0.5 * (lo + hi))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn apply(a: &InputAffine, i: usize, x: f64) -> f64 {
+        a.0[i] * x + a.1[i]
+    }
+
+    #[test]
+    fn bounding_box_maps_each_axis_to_unit_interval() {
+        let a = bounding_box(&[[0.0, 10.0], [-2.0, 2.0], [5.0, 5.0], [0.0, 1.0]]);
+        assert_eq!((apply(&a, 0, 0.0), apply(&a, 0, 10.0)), (-1.0, 1.0));
+        assert_eq!((apply(&a, 1, -2.0), apply(&a, 1, 2.0)), (-1.0, 1.0));
+        assert_eq!(apply(&a, 2, 5.0), 0.0);
+        assert_eq!(apply(&a, 3, 1.0), 1.0);
+    }
+
+    #[test]
+    fn aspect_preserving_uses_the_longest_axis() {
+        let a = aspect_preserving(&[[0.0, 500.0], [0.0, 500.0], [0.0, 100.0], [2.0, 5.0]], 3);
+        assert_eq!((apply(&a, 0, 0.0), apply(&a, 0, 500.0)), (-1.0, 1.0));
+        assert!((apply(&a, 2, 0.0) + 0.2).abs() < 1e-12 && (apply(&a, 2, 100.0) - 0.2).abs() < 1e-12);
+        assert_eq!((apply(&a, 3, 2.0), apply(&a, 3, 5.0)), (-1.0, 1.0));
+    }
+}
