@@ -26,7 +26,11 @@ pub type Extent = [usize; 6];
 impl SamplingGrid {
     /// A uniform grid of `dims` points from `origin` with `spacing`.
     pub fn uniform(dims: [usize; 3], origin: [f64; 3], spacing: [f64; 3]) -> Result<SamplingGrid> {
-        validate_dims(dims.map(|d| d as u64))?;
+        // The caller chose these dims: a bad value is a bad argument, not a bad file.
+        validate_dims(dims.map(|d| d as u64)).map_err(|e| match e {
+            Error::Invalid(m) | Error::LimitExceeded(m) => Error::InvalidArgument(m),
+            e => e,
+        })?;
         let axes = std::array::from_fn(|a| (0..dims[a]).map(|i| origin[a] + i as f64 * spacing[a]).collect());
         Ok(SamplingGrid { axes, uniform: Some((origin, spacing)) })
     }

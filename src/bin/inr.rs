@@ -1,1 +1,6 @@
-fn main() {}
+//! The `inr` command line tool; everything lives in [`inr::cli`] so that it
+//! is documented and tested with the library.
+
+fn main() -> std::process::ExitCode {
+    inr::cli::main()
+}
