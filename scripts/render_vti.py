@@ -15,6 +15,7 @@ def main(path, array, png):
     lo, hi = reader.PointData[array].GetRange()
     view = GetActiveViewOrCreate("RenderView")
     view.ViewSize = [900, 700]
+    view.UseColorPaletteForBackground = 0
     view.Background = [1, 1, 1]
     view.OrientationAxesVisibility = 0
     display = Show(reader, view)
