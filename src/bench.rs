@@ -31,7 +31,15 @@ pub struct BenchOptions {
 
 impl Default for BenchOptions {
     fn default() -> Self {
-        BenchOptions { width: 64, blocks: 5, outputs: 4, grids: vec![128, 256], threads: 2, sgemm_size: 2048, repeat: 3 }
+        BenchOptions {
+            width: 64,
+            blocks: 5,
+            outputs: 4,
+            grids: vec![128, 256],
+            threads: 2,
+            sgemm_size: 2048,
+            repeat: 3,
+        }
     }
 }
 
@@ -56,13 +64,21 @@ pub struct BenchReport {
 /// Runs the benchmark.
 pub fn run(options: &BenchOptions) -> Result<BenchReport> {
     let decoder = synthetic_decoder(options)?;
-    let opts = DecodeOptions { threads: options.threads, progress: None };
+    let opts = DecodeOptions {
+        threads: options.threads,
+        progress: None,
+    };
     let flops_per_point = decoder.gemm_flops_per_point(&[])?;
     let sgemm_gflops = sgemm_gflops(options.sgemm_size, options.threads, options.repeat);
     let mut grids = Vec::new();
     for &edge in &options.grids {
-        let req = GridRequest { dims: Some([edge; 3]), ..Default::default() };
-        let seconds = best_of(options.repeat, || decoder.decode_grid(&req, &opts).map(|_| ()))?;
+        let req = GridRequest {
+            dims: Some([edge; 3]),
+            ..Default::default()
+        };
+        let seconds = best_of(options.repeat, || {
+            decoder.decode_grid(&req, &opts).map(|_| ())
+        })?;
         let points = (edge * edge * edge) as f64;
         grids.push(GridResult {
             edge,
@@ -71,7 +87,12 @@ pub fn run(options: &BenchOptions) -> Result<BenchReport> {
             gflops: points * flops_per_point as f64 / seconds / 1e9,
         });
     }
-    Ok(BenchReport { options: options.clone(), flops_per_point, sgemm_gflops, grids })
+    Ok(BenchReport {
+        options: options.clone(),
+        flops_per_point,
+        sgemm_gflops,
+        grids,
+    })
 }
 
 fn synthetic_decoder(o: &BenchOptions) -> Result<Decoder> {
@@ -83,7 +104,9 @@ fn synthetic_decoder(o: &BenchOptions) -> Result<Decoder> {
     spec.width = o.width;
     spec.blocks = o.blocks;
     spec.encoding = WeightEncoding::F32;
-    spec.variables = (0..o.outputs).map(|i| (format!("v{i}"), 1, Association::Point, vec![[0.0, 1.0]])).collect();
+    spec.variables = (0..o.outputs)
+        .map(|i| (format!("v{i}"), 1, Association::Point, vec![[0.0, 1.0]]))
+        .collect();
     let (_, bytes) = spec.build()?;
     Decoder::from_bytes(bytes)
 }
@@ -131,8 +154,17 @@ impl fmt::Display for BenchReport {
             "model: residual SIREN, width {}, {} residual blocks, {} outputs ({} GEMM FLOP per point); {} threads",
             o.width, o.blocks, o.outputs, self.flops_per_point, o.threads
         )?;
-        writeln!(f, "SGEMM {n}x{n}x{n} (matrixmultiply, same threads): {:.1} GFLOP/s", self.sgemm_gflops, n = o.sgemm_size)?;
-        writeln!(f, "{:>6} {:>10} {:>14} {:>10} {:>12}", "grid", "seconds", "points/s", "GFLOP/s", "% of SGEMM")?;
+        writeln!(
+            f,
+            "SGEMM {n}x{n}x{n} (matrixmultiply, same threads): {:.1} GFLOP/s",
+            self.sgemm_gflops,
+            n = o.sgemm_size
+        )?;
+        writeln!(
+            f,
+            "{:>6} {:>10} {:>14} {:>10} {:>12}",
+            "grid", "seconds", "points/s", "GFLOP/s", "% of SGEMM"
+        )?;
         for g in &self.grids {
             writeln!(
                 f,

@@ -22,10 +22,18 @@ pub enum Error {
     BadMagic,
     /// A major version this reader does not know.
     #[error("unsupported .inr format version {major}.{minor} (this reader supports major version {supported})")]
-    UnsupportedVersion { major: u16, minor: u16, supported: u16 },
+    UnsupportedVersion {
+        major: u16,
+        minor: u16,
+        supported: u16,
+    },
     /// A stored checksum does not match the bytes.
     #[error("checksum mismatch in {what}: stored {stored:#010x}, computed {computed:#010x}")]
-    ChecksumMismatch { what: String, stored: u32, computed: u32 },
+    ChecksumMismatch {
+        what: String,
+        stored: u32,
+        computed: u32,
+    },
     /// A section or array reaches outside the file or its section.
     #[error("out of bounds: {0}")]
     OutOfBounds(String),

@@ -12,5 +12,5 @@ pub mod sampling;
 pub mod synthetic;
 pub mod vti;
 
-pub use error::{Error, Result};
 pub use decode::{DecodeOptions, Decoder, GridRequest, PointTimes};
+pub use error::{Error, Result};

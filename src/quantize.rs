@@ -18,7 +18,10 @@ pub fn kmeans_1d(values: &[f32], max_levels: usize) -> Quantized {
     if sorted.len() <= max_levels {
         // Few distinct values: the codebook is exact.
         let indices = values.iter().map(|v| nearest(&sorted, *v)).collect();
-        return Quantized { codebook: if sorted.is_empty() { vec![0.0] } else { sorted }, indices };
+        return Quantized {
+            codebook: if sorted.is_empty() { vec![0.0] } else { sorted },
+            indices,
+        };
     }
     let k = max_levels.max(1);
     let mut centroids: Vec<f32> = (0..k)
@@ -46,7 +49,10 @@ pub fn kmeans_1d(values: &[f32], max_levels: usize) -> Quantized {
         }
     }
     let indices = values.iter().map(|v| nearest(&centroids, *v)).collect();
-    Quantized { codebook: centroids, indices }
+    Quantized {
+        codebook: centroids,
+        indices,
+    }
 }
 
 /// Index of the codebook entry closest to `v` (codebook sorted ascending).

@@ -31,13 +31,26 @@ impl SamplingGrid {
             Error::Invalid(m) | Error::LimitExceeded(m) => Error::InvalidArgument(m),
             e => e,
         })?;
-        let axes = std::array::from_fn(|a| (0..dims[a]).map(|i| origin[a] + i as f64 * spacing[a]).collect());
-        Ok(SamplingGrid { axes, uniform: Some((origin, spacing)) })
+        let axes = std::array::from_fn(|a| {
+            (0..dims[a])
+                .map(|i| origin[a] + i as f64 * spacing[a])
+                .collect()
+        });
+        Ok(SamplingGrid {
+            axes,
+            uniform: Some((origin, spacing)),
+        })
     }
 
     /// `dims` points spread over `[lo, hi]` per axis (one point sits at `lo`).
     pub fn over_bounds(dims: [usize; 3], lo: [f64; 3], hi: [f64; 3]) -> Result<SamplingGrid> {
-        let spacing = std::array::from_fn(|a| if dims[a] > 1 { (hi[a] - lo[a]) / (dims[a] - 1) as f64 } else { 1.0 });
+        let spacing = std::array::from_fn(|a| {
+            if dims[a] > 1 {
+                (hi[a] - lo[a]) / (dims[a] - 1) as f64
+            } else {
+                1.0
+            }
+        });
         Self::uniform(dims, lo, spacing)
     }
 
@@ -57,7 +70,9 @@ impl SamplingGrid {
         let d = self.dims();
         for a in 0..3 {
             if e[2 * a] > e[2 * a + 1] || e[2 * a + 1] >= d[a] {
-                return Err(Error::InvalidArgument(format!("extent {e:?} is not inside grid of dims {d:?}")));
+                return Err(Error::InvalidArgument(format!(
+                    "extent {e:?} is not inside grid of dims {d:?}"
+                )));
             }
         }
         Ok(())
@@ -73,7 +88,10 @@ impl SamplingGrid {
                 c.windows(2).map(|w| 0.5 * (w[0] + w[1])).collect()
             }
         });
-        SamplingGrid { axes, uniform: None }
+        SamplingGrid {
+            axes,
+            uniform: None,
+        }
     }
 }
 

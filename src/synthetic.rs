@@ -7,8 +7,10 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use crate::error::Result;
-use crate::format::{Association, Domain, FileBuilder, Metadata, TimeAxis, Variable, WeightEncoding};
 use crate::format::section::Compression;
+use crate::format::{
+    Association, Domain, FileBuilder, Metadata, TimeAxis, Variable, WeightEncoding,
+};
 use crate::model::{Dense, Layer, ResidualSiren};
 
 /// Shape of a synthetic network.
@@ -33,19 +35,39 @@ pub fn residual_siren(shape: SirenShape, bounds: &[[f64; 2]], seed: u64) -> Resi
     let mut dense = |out: usize, inp: usize, limit: f32| Dense {
         out_features: out,
         in_features: inp,
-        weight: (0..out * inp).map(|_| rng.gen_range(-limit..limit)).collect(),
+        weight: (0..out * inp)
+            .map(|_| rng.gen_range(-limit..limit))
+            .collect(),
         bias: (0..out).map(|_| rng.gen_range(-limit..limit)).collect(),
     };
     let hidden = (6.0 / shape.width as f32).sqrt() / w0;
-    let mut layers = vec![Layer::Sine { w0: shape.first_w0, dense: dense(shape.width, shape.inputs, 1.0 / shape.inputs as f32) }];
+    let mut layers = vec![Layer::Sine {
+        w0: shape.first_w0,
+        dense: dense(shape.width, shape.inputs, 1.0 / shape.inputs as f32),
+    }];
     for _ in 0..shape.blocks {
         let first = dense(shape.width, shape.width, hidden);
         let second = dense(shape.width, shape.width, hidden);
-        layers.push(Layer::ResidualSine { w0: [w0, w0], first, second });
+        layers.push(Layer::ResidualSine {
+            w0: [w0, w0],
+            first,
+            second,
+        });
     }
-    layers.push(Layer::Linear { dense: dense(shape.outputs, shape.width, (6.0 / shape.width as f32).sqrt()) });
+    layers.push(Layer::Linear {
+        dense: dense(
+            shape.outputs,
+            shape.width,
+            (6.0 / shape.width as f32).sqrt(),
+        ),
+    });
     let (input_scale, input_shift) = crate::model::normalization::bounding_box(bounds);
-    ResidualSiren { inputs: shape.inputs, input_scale, input_shift, layers }
+    ResidualSiren {
+        inputs: shape.inputs,
+        input_scale,
+        input_shift,
+        layers,
+    }
 }
 
 /// A complete file description for a synthetic model on an image domain.
@@ -71,8 +93,18 @@ impl ImageFileSpec {
             spacing: [0.5, 0.25, 2.0],
             times: Some(vec![0.0, 0.5, 2.0]),
             variables: vec![
-                ("pressure".into(), 1, Association::Point, vec![[-3.0e5, 1.2e6]]),
-                ("velocity".into(), 3, Association::Point, vec![[-4.0, 4.0], [-2.0, 5.0], [0.0, 1.0]]),
+                (
+                    "pressure".into(),
+                    1,
+                    Association::Point,
+                    vec![[-3.0e5, 1.2e6]],
+                ),
+                (
+                    "velocity".into(),
+                    3,
+                    Association::Point,
+                    vec![[-4.0, 4.0], [-2.0, 5.0], [0.0, 1.0]],
+                ),
                 ("density".into(), 1, Association::Cell, vec![[0.5, 2.5]]),
             ],
             width: 16,
@@ -84,7 +116,12 @@ impl ImageFileSpec {
 
     /// Bounds of the grid points.
     pub fn bounds(&self) -> [[f64; 2]; 3] {
-        std::array::from_fn(|a| [self.origin[a], self.origin[a] + (self.dims[a] - 1) as f64 * self.spacing[a]])
+        std::array::from_fn(|a| {
+            [
+                self.origin[a],
+                self.origin[a] + (self.dims[a] - 1) as f64 * self.spacing[a],
+            ]
+        })
     }
 
     /// Builds the model and the file's bytes.
@@ -94,14 +131,24 @@ impl ImageFileSpec {
             bounds.push([t[0], t[t.len() - 1]]);
         }
         let outputs = self.variables.iter().map(|v| v.1 as usize).sum();
-        let shape = SirenShape { inputs: bounds.len(), width: self.width, blocks: self.blocks, outputs, first_w0: 3.0 };
+        let shape = SirenShape {
+            inputs: bounds.len(),
+            width: self.width,
+            blocks: self.blocks,
+            outputs,
+            first_w0: 3.0,
+        };
         let model = residual_siren(shape, &bounds, self.seed);
         let mut builder = FileBuilder::new();
         let section = builder.new_section("weights", Compression::Zstd);
         let model_value = model.write(&mut builder, section, self.encoding)?;
         let metadata = Metadata {
             generator: format!("inr {} (synthetic)", env!("CARGO_PKG_VERSION")),
-            domain: Domain::Image { dims: self.dims, origin: self.origin, spacing: self.spacing },
+            domain: Domain::Image {
+                dims: self.dims,
+                origin: self.origin,
+                spacing: self.spacing,
+            },
             time: self.times.clone().map(|values| TimeAxis { values }),
             variables: self
                 .variables

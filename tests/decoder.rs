@@ -36,14 +36,26 @@ fn check_random_points(spec: &ImageFileSpec, n: usize, seed: u64) -> f64 {
             let pad = 0.1 * (b[2 * a + 1] - b[2 * a]);
             points.push(rng.gen_range(b[2 * a] - pad..b[2 * a + 1] + pad));
         }
-        ts.push(times.as_ref().map_or(0.0, |t| rng.gen_range(t[0]..t[t.len() - 1])));
+        ts.push(
+            times
+                .as_ref()
+                .map_or(0.0, |t| rng.gen_range(t[0]..t[t.len() - 1])),
+        );
     }
     let all: Vec<usize> = (0..meta.variables.len()).collect();
     let c = meta.total_components();
     let mut out = vec![0f32; n * c];
-    let opts = DecodeOptions { threads: 2, progress: None };
-    d.evaluate(&points, PointTimes::PerPoint(&ts), &all, &mut out, &opts).unwrap();
-    let ranges: Vec<[f64; 2]> = meta.variables.iter().flat_map(|v| v.range.clone()).collect();
+    let opts = DecodeOptions {
+        threads: 2,
+        progress: None,
+    };
+    d.evaluate(&points, PointTimes::PerPoint(&ts), &all, &mut out, &opts)
+        .unwrap();
+    let ranges: Vec<[f64; 2]> = meta
+        .variables
+        .iter()
+        .flat_map(|v| v.range.clone())
+        .collect();
     let mut worst = 0f64;
     for p in 0..n {
         let mut coords = points[3 * p..3 * p + 3].to_vec();
@@ -73,7 +85,13 @@ fn fast_decoder_matches_reference_on_random_models() {
 
 #[test]
 fn quantized_and_half_weights_decode_like_the_reference() {
-    for encoding in [WeightEncoding::F16, WeightEncoding::Codebook { bits: 9, prune_zeros: false }] {
+    for encoding in [
+        WeightEncoding::F16,
+        WeightEncoding::Codebook {
+            bits: 9,
+            prune_zeros: false,
+        },
+    ] {
         let mut spec = ImageFileSpec::small(7);
         spec.encoding = encoding;
         let worst = check_random_points(&spec, 300, 9);
@@ -84,18 +102,41 @@ fn quantized_and_half_weights_decode_like_the_reference() {
 #[test]
 fn sub_extent_equals_region_of_full_grid_bitwise() {
     let d = open(&ImageFileSpec::small(3));
-    let opts = DecodeOptions { threads: 2, progress: None };
+    let opts = DecodeOptions {
+        threads: 2,
+        progress: None,
+    };
     for dims in [None, Some([37, 11, 9])] {
-        let full = d.decode_grid(&GridRequest { dims, time: Some(0.3), ..Default::default() }, &opts).unwrap();
+        let full = d
+            .decode_grid(
+                &GridRequest {
+                    dims,
+                    time: Some(0.3),
+                    ..Default::default()
+                },
+                &opts,
+            )
+            .unwrap();
         let g = full.grid.dims();
         let ext = [3, g[0] - 5, 2, g[1] - 3, 1, g[2] - 2];
         let part = d
-            .decode_grid(&GridRequest { dims, extent: Some(ext), time: Some(0.3), ..Default::default() }, &opts)
+            .decode_grid(
+                &GridRequest {
+                    dims,
+                    extent: Some(ext),
+                    time: Some(0.3),
+                    ..Default::default()
+                },
+                &opts,
+            )
             .unwrap();
         for (fa, pa) in full.arrays.iter().zip(&part.arrays) {
             let (gd, e) = match fa.association {
                 Association::Point => (g, ext),
-                Association::Cell => ([g[0] - 1, g[1] - 1, g[2] - 1], [ext[0], ext[1] - 1, ext[2], ext[3] - 1, ext[4], ext[5] - 1]),
+                Association::Cell => (
+                    [g[0] - 1, g[1] - 1, g[2] - 1],
+                    [ext[0], ext[1] - 1, ext[2], ext[3] - 1, ext[4], ext[5] - 1],
+                ),
             };
             let c = fa.components;
             let mut q = 0;
@@ -104,7 +145,12 @@ fn sub_extent_equals_region_of_full_grid_bitwise() {
                     for i in e[0]..=e[1] {
                         let p = i + gd[0] * (j + gd[1] * k);
                         for comp in 0..c {
-                            assert_eq!(fa.values[p * c + comp].to_bits(), pa.values[q * c + comp].to_bits(), "{} at {i},{j},{k}", fa.name);
+                            assert_eq!(
+                                fa.values[p * c + comp].to_bits(),
+                                pa.values[q * c + comp].to_bits(),
+                                "{} at {i},{j},{k}",
+                                fa.name
+                            );
                         }
                         q += 1;
                     }
@@ -121,21 +167,44 @@ fn grid_values_match_point_queries_and_reference() {
     let d = open(&spec);
     let meta = d.metadata().clone();
     let opts = DecodeOptions::default();
-    let grid = d.decode_grid(&GridRequest { dims: Some([5, 4, 3]), time: Some(1.25), ..Default::default() }, &opts).unwrap();
+    let grid = d
+        .decode_grid(
+            &GridRequest {
+                dims: Some([5, 4, 3]),
+                time: Some(1.25),
+                ..Default::default()
+            },
+            &opts,
+        )
+        .unwrap();
     let velocity = &grid.arrays[1];
-    assert_eq!((velocity.name.as_str(), velocity.components), ("velocity", 3));
+    assert_eq!(
+        (velocity.name.as_str(), velocity.components),
+        ("velocity", 3)
+    );
     let g = &grid.grid;
     // point (i, j, k) = (4, 1, 2) of the 5 x 4 x 3 grid; velocity is outputs 1..4
     let (i, j, k) = (4, 1, 2);
     let p = i + 5 * (j + 4 * k);
-    let want = reference_eval(siren(&d), &meta, &[g.axes[0][i], g.axes[1][j], g.axes[2][k], 1.25]);
+    let want = reference_eval(
+        siren(&d),
+        &meta,
+        &[g.axes[0][i], g.axes[1][j], g.axes[2][k], 1.25],
+    );
     for comp in 0..3 {
         let got = velocity.values[p * 3 + comp] as f64;
-        assert!((got - want[1 + comp]).abs() < 1e-4, "component {comp}: {got} vs {}", want[1 + comp]);
+        assert!(
+            (got - want[1 + comp]).abs() < 1e-4,
+            "component {comp}: {got} vs {}",
+            want[1 + comp]
+        );
     }
     // corners of the resampled grid are the domain bounds
     let b = d.bounds();
-    assert_eq!([g.axes[0][0], g.axes[0][4], g.axes[2][2]], [b[0], b[1], b[5]]);
+    assert_eq!(
+        [g.axes[0][0], g.axes[0][4], g.axes[2][2]],
+        [b[0], b[1], b[5]]
+    );
 }
 
 #[test]
@@ -145,13 +214,23 @@ fn cell_variables_are_decoded_at_cell_centers() {
     let meta = d.metadata().clone();
     let opts = DecodeOptions::default();
     let density = meta.variable_index("density").unwrap();
-    let grid = d.decode_grid(&GridRequest { variables: vec![density], ..Default::default() }, &opts).unwrap();
+    let grid = d
+        .decode_grid(
+            &GridRequest {
+                variables: vec![density],
+                ..Default::default()
+            },
+            &opts,
+        )
+        .unwrap();
     let a = &grid.arrays[0];
     assert_eq!(a.association, Association::Cell);
     let [nx, ny, nz] = spec.dims.map(|v| v as usize);
     assert_eq!(a.values.len(), (nx - 1) * (ny - 1) * (nz - 1));
     let (i, j, k) = (2, 3, 4);
-    let center: Vec<f64> = (0..3).map(|ax| spec.origin[ax] + ([i, j, k][ax] as f64 + 0.5) * spec.spacing[ax]).collect();
+    let center: Vec<f64> = (0..3)
+        .map(|ax| spec.origin[ax] + ([i, j, k][ax] as f64 + 0.5) * spec.spacing[ax])
+        .collect();
     let want = reference_eval(siren(&d), &meta, &[center[0], center[1], center[2], 0.0])[4];
     let got = a.values[i + (nx - 1) * (j + (ny - 1) * k)] as f64;
     assert!((got - want).abs() < 1e-5 * 2.0, "{got} vs {want}");
@@ -161,11 +240,28 @@ fn cell_variables_are_decoded_at_cell_centers() {
 fn variable_subset_equals_the_same_variables_of_a_full_decode() {
     let d = open(&ImageFileSpec::small(6));
     let opts = DecodeOptions::default();
-    let req = GridRequest { dims: Some([9, 8, 7]), time: Some(2.0), ..Default::default() };
+    let req = GridRequest {
+        dims: Some([9, 8, 7]),
+        time: Some(2.0),
+        ..Default::default()
+    };
     let all = d.decode_grid(&req, &opts).unwrap();
-    let sub = d.decode_grid(&GridRequest { variables: vec![1], ..req }, &opts).unwrap();
+    let sub = d
+        .decode_grid(
+            &GridRequest {
+                variables: vec![1],
+                ..req
+            },
+            &opts,
+        )
+        .unwrap();
     assert_eq!(sub.arrays.len(), 1);
-    let diff = all.arrays[1].values.iter().zip(&sub.arrays[0].values).map(|(a, b)| (a - b).abs()).fold(0f32, f32::max);
+    let diff = all.arrays[1]
+        .values
+        .iter()
+        .zip(&sub.arrays[0].values)
+        .map(|(a, b)| (a - b).abs())
+        .fold(0f32, f32::max);
     assert!(diff <= 1e-5 * 8.0, "{diff}");
 }
 
@@ -174,11 +270,19 @@ fn time_changes_values_and_is_clamped_to_the_axis() {
     let d = open(&ImageFileSpec::small(8));
     let opts = DecodeOptions::default();
     let at = |t: Option<f64>| {
-        d.decode_grid(&GridRequest { dims: Some([4, 4, 4]), time: t, variables: vec![0], ..Default::default() }, &opts)
-            .unwrap()
-            .arrays
-            .remove(0)
-            .values
+        d.decode_grid(
+            &GridRequest {
+                dims: Some([4, 4, 4]),
+                time: t,
+                variables: vec![0],
+                ..Default::default()
+            },
+            &opts,
+        )
+        .unwrap()
+        .arrays
+        .remove(0)
+        .values
     };
     assert_ne!(at(Some(0.0)), at(Some(2.0)));
     assert_eq!(at(None), at(Some(0.0)));
@@ -199,13 +303,32 @@ fn progress_is_reported_and_cancellation_stops_the_decode() {
         *last.lock().unwrap() = f;
         true
     };
-    let opts = DecodeOptions { threads: 2, progress: Some(&progress) };
-    d.decode_grid(&GridRequest { dims: Some([40, 40, 40]), ..Default::default() }, &opts).unwrap();
+    let opts = DecodeOptions {
+        threads: 2,
+        progress: Some(&progress),
+    };
+    d.decode_grid(
+        &GridRequest {
+            dims: Some([40, 40, 40]),
+            ..Default::default()
+        },
+        &opts,
+    )
+    .unwrap();
     assert!(calls.load(std::sync::atomic::Ordering::Relaxed) >= 1);
     assert_eq!(*last.lock().unwrap(), 1.0);
     let cancel = |_f: f64| false;
-    let opts = DecodeOptions { threads: 2, progress: Some(&cancel) };
-    let r = d.decode_grid(&GridRequest { dims: Some([120, 120, 120]), ..Default::default() }, &opts);
+    let opts = DecodeOptions {
+        threads: 2,
+        progress: Some(&cancel),
+    };
+    let r = d.decode_grid(
+        &GridRequest {
+            dims: Some([120, 120, 120]),
+            ..Default::default()
+        },
+        &opts,
+    );
     assert!(matches!(r, Err(inr::Error::Cancelled)), "{:?}", r.err());
 }
 
@@ -214,14 +337,43 @@ fn bad_arguments_are_errors() {
     let d = open(&ImageFileSpec::small(10));
     let opts = DecodeOptions::default();
     let bad = |req: GridRequest| d.decode_grid(&req, &opts).is_err();
-    assert!(bad(GridRequest { dims: Some([0, 4, 4]), ..Default::default() }));
-    assert!(bad(GridRequest { dims: Some([4, 4, 4]), extent: Some([0, 4, 0, 3, 0, 3]), ..Default::default() }));
-    assert!(bad(GridRequest { extent: Some([3, 2, 0, 1, 0, 1]), ..Default::default() }));
-    assert!(bad(GridRequest { variables: vec![7], ..Default::default() }));
-    assert!(bad(GridRequest { time: Some(f64::NAN), ..Default::default() }));
-    assert!(bad(GridRequest { dims: Some([1 << 25, 1, 1]), ..Default::default() }));
+    assert!(bad(GridRequest {
+        dims: Some([0, 4, 4]),
+        ..Default::default()
+    }));
+    assert!(bad(GridRequest {
+        dims: Some([4, 4, 4]),
+        extent: Some([0, 4, 0, 3, 0, 3]),
+        ..Default::default()
+    }));
+    assert!(bad(GridRequest {
+        extent: Some([3, 2, 0, 1, 0, 1]),
+        ..Default::default()
+    }));
+    assert!(bad(GridRequest {
+        variables: vec![7],
+        ..Default::default()
+    }));
+    assert!(bad(GridRequest {
+        time: Some(f64::NAN),
+        ..Default::default()
+    }));
+    assert!(bad(GridRequest {
+        dims: Some([1 << 25, 1, 1]),
+        ..Default::default()
+    }));
     let mut out = vec![0f32; 2];
-    assert!(d.evaluate(&[0.0, 0.0], PointTimes::Fixed(None), &[0], &mut out, &opts).is_err());
-    assert!(d.evaluate(&[0.0, 0.0, 0.0], PointTimes::Fixed(None), &[0], &mut out, &opts).is_err());
+    assert!(d
+        .evaluate(&[0.0, 0.0], PointTimes::Fixed(None), &[0], &mut out, &opts)
+        .is_err());
+    assert!(d
+        .evaluate(
+            &[0.0, 0.0, 0.0],
+            PointTimes::Fixed(None),
+            &[0],
+            &mut out,
+            &opts
+        )
+        .is_err());
     assert!(d.variable_indices(&["nope"]).is_err());
 }

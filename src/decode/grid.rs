@@ -74,10 +74,15 @@ impl Decoder {
             })
             .collect::<Result<_>>()?;
         {
-            let mut outs: Vec<&mut [f32]> = arrays.iter_mut().map(|a| a.values.as_mut_slice()).collect();
+            let mut outs: Vec<&mut [f32]> =
+                arrays.iter_mut().map(|a| a.values.as_mut_slice()).collect();
             self.decode_grid_into(&grid, &extent, &variables, req.time, &mut outs, options)?;
         }
-        Ok(DecodedGrid { grid, extent, arrays })
+        Ok(DecodedGrid {
+            grid,
+            extent,
+            arrays,
+        })
     }
 
     /// Number of tuples a variable of `association` has over `extent`.
@@ -92,9 +97,15 @@ impl Decoder {
     fn requested(&self, variables: &[usize]) -> Result<Vec<usize>> {
         let n = self.metadata().variables.len();
         if let Some(&bad) = variables.iter().find(|&&v| v >= n) {
-            return Err(Error::InvalidArgument(format!("variable index {bad} of {n}")));
+            return Err(Error::InvalidArgument(format!(
+                "variable index {bad} of {n}"
+            )));
         }
-        Ok(if variables.is_empty() { (0..n).collect() } else { variables.to_vec() })
+        Ok(if variables.is_empty() {
+            (0..n).collect()
+        } else {
+            variables.to_vec()
+        })
     }
 
     /// Decodes into caller buffers, one per entry of `variables`, each sized by
@@ -111,7 +122,11 @@ impl Decoder {
         grid.check_extent(extent)?;
         let meta = self.metadata();
         if outs.len() != variables.len() {
-            return Err(Error::InvalidArgument(format!("{} buffers for {} variables", outs.len(), variables.len())));
+            return Err(Error::InvalidArgument(format!(
+                "{} buffers for {} variables",
+                outs.len(),
+                variables.len()
+            )));
         }
         self.requested(variables)?;
         let t = self.effective_time(time)?;
@@ -151,10 +166,17 @@ impl Decoder {
         options: &DecodeOptions,
     ) -> Result<()> {
         let meta = self.metadata();
-        let comps: Vec<usize> = sel.iter().map(|&v| meta.variables[v].components as usize).collect();
+        let comps: Vec<usize> = sel
+            .iter()
+            .map(|&v| meta.variables[v].components as usize)
+            .collect();
         for (b, c) in bufs.iter().zip(&comps) {
             if b.len() != n * c {
-                return Err(Error::InvalidArgument(format!("output buffer holds {} values, {} needed", b.len(), n * c)));
+                return Err(Error::InvalidArgument(format!(
+                    "output buffer holds {} values, {} needed",
+                    b.len(),
+                    n * c
+                )));
             }
         }
         if n == 0 {
@@ -167,7 +189,13 @@ impl Decoder {
         parallel::run(
             jobs,
             options,
-            || (plan.scratch(), vec![0f32; TILE * k], vec![0f32; TILE * c_all]),
+            || {
+                (
+                    plan.scratch(),
+                    vec![0f32; TILE * k],
+                    vec![0f32; TILE * c_all],
+                )
+            },
             |(scratch, input, result), job| {
                 for p in 0..job.len {
                     let q = job.start + p;
@@ -186,7 +214,11 @@ impl Decoder {
 fn split_jobs<'a>(n: usize, bufs: Vec<&'a mut [f32]>, comps: &[usize]) -> Vec<TileJob<'a>> {
     let tiles = n.div_ceil(TILE);
     let mut jobs: Vec<TileJob> = (0..tiles)
-        .map(|t| TileJob { start: t * TILE, len: TILE.min(n - t * TILE), outs: Vec::with_capacity(bufs.len()) })
+        .map(|t| TileJob {
+            start: t * TILE,
+            len: TILE.min(n - t * TILE),
+            outs: Vec::with_capacity(bufs.len()),
+        })
         .collect();
     for (buf, &c) in bufs.into_iter().zip(comps) {
         for (job, chunk) in jobs.iter_mut().zip(buf.chunks_mut(TILE * c)) {
@@ -201,7 +233,8 @@ fn scatter(job: TileJob, result: &[f32], comps: &[usize], c_all: usize) {
     let mut first = 0;
     for (out, &c) in job.outs.into_iter().zip(comps) {
         for p in 0..job.len {
-            out[p * c..(p + 1) * c].copy_from_slice(&result[p * c_all + first..p * c_all + first + c]);
+            out[p * c..(p + 1) * c]
+                .copy_from_slice(&result[p * c_all + first..p * c_all + first + c]);
         }
         first += c;
     }
@@ -210,8 +243,9 @@ fn scatter(job: TileJob, result: &[f32], comps: &[usize], c_all: usize) {
 /// A zeroed buffer, or an error instead of an abort when memory runs out.
 fn alloc_f32(n: usize) -> Result<Vec<f32>> {
     let mut v = Vec::new();
-    v.try_reserve_exact(n)
-        .map_err(|_| Error::LimitExceeded(format!("cannot allocate {n} values for the decoded grid")))?;
+    v.try_reserve_exact(n).map_err(|_| {
+        Error::LimitExceeded(format!("cannot allocate {n} values for the decoded grid"))
+    })?;
     v.resize(n, 0.0);
     Ok(v)
 }

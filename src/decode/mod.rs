@@ -43,15 +43,24 @@ impl Decoder {
         let model = Model::load(&file)?;
         let native = native_grid(&file)?;
         let bounds = match (&file.metadata().domain, &native) {
-            (Domain::Unstructured { bounds, .. }, _) => *bounds,
             (_, Some(g)) => {
                 let b = |a: usize| (g.axes[a][0], *g.axes[a].last().unwrap_or(&g.axes[a][0]));
                 let (x, y, z) = (b(0), b(1), b(2));
                 [x.0, x.1, y.0, y.1, z.0, z.1]
             }
-            (d, None) => return Err(Error::Unsupported(format!("decoding {} domains", d.kind_name()))),
+            (d, None) => {
+                return Err(Error::Unsupported(format!(
+                    "decoding {} domains",
+                    d.kind_name()
+                )))
+            }
         };
-        Ok(Decoder { file, model, bounds, native })
+        Ok(Decoder {
+            file,
+            model,
+            bounds,
+            native,
+        })
     }
 
     /// The file's metadata.
@@ -89,7 +98,9 @@ impl Decoder {
                 let b = self.bounds;
                 SamplingGrid::over_bounds(d, [b[0], b[2], b[4]], [b[1], b[3], b[5]])
             }
-            (None, None) => Err(Error::InvalidArgument("this domain has no native grid: give the dims".into())),
+            (None, None) => Err(Error::InvalidArgument(
+                "this domain has no native grid: give the dims".into(),
+            )),
         }
     }
 
@@ -104,7 +115,10 @@ impl Decoder {
             .map(|n| {
                 meta.variable_index(n).ok_or_else(|| {
                     let known: Vec<&str> = meta.variables.iter().map(|v| v.name.as_str()).collect();
-                    Error::InvalidArgument(format!("no variable {n:?} (the file has {})", known.join(", ")))
+                    Error::InvalidArgument(format!(
+                        "no variable {n:?} (the file has {})",
+                        known.join(", ")
+                    ))
                 })
             })
             .collect()
@@ -121,14 +135,20 @@ impl Decoder {
         let meta = self.metadata();
         let mut maps = Vec::new();
         for &v in variables {
-            let var = meta
-                .variables
-                .get(v)
-                .ok_or_else(|| Error::InvalidArgument(format!("variable index {v} of {}", meta.variables.len())))?;
-            let first: usize = meta.variables[..v].iter().map(|w| w.components as usize).sum();
+            let var = meta.variables.get(v).ok_or_else(|| {
+                Error::InvalidArgument(format!("variable index {v} of {}", meta.variables.len()))
+            })?;
+            let first: usize = meta.variables[..v]
+                .iter()
+                .map(|w| w.components as usize)
+                .sum();
             for (c, r) in var.range.iter().enumerate() {
                 let half = 0.5 * (r[1] - r[0]);
-                maps.push(OutputMap { index: first + c, scale: half, offset: r[0] + half });
+                maps.push(OutputMap {
+                    index: first + c,
+                    scale: half,
+                    offset: r[0] + half,
+                });
             }
         }
         if maps.is_empty() {
@@ -153,7 +173,9 @@ impl Decoder {
     /// the stored time range (networks extrapolate poorly); the first step
     /// when none is given; ignored by static files.
     pub fn effective_time(&self, t: Option<f64>) -> Result<f64> {
-        let Some(axis) = &self.metadata().time else { return Ok(0.0) };
+        let Some(axis) = &self.metadata().time else {
+            return Ok(0.0);
+        };
         let (lo, hi) = (axis.values[0], axis.values[axis.values.len() - 1]);
         match t {
             None => Ok(lo),
@@ -166,21 +188,42 @@ impl Decoder {
 /// The stored grid of a structured domain (rectilinear axes are read here).
 fn native_grid(file: &InrFile) -> Result<Option<SamplingGrid>> {
     match &file.metadata().domain {
-        Domain::Image { dims, origin, spacing } => {
-            Ok(Some(SamplingGrid::uniform(dims.map(|d| d as usize), *origin, *spacing)?))
-        }
+        Domain::Image {
+            dims,
+            origin,
+            spacing,
+        } => Ok(Some(SamplingGrid::uniform(
+            dims.map(|d| d as usize),
+            *origin,
+            *spacing,
+        )?)),
         Domain::Rectilinear { x, y, z, .. } => {
             let mut axes: [Vec<f64>; 3] = Default::default();
             for (a, r) in [x, y, z].into_iter().enumerate() {
                 debug_assert_eq!(r.dtype, DType::F64);
                 let bytes = file.read_section(r.section)?;
-                let raw = crate::format::tensor::slice(&bytes, r.offset, r.count * 8, "rectilinear coordinates")?;
-                axes[a] = raw.chunks_exact(8).map(|c| f64::from_le_bytes(c.try_into().expect("8 bytes"))).collect();
-                if axes[a].iter().any(|v| !v.is_finite()) || axes[a].windows(2).any(|w| w[0] >= w[1]) {
-                    return Err(Error::Invalid(format!("rectilinear axis {a} is not finite and strictly increasing")));
+                let raw = crate::format::tensor::slice(
+                    &bytes,
+                    r.offset,
+                    r.count * 8,
+                    "rectilinear coordinates",
+                )?;
+                axes[a] = raw
+                    .chunks_exact(8)
+                    .map(|c| f64::from_le_bytes(c.try_into().expect("8 bytes")))
+                    .collect();
+                if axes[a].iter().any(|v| !v.is_finite())
+                    || axes[a].windows(2).any(|w| w[0] >= w[1])
+                {
+                    return Err(Error::Invalid(format!(
+                        "rectilinear axis {a} is not finite and strictly increasing"
+                    )));
                 }
             }
-            Ok(Some(SamplingGrid { axes, uniform: None }))
+            Ok(Some(SamplingGrid {
+                axes,
+                uniform: None,
+            }))
         }
         _ => Ok(None),
     }
@@ -191,6 +234,12 @@ impl Decoder {
     /// (empty: all), 2 per multiply-add: the figure behind GFLOP/s reports.
     pub fn gemm_flops_per_point(&self, variables: &[usize]) -> Result<u64> {
         let all: Vec<usize> = (0..self.metadata().variables.len()).collect();
-        Ok(self.plan(if variables.is_empty() { &all } else { variables })?.flops_per_point())
+        Ok(self
+            .plan(if variables.is_empty() {
+                &all
+            } else {
+                variables
+            })?
+            .flops_per_point())
     }
 }

@@ -31,7 +31,8 @@ pub struct DecodeOptions<'a> {
 
 /// Thread pools by size, shared by all decoders: building a pool per call
 /// would cost more than decoding a small request.
-static POOLS: Lazy<Mutex<HashMap<usize, Arc<rayon::ThreadPool>>>> = Lazy::new(|| Mutex::new(HashMap::new()));
+static POOLS: Lazy<Mutex<HashMap<usize, Arc<rayon::ThreadPool>>>> =
+    Lazy::new(|| Mutex::new(HashMap::new()));
 
 fn pool(threads: usize) -> Result<Arc<rayon::ThreadPool>> {
     let n = if threads == 0 {
@@ -83,7 +84,9 @@ where
                 let _ = tx.send(());
             });
             while let Err(mpsc::RecvTimeoutError::Timeout) = rx.recv_timeout(PROGRESS_INTERVAL) {
-                if !cancel.load(Ordering::Relaxed) && !progress(done.load(Ordering::Relaxed) as f64 / total as f64) {
+                if !cancel.load(Ordering::Relaxed)
+                    && !progress(done.load(Ordering::Relaxed) as f64 / total as f64)
+                {
                     cancel.store(true, Ordering::Relaxed);
                 }
             }

@@ -28,19 +28,29 @@ impl Decoder {
         options: &DecodeOptions,
     ) -> Result<()> {
         if points.len() % 3 != 0 {
-            return Err(Error::InvalidArgument(format!("{} coordinates is not a multiple of 3", points.len())));
+            return Err(Error::InvalidArgument(format!(
+                "{} coordinates is not a multiple of 3",
+                points.len()
+            )));
         }
         let n = points.len() / 3;
         let plan = self.plan(variables)?;
         let c = plan.outputs();
         if out.len() != n * c {
-            return Err(Error::InvalidArgument(format!("output holds {} values, {} needed", out.len(), n * c)));
+            return Err(Error::InvalidArgument(format!(
+                "output holds {} values, {} needed",
+                out.len(),
+                n * c
+            )));
         }
         let fixed = match times {
             PointTimes::Fixed(t) => Some(self.effective_time(t)?),
             PointTimes::PerPoint(t) if t.len() == n => None,
             PointTimes::PerPoint(t) => {
-                return Err(Error::InvalidArgument(format!("{} times for {n} points", t.len())));
+                return Err(Error::InvalidArgument(format!(
+                    "{} times for {n} points",
+                    t.len()
+                )));
             }
         };
         let time_of = |p: usize| -> Result<f64> {
@@ -55,7 +65,11 @@ impl Decoder {
                 return Err(Error::InvalidArgument("a point time is NaN".into()));
             }
         }
-        let jobs: Vec<(usize, &mut [f32])> = out.chunks_mut(TILE * c).enumerate().map(|(t, o)| (t * TILE, o)).collect();
+        let jobs: Vec<(usize, &mut [f32])> = out
+            .chunks_mut(TILE * c)
+            .enumerate()
+            .map(|(t, o)| (t * TILE, o))
+            .collect();
         let k = plan.inputs();
         parallel::run(
             jobs,
@@ -64,7 +78,11 @@ impl Decoder {
             |(scratch, input), (start, o)| {
                 let len = o.len() / c;
                 for p in 0..len {
-                    let xyz = [points[3 * (start + p)], points[3 * (start + p) + 1], points[3 * (start + p) + 2]];
+                    let xyz = [
+                        points[3 * (start + p)],
+                        points[3 * (start + p) + 1],
+                        points[3 * (start + p) + 2],
+                    ];
                     let t = time_of(start + p).unwrap_or(0.0);
                     self.normalize(xyz, t, &mut input[p * k..(p + 1) * k]);
                 }

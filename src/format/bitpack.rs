@@ -53,7 +53,10 @@ pub fn unpack(bytes: &[u8], bits: u8, count: usize) -> Result<Vec<u32>> {
 
 /// Unpacks a mask of `count` bits into booleans.
 pub fn unpack_mask(bytes: &[u8], count: usize) -> Result<Vec<bool>> {
-    Ok(unpack(bytes, 1, count)?.into_iter().map(|b| b == 1).collect())
+    Ok(unpack(bytes, 1, count)?
+        .into_iter()
+        .map(|b| b == 1)
+        .collect())
 }
 
 /// Packs booleans into a mask.

@@ -76,6 +76,16 @@ impl Header {
         let u16_at = |o: usize| u16::from_le_bytes([b[o], b[o + 1]]);
         let u32_at = |o: usize| u32::from_le_bytes(b[o..o + 4].try_into().expect("4 bytes"));
         let u64_at = |o: usize| u64::from_le_bytes(b[o..o + 8].try_into().expect("8 bytes"));
+        // The version before the checksum: a later major may lay out its
+        // header differently, and its user should hear "unsupported version".
+        let (major, minor) = (u16_at(8), u16_at(10));
+        if major != FORMAT_MAJOR {
+            return Err(Error::UnsupportedVersion {
+                major,
+                minor,
+                supported: FORMAT_MAJOR,
+            });
+        }
         let stored = u32_at(36);
         let computed = crc32(&b[0..36]);
         if stored != computed {
@@ -83,14 +93,6 @@ impl Header {
                 what: "header".into(),
                 stored,
                 computed,
-            });
-        }
-        let (major, minor) = (u16_at(8), u16_at(10));
-        if major != FORMAT_MAJOR {
-            return Err(Error::UnsupportedVersion {
-                major,
-                minor,
-                supported: FORMAT_MAJOR,
             });
         }
         let header = Header {

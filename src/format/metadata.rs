@@ -69,7 +69,8 @@ pub enum Domain {
     Images {
         width: u64,
         height: u64,
-        /// The view parameters of the stored images, `count * names.len()` f64 values.
+        /// The view parameters of the stored images: `views.count / parameters.len()`
+        /// views, each with one f64 value per parameter.
         views: ArrayRef,
         /// Names of the view parameters, e.g. ["theta", "phi"].
         parameters: Vec<String>,
@@ -254,7 +255,10 @@ impl Metadata {
         }
         for (i, v) in self.variables.iter().enumerate() {
             if self.variables[..i].iter().any(|w| w.name == v.name) {
-                return Err(Error::Invalid(format!("duplicate variable name {:?}", v.name)));
+                return Err(Error::Invalid(format!(
+                    "duplicate variable name {:?}",
+                    v.name
+                )));
             }
         }
         Ok(())
@@ -264,7 +268,12 @@ impl Metadata {
 impl Variable {
     fn validate(&self) -> Result<()> {
         let name_ok = |s: &str| !s.is_empty() && s.len() <= limits::MAX_NAME_BYTES;
-        if !name_ok(&self.name) || self.units.as_deref().is_some_and(|u| u.len() > limits::MAX_NAME_BYTES) {
+        if !name_ok(&self.name)
+            || self
+                .units
+                .as_deref()
+                .is_some_and(|u| u.len() > limits::MAX_NAME_BYTES)
+        {
             return Err(Error::Invalid(format!(
                 "variable name or units empty or longer than {} bytes",
                 limits::MAX_NAME_BYTES
@@ -286,7 +295,11 @@ impl Variable {
                 self.components
             )));
         }
-        if self.range.iter().any(|r| !(r[0].is_finite() && r[1].is_finite() && r[0] <= r[1])) {
+        if self
+            .range
+            .iter()
+            .any(|r| !(r[0].is_finite() && r[1].is_finite() && r[0] <= r[1]))
+        {
             return Err(Error::Invalid(format!(
                 "variable {:?}: ranges must be finite with min <= max",
                 self.name
@@ -320,7 +333,9 @@ impl Domain {
             validate_dims(dims)?;
         }
         match self {
-            Domain::Image { origin, spacing, .. } => {
+            Domain::Image {
+                origin, spacing, ..
+            } => {
                 if origin.iter().chain(spacing).any(|v| !v.is_finite())
                     || spacing.iter().any(|&s| s <= 0.0)
                 {
@@ -340,7 +355,14 @@ impl Domain {
                     }
                 }
             }
-            Domain::Unstructured { points, connectivity, offsets, types, bounds, .. } => {
+            Domain::Unstructured {
+                points,
+                connectivity,
+                offsets,
+                types,
+                bounds,
+                ..
+            } => {
                 for a in [points, connectivity, offsets, types] {
                     a.check_section(sections)?;
                 }

@@ -28,19 +28,22 @@ impl Source {
                 buf.try_reserve_exact(len as usize)
                     .map_err(|_| Error::LimitExceeded(format!("cannot allocate {len} bytes")))?;
                 buf.resize(len as usize, 0);
-                file.read_exact_at(&mut buf, offset).map_err(|e| match e.kind() {
-                    std::io::ErrorKind::UnexpectedEof => Error::Truncated(format!(
-                        "{}: bytes {offset}..+{len} lie past the end of the file",
-                        path.display()
-                    )),
-                    _ => Error::io(path, e),
-                })?;
+                file.read_exact_at(&mut buf, offset)
+                    .map_err(|e| match e.kind() {
+                        std::io::ErrorKind::UnexpectedEof => Error::Truncated(format!(
+                            "{}: bytes {offset}..+{len} lie past the end of the file",
+                            path.display()
+                        )),
+                        _ => Error::io(path, e),
+                    })?;
                 Ok(buf)
             }
             Source::Memory(bytes) => {
                 let end = offset.checked_add(len).filter(|&e| e <= bytes.len() as u64);
                 let end = end.ok_or_else(|| {
-                    Error::Truncated(format!("bytes {offset}..+{len} lie past the end of the buffer"))
+                    Error::Truncated(format!(
+                        "bytes {offset}..+{len} lie past the end of the buffer"
+                    ))
                 })?;
                 Ok(bytes[offset as usize..end as usize].to_vec())
             }
@@ -62,7 +65,10 @@ impl InrFile {
         let path = path.as_ref();
         let file = File::open(path).map_err(|e| Error::io(path, e))?;
         let file_len = file.metadata().map_err(|e| Error::io(path, e))?.len();
-        let source = Source::File { file, path: path.to_path_buf() };
+        let source = Source::File {
+            file,
+            path: path.to_path_buf(),
+        };
         Self::from_source(source, file_len)
     }
 
@@ -85,11 +91,21 @@ impl InrFile {
                 computed,
             });
         }
-        let raw = decompress(&stored, header.metadata_compression, header.metadata_len, "metadata")?;
-        let metadata: Metadata = serde_json::from_slice(&raw)
-            .map_err(|e| Error::Invalid(format!("metadata: {e}")))?;
+        let raw = decompress(
+            &stored,
+            header.metadata_compression,
+            header.metadata_len,
+            "metadata",
+        )?;
+        let metadata: Metadata =
+            serde_json::from_slice(&raw).map_err(|e| Error::Invalid(format!("metadata: {e}")))?;
         metadata.validate(file_len, HEADER_LEN as u64 + header.metadata_stored_len)?;
-        Ok(InrFile { source, header, metadata, file_len })
+        Ok(InrFile {
+            source,
+            header,
+            metadata,
+            file_len,
+        })
     }
 
     /// The verified metadata.

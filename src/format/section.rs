@@ -50,7 +50,12 @@ pub fn compress(raw: &[u8], compression: Compression) -> Result<Vec<u8>> {
 /// as real data is produced (never pre-sized from the declared length), and
 /// decoding stops one byte past `expected_len`, so a lying header cannot make
 /// us allocate more than the data really holds, nor more than the limit.
-pub fn decompress(stored: &[u8], compression: Compression, expected_len: u64, what: &str) -> Result<Vec<u8>> {
+pub fn decompress(
+    stored: &[u8],
+    compression: Compression,
+    expected_len: u64,
+    what: &str,
+) -> Result<Vec<u8>> {
     let out = match compression {
         Compression::None => stored.to_vec(),
         Compression::Zstd => {

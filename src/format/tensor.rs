@@ -76,7 +76,12 @@ impl TensorRef {
     pub fn sections(&self) -> Vec<u32> {
         match &self.encoding {
             TensorEncoding::F32 { at } | TensorEncoding::F16 { at } => vec![at.section],
-            TensorEncoding::Codebook { codebook, indices, mask, .. } => {
+            TensorEncoding::Codebook {
+                codebook,
+                indices,
+                mask,
+                ..
+            } => {
                 let mut s = vec![codebook.section, indices.section];
                 s.extend(mask.map(|m| m.section));
                 s
@@ -90,7 +95,9 @@ impl TensorRef {
         match &self.encoding {
             TensorEncoding::F32 { at } => {
                 let b = slice(section(at.section)?, at.offset, n * 4, "f32 tensor")?;
-                Ok(b.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect())
+                Ok(b.chunks_exact(4)
+                    .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+                    .collect())
             }
             TensorEncoding::F16 { at } => {
                 let b = slice(section(at.section)?, at.offset, n * 2, "f16 tensor")?;
@@ -98,9 +105,21 @@ impl TensorRef {
                     .map(|c| half::f16::from_le_bytes([c[0], c[1]]).to_f32())
                     .collect())
             }
-            TensorEncoding::Codebook { bits, codebook, codebook_len, indices, mask } => {
-                decode_codebook(n, *bits, codebook, *codebook_len, indices, mask.as_ref(), section)
-            }
+            TensorEncoding::Codebook {
+                bits,
+                codebook,
+                codebook_len,
+                indices,
+                mask,
+            } => decode_codebook(
+                n,
+                *bits,
+                codebook,
+                *codebook_len,
+                indices,
+                mask.as_ref(),
+                section,
+            ),
         }
     }
 }
@@ -114,24 +133,42 @@ fn decode_codebook<'a>(
     mask: Option<&Location>,
     section: &dyn Fn(u32) -> Result<&'a [u8]>,
 ) -> Result<Vec<f32>> {
-    if bits == 0 || bits > limits::MAX_CODEBOOK_BITS || codebook_len == 0 || codebook_len > 1 << bits {
+    if bits == 0
+        || bits > limits::MAX_CODEBOOK_BITS
+        || codebook_len == 0
+        || codebook_len > 1 << bits
+    {
         return Err(Error::Invalid(format!(
             "codebook of {codebook_len} entries with {bits}-bit indices"
         )));
     }
-    let table = slice(section(codebook.section)?, codebook.offset, codebook_len * 4, "codebook")?;
+    let table = slice(
+        section(codebook.section)?,
+        codebook.offset,
+        codebook_len * 4,
+        "codebook",
+    )?;
     let table: Vec<f32> = table
         .chunks_exact(4)
         .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
         .collect();
+    // Without a mask every element is kept; nothing of size `n` is allocated
+    // before the indices are known to be in the section.
     let keep = match mask {
         Some(m) => {
-            let b = slice(section(m.section)?, m.offset, bitpack::packed_len(n, 1), "pruning mask")?;
-            bitpack::unpack_mask(b, n as usize)?
+            let b = slice(
+                section(m.section)?,
+                m.offset,
+                bitpack::packed_len(n, 1),
+                "pruning mask",
+            )?;
+            Some(bitpack::unpack_mask(b, n as usize)?)
         }
-        None => vec![true; n as usize],
+        None => None,
     };
-    let kept = keep.iter().filter(|&&k| k).count();
+    let kept = keep
+        .as_ref()
+        .map_or(n as usize, |k| k.iter().filter(|&&k| k).count());
     let packed = slice(
         section(indices.section)?,
         indices.offset,
@@ -144,10 +181,19 @@ fn decode_codebook<'a>(
             "codebook index {bad} beyond the {codebook_len}-entry codebook"
         )));
     }
+    let Some(keep) = keep else {
+        return Ok(idx.into_iter().map(|i| table[i as usize]).collect());
+    };
     let mut it = idx.into_iter();
     Ok(keep
         .into_iter()
-        .map(|k| if k { table[it.next().unwrap_or(0) as usize] } else { 0.0 })
+        .map(|k| {
+            if k {
+                table[it.next().unwrap_or(0) as usize]
+            } else {
+                0.0
+            }
+        })
         .collect())
 }
 

@@ -13,8 +13,8 @@ use crate::format::section::{compress, crc32, Compression};
 use crate::format::tensor::{Location, TensorEncoding, TensorRef};
 use crate::quantize;
 
-/// Sections start at multiples of this, so a reader that maps the file can
-/// view uncompressed f64 arrays in place.
+/// Sections start at multiples of this (arrays inside a section are packed
+/// and need not be aligned).
 const SECTION_ALIGN: u64 = 8;
 
 /// How to store a weight tensor.
@@ -24,7 +24,10 @@ pub enum WeightEncoding {
     F16,
     /// k-means quantization to `2^bits` shared values; with `prune_zeros`,
     /// exact zeros are pruned (stored in a mask, not indexed).
-    Codebook { bits: u8, prune_zeros: bool },
+    Codebook {
+        bits: u8,
+        prune_zeros: bool,
+    },
 }
 
 struct PendingSection {
@@ -44,7 +47,10 @@ pub struct FileBuilder {
 impl FileBuilder {
     /// A builder that compresses the metadata.
     pub fn new() -> Self {
-        FileBuilder { sections: Vec::new(), compress_metadata: true }
+        FileBuilder {
+            sections: Vec::new(),
+            compress_metadata: true,
+        }
     }
 
     /// Starts a section and returns its index.
@@ -96,28 +102,48 @@ impl FileBuilder {
         let encoding = match encoding {
             WeightEncoding::F32 => {
                 let b: Vec<u8> = values.iter().flat_map(|v| v.to_le_bytes()).collect();
-                TensorEncoding::F32 { at: self.append(section, &b) }
+                TensorEncoding::F32 {
+                    at: self.append(section, &b),
+                }
             }
             WeightEncoding::F16 => {
                 let b: Vec<u8> = values
                     .iter()
                     .flat_map(|&v| half::f16::from_f32(v).to_le_bytes())
                     .collect();
-                TensorEncoding::F16 { at: self.append(section, &b) }
+                TensorEncoding::F16 {
+                    at: self.append(section, &b),
+                }
             }
             WeightEncoding::Codebook { bits, prune_zeros } => {
                 self.push_codebook(section, values, bits, prune_zeros)?
             }
         };
-        Ok(TensorRef { shape: shape.to_vec(), encoding })
+        Ok(TensorRef {
+            shape: shape.to_vec(),
+            encoding,
+        })
     }
 
-    fn push_codebook(&mut self, section: u32, values: &[f32], bits: u8, prune_zeros: bool) -> Result<TensorEncoding> {
+    fn push_codebook(
+        &mut self,
+        section: u32,
+        values: &[f32],
+        bits: u8,
+        prune_zeros: bool,
+    ) -> Result<TensorEncoding> {
         if !(1..=crate::format::limits::MAX_CODEBOOK_BITS).contains(&bits) {
-            return Err(Error::InvalidArgument(format!("codebook with {bits}-bit indices")));
+            return Err(Error::InvalidArgument(format!(
+                "codebook with {bits}-bit indices"
+            )));
         }
         let keep: Vec<bool> = values.iter().map(|&v| !(prune_zeros && v == 0.0)).collect();
-        let kept: Vec<f32> = values.iter().zip(&keep).filter(|(_, &k)| k).map(|(&v, _)| v).collect();
+        let kept: Vec<f32> = values
+            .iter()
+            .zip(&keep)
+            .filter(|(_, &k)| k)
+            .map(|(&v, _)| v)
+            .collect();
         let q = quantize::kmeans_1d(&kept, 1usize << bits);
         let table: Vec<u8> = q.codebook.iter().flat_map(|v| v.to_le_bytes()).collect();
         let codebook = self.append(section, &table);
@@ -152,30 +178,42 @@ impl FileBuilder {
             })
             .collect::<Result<_>>()?;
         // Section offsets depend on the metadata length, which depends on the
-        // offsets' digits: iterate until the layout is stable (2-3 rounds).
-        let mut meta_stored = Vec::new();
-        let mut meta_len = 0;
-        let mut meta_compression = Compression::None;
-        for _ in 0..8 {
-            let mut offset = align(HEADER_LEN as u64 + meta_stored.len() as u64);
+        // offsets' digits: iterate until the metadata fits in front of the
+        // sections (2-3 rounds). The data start only grows, so the loop ends
+        // even where the compressed length would oscillate; a shorter
+        // metadata than the room left for it is followed by zero padding.
+        let meta_compression = if compress_metadata {
+            Compression::Zstd
+        } else {
+            Compression::None
+        };
+        let mut data_start = align(HEADER_LEN as u64);
+        let mut layout = None;
+        for _ in 0..64 {
+            let mut offset = data_start;
             metadata.sections = stored
                 .iter()
                 .map(|(data, e)| {
-                    let entry = SectionEntry { offset, ..e.clone() };
+                    let entry = SectionEntry {
+                        offset,
+                        ..e.clone()
+                    };
                     offset = align(offset + data.len() as u64);
                     entry
                 })
                 .collect();
             let json = serde_json::to_vec(&metadata)
                 .map_err(|e| Error::Invalid(format!("metadata serialization: {e}")))?;
-            meta_len = json.len() as u64;
-            meta_compression = if compress_metadata { Compression::Zstd } else { Compression::None };
             let next = compress(&json, meta_compression)?;
-            if next.len() == meta_stored.len() && next == meta_stored {
+            let end = HEADER_LEN as u64 + next.len() as u64;
+            if end <= data_start {
+                layout = Some((next, json.len() as u64));
                 break;
             }
-            meta_stored = next;
+            data_start = align(end);
         }
+        let (meta_stored, meta_len) =
+            layout.ok_or_else(|| Error::Invalid("metadata layout did not converge".into()))?;
         let header = Header {
             major: FORMAT_MAJOR,
             minor: FORMAT_MINOR,
@@ -213,7 +251,9 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
     };
     let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(|e| Error::io(dir, e))?;
     tmp.write_all(bytes).map_err(|e| Error::io(tmp.path(), e))?;
-    tmp.as_file().sync_all().map_err(|e| Error::io(tmp.path(), e))?;
+    tmp.as_file()
+        .sync_all()
+        .map_err(|e| Error::io(tmp.path(), e))?;
     tmp.persist(path).map_err(|e| Error::io(path, e.error))?;
     Ok(())
 }

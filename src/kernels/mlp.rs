@@ -64,7 +64,9 @@ impl Plan {
             .iter()
             .map(|l| match l {
                 Layer::Sine { w0, dense } => Step::Sine(scaled(dense, *w0)),
-                Layer::ResidualSine { w0, first, second } => Step::Residual(scaled(first, w0[0]), scaled(second, w0[1])),
+                Layer::ResidualSine { w0, first, second } => {
+                    Step::Residual(scaled(first, w0[0]), scaled(second, w0[1]))
+                }
                 Layer::Linear { dense } => Step::Linear(select_rows(dense, outputs)),
             })
             .collect();
@@ -75,7 +77,12 @@ impl Plan {
             .max()
             .unwrap_or(1)
             .max(outputs.len());
-        Plan { inputs: model.inputs, steps, width, outputs: outputs.len() }
+        Plan {
+            inputs: model.inputs,
+            steps,
+            width,
+            outputs: outputs.len(),
+        }
     }
 
     /// Inputs per point.
@@ -103,7 +110,11 @@ impl Plan {
     /// Scratch space for tiles of up to [`TILE`] points.
     pub fn scratch(&self) -> Scratch {
         let n = TILE * self.width;
-        Scratch { x: vec![0.0; n], h: vec![0.0; n], g: vec![0.0; n] }
+        Scratch {
+            x: vec![0.0; n],
+            h: vec![0.0; n],
+            g: vec![0.0; n],
+        }
     }
 
     /// Evaluates `n <= TILE` points: `input` holds `n x inputs` normalized
@@ -149,5 +160,10 @@ fn select_rows(d: &Dense, outputs: &[OutputMap]) -> Dense {
         weight.extend(row.iter().map(|&w| (w as f64 * o.scale) as f32));
         bias.push((d.bias[o.index] as f64 * o.scale + o.offset) as f32);
     }
-    Dense { out_features: outputs.len(), in_features: d.in_features, weight, bias }
+    Dense {
+        out_features: outputs.len(),
+        in_features: d.in_features,
+        weight,
+        bias,
+    }
 }

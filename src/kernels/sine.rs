@@ -46,7 +46,12 @@ pub fn sin(x: f32) -> f32 {
 }
 
 /// `v = sin(v + bias[col])` over rows of `bias.len()` values.
-#[multiversion(targets("x86_64+avx512f+avx512vl", "x86_64+avx2+fma", "x86_64+sse4.1", "aarch64+neon"))]
+#[multiversion(targets(
+    "x86_64+avx512f+avx512vl",
+    "x86_64+avx2+fma",
+    "x86_64+sse4.1",
+    "aarch64+neon"
+))]
 pub fn bias_sin(values: &mut [f32], bias: &[f32]) {
     for row in values.chunks_exact_mut(bias.len()) {
         for (v, b) in row.iter_mut().zip(bias) {
@@ -56,9 +61,17 @@ pub fn bias_sin(values: &mut [f32], bias: &[f32]) {
 }
 
 /// The residual update `x = 0.5 * (x + sin(g + bias[col]))`.
-#[multiversion(targets("x86_64+avx512f+avx512vl", "x86_64+avx2+fma", "x86_64+sse4.1", "aarch64+neon"))]
+#[multiversion(targets(
+    "x86_64+avx512f+avx512vl",
+    "x86_64+avx2+fma",
+    "x86_64+sse4.1",
+    "aarch64+neon"
+))]
 pub fn bias_sin_residual(x: &mut [f32], g: &[f32], bias: &[f32]) {
-    for (xr, gr) in x.chunks_exact_mut(bias.len()).zip(g.chunks_exact(bias.len())) {
+    for (xr, gr) in x
+        .chunks_exact_mut(bias.len())
+        .zip(g.chunks_exact(bias.len()))
+    {
         for ((xv, gv), b) in xr.iter_mut().zip(gr).zip(bias) {
             *xv = 0.5 * (*xv + sin(gv + b));
         }

@@ -59,7 +59,9 @@ mod tests {
     fn aspect_preserving_uses_the_longest_axis() {
         let a = aspect_preserving(&[[0.0, 500.0], [0.0, 500.0], [0.0, 100.0], [2.0, 5.0]], 3);
         assert_eq!((apply(&a, 0, 0.0), apply(&a, 0, 500.0)), (-1.0, 1.0));
-        assert!((apply(&a, 2, 0.0) + 0.2).abs() < 1e-12 && (apply(&a, 2, 100.0) - 0.2).abs() < 1e-12);
+        assert!(
+            (apply(&a, 2, 0.0) + 0.2).abs() < 1e-12 && (apply(&a, 2, 100.0) - 0.2).abs() < 1e-12
+        );
         assert!((apply(&a, 3, 2.0) + 1.0).abs() < 1e-12 && (apply(&a, 3, 5.0) - 1.0).abs() < 1e-12);
     }
 }

@@ -32,9 +32,22 @@ pub struct ResidualSirenMeta {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum LayerMeta {
-    Sine { w0: f64, weight: TensorRef, bias: TensorRef },
-    ResidualSine { w0: [f64; 2], weight1: TensorRef, bias1: TensorRef, weight2: TensorRef, bias2: TensorRef },
-    Linear { weight: TensorRef, bias: TensorRef },
+    Sine {
+        w0: f64,
+        weight: TensorRef,
+        bias: TensorRef,
+    },
+    ResidualSine {
+        w0: [f64; 2],
+        weight1: TensorRef,
+        bias1: TensorRef,
+        weight2: TensorRef,
+        bias2: TensorRef,
+    },
+    Linear {
+        weight: TensorRef,
+        bias: TensorRef,
+    },
 }
 
 /// A dense layer: `W` is row-major [out, in].
@@ -49,9 +62,18 @@ pub struct Dense {
 /// One layer with its weights.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Layer {
-    Sine { w0: f32, dense: Dense },
-    ResidualSine { w0: [f32; 2], first: Dense, second: Dense },
-    Linear { dense: Dense },
+    Sine {
+        w0: f32,
+        dense: Dense,
+    },
+    ResidualSine {
+        w0: [f32; 2],
+        first: Dense,
+        second: Dense,
+    },
+    Linear {
+        dense: Dense,
+    },
 }
 
 /// A loaded, validated residual SIREN.
@@ -66,7 +88,8 @@ pub struct ResidualSiren {
 impl ResidualSirenMeta {
     /// Parses the `"model"` object.
     pub fn from_value(v: &serde_json::Value) -> Result<Self> {
-        serde_json::from_value(v.clone()).map_err(|e| Error::Invalid(format!("residual_siren model: {e}")))
+        serde_json::from_value(v.clone())
+            .map_err(|e| Error::Invalid(format!("residual_siren model: {e}")))
     }
 
     /// Every section the weights live in.
@@ -81,21 +104,45 @@ impl ResidualSirenMeta {
         self.layers
             .iter()
             .flat_map(|l| match l {
-                LayerMeta::Sine { weight, bias, .. } | LayerMeta::Linear { weight, bias } => vec![weight, bias],
-                LayerMeta::ResidualSine { weight1, bias1, weight2, bias2, .. } => vec![weight1, bias1, weight2, bias2],
+                LayerMeta::Sine { weight, bias, .. } | LayerMeta::Linear { weight, bias } => {
+                    vec![weight, bias]
+                }
+                LayerMeta::ResidualSine {
+                    weight1,
+                    bias1,
+                    weight2,
+                    bias2,
+                    ..
+                } => vec![weight1, bias1, weight2, bias2],
             })
             .collect()
     }
 }
 
 impl Dense {
-    fn load<'a>(weight: &TensorRef, bias: &TensorRef, section: &dyn Fn(u32) -> Result<&'a [u8]>) -> Result<Dense> {
+    fn load<'a>(
+        weight: &TensorRef,
+        bias: &TensorRef,
+        section: &dyn Fn(u32) -> Result<&'a [u8]>,
+    ) -> Result<Dense> {
         let (out_f, in_f) = match weight.shape[..] {
-            [o, i] if o >= 1 && i >= 1 && o <= limits::MAX_FEATURES && i <= limits::MAX_FEATURES => (o, i),
-            _ => return Err(Error::Shape(format!("weight of shape {:?} (expected [out, in])", weight.shape))),
+            [o, i]
+                if o >= 1 && i >= 1 && o <= limits::MAX_FEATURES && i <= limits::MAX_FEATURES =>
+            {
+                (o, i)
+            }
+            _ => {
+                return Err(Error::Shape(format!(
+                    "weight of shape {:?} (expected [out, in])",
+                    weight.shape
+                )))
+            }
         };
         if bias.shape != [out_f] {
-            return Err(Error::Shape(format!("bias of shape {:?} for {out_f} outputs", bias.shape)));
+            return Err(Error::Shape(format!(
+                "bias of shape {:?} for {out_f} outputs",
+                bias.shape
+            )));
         }
         let dense = Dense {
             out_features: out_f as usize,
@@ -103,7 +150,12 @@ impl Dense {
             weight: weight.decode(section)?,
             bias: bias.decode(section)?,
         };
-        if dense.weight.iter().chain(&dense.bias).any(|v| !v.is_finite()) {
+        if dense
+            .weight
+            .iter()
+            .chain(&dense.bias)
+            .any(|v| !v.is_finite())
+        {
             return Err(Error::Invalid("non-finite weight".into()));
         }
         Ok(dense)
@@ -118,7 +170,9 @@ impl Layer {
     /// (inputs, outputs) of the layer.
     pub fn features(&self) -> (usize, usize) {
         match self {
-            Layer::Sine { dense, .. } | Layer::Linear { dense } => (dense.in_features, dense.out_features),
+            Layer::Sine { dense, .. } | Layer::Linear { dense } => {
+                (dense.in_features, dense.out_features)
+            }
             Layer::ResidualSine { first, .. } => (first.in_features, first.in_features),
         }
     }
@@ -126,7 +180,10 @@ impl Layer {
 
 impl ResidualSiren {
     /// Loads the weights and checks that the layers chain.
-    pub fn load<'a>(meta: &ResidualSirenMeta, section: &dyn Fn(u32) -> Result<&'a [u8]>) -> Result<Self> {
+    pub fn load<'a>(
+        meta: &ResidualSirenMeta,
+        section: &dyn Fn(u32) -> Result<&'a [u8]>,
+    ) -> Result<Self> {
         if !(meta.inputs == 3 || meta.inputs == 4)
             || meta.input_scale.len() != meta.inputs as usize
             || meta.input_shift.len() != meta.inputs as usize
@@ -138,17 +195,37 @@ impl ResidualSiren {
                 meta.input_shift.len()
             )));
         }
-        if meta.input_scale.iter().chain(&meta.input_shift).any(|v| !v.is_finite()) {
+        if meta
+            .input_scale
+            .iter()
+            .chain(&meta.input_shift)
+            .any(|v| !v.is_finite())
+        {
             return Err(Error::Invalid("non-finite input normalization".into()));
         }
         if meta.layers.is_empty() || meta.layers.len() > limits::MAX_LAYERS {
-            return Err(Error::Invalid(format!("{} layers (must be 1..={})", meta.layers.len(), limits::MAX_LAYERS)));
+            return Err(Error::Invalid(format!(
+                "{} layers (must be 1..={})",
+                meta.layers.len(),
+                limits::MAX_LAYERS
+            )));
         }
-        let total: u64 = meta.tensors().iter().map(|t| t.numel()).sum::<Result<u64>>()?;
+        let total: u64 = meta
+            .tensors()
+            .iter()
+            .map(|t| t.numel())
+            .sum::<Result<u64>>()?;
         if total > limits::MAX_PARAMETERS {
-            return Err(Error::LimitExceeded(format!("{total} parameters, limit {}", limits::MAX_PARAMETERS)));
+            return Err(Error::LimitExceeded(format!(
+                "{total} parameters, limit {}",
+                limits::MAX_PARAMETERS
+            )));
         }
-        let layers = meta.layers.iter().map(|l| load_layer(l, section)).collect::<Result<Vec<_>>>()?;
+        let layers = meta
+            .layers
+            .iter()
+            .map(|l| load_layer(l, section))
+            .collect::<Result<Vec<_>>>()?;
         let model = ResidualSiren {
             inputs: meta.inputs as usize,
             input_scale: meta.input_scale.clone(),
@@ -164,16 +241,25 @@ impl ResidualSiren {
         for (i, layer) in self.layers.iter().enumerate() {
             let (inp, out) = layer.features();
             if inp != width {
-                return Err(Error::Shape(format!("layer {i} takes {inp} inputs, previous layer gives {width}")));
+                return Err(Error::Shape(format!(
+                    "layer {i} takes {inp} inputs, previous layer gives {width}"
+                )));
             }
-            if let Layer::ResidualSine { second, .. } = layer {
-                if second.in_features != inp || second.out_features != inp {
+            if let Layer::ResidualSine { first, second, .. } = layer {
+                // features() reports only the first layer's inputs: all four
+                // sides of the block must equal the width it keeps.
+                if first.out_features != inp
+                    || second.in_features != inp
+                    || second.out_features != inp
+                {
                     return Err(Error::Shape(format!("residual block {i} is not square")));
                 }
             }
             let last = i + 1 == self.layers.len();
             if matches!(layer, Layer::Linear { .. }) != last {
-                return Err(Error::Invalid("the last layer, and only it, must be linear".into()));
+                return Err(Error::Invalid(
+                    "the last layer, and only it, must be linear".into(),
+                ));
             }
             width = out;
         }
@@ -191,7 +277,9 @@ impl ResidualSiren {
         }
         let has_time = meta.time.is_some();
         if self.inputs == 4 && !has_time {
-            return Err(Error::Invalid("a 4-input (x, y, z, t) model without a time axis".into()));
+            return Err(Error::Invalid(
+                "a 4-input (x, y, z, t) model without a time axis".into(),
+            ));
         }
         Ok(())
     }
@@ -207,22 +295,38 @@ impl ResidualSiren {
             .iter()
             .map(|l| match l {
                 Layer::Sine { dense, .. } | Layer::Linear { dense } => dense.parameter_count(),
-                Layer::ResidualSine { first, second, .. } => first.parameter_count() + second.parameter_count(),
+                Layer::ResidualSine { first, second, .. } => {
+                    first.parameter_count() + second.parameter_count()
+                }
             })
             .sum()
     }
 
     /// Adds the weights to a file being written and returns the `"model"` value.
-    pub fn write(&self, builder: &mut FileBuilder, section: u32, encoding: WeightEncoding) -> Result<serde_json::Value> {
+    pub fn write(
+        &self,
+        builder: &mut FileBuilder,
+        section: u32,
+        encoding: WeightEncoding,
+    ) -> Result<serde_json::Value> {
         let mut push = |d: &Dense| -> Result<(TensorRef, TensorRef)> {
-            let w = builder.push_tensor(section, &d.weight, &[d.out_features as u64, d.in_features as u64], encoding)?;
+            let w = builder.push_tensor(
+                section,
+                &d.weight,
+                &[d.out_features as u64, d.in_features as u64],
+                encoding,
+            )?;
             // Biases are few and sensitive (ECNR keeps first-layer biases
             // unpruned): never prune them, quantize them only as asked.
             let bias_encoding = match encoding {
-                WeightEncoding::Codebook { bits, .. } => WeightEncoding::Codebook { bits, prune_zeros: false },
+                WeightEncoding::Codebook { bits, .. } => WeightEncoding::Codebook {
+                    bits,
+                    prune_zeros: false,
+                },
                 e => e,
             };
-            let b = builder.push_tensor(section, &d.bias, &[d.out_features as u64], bias_encoding)?;
+            let b =
+                builder.push_tensor(section, &d.bias, &[d.out_features as u64], bias_encoding)?;
             Ok((w, b))
         };
         let layers = self
@@ -232,12 +336,22 @@ impl ResidualSiren {
                 Ok(match l {
                     Layer::Sine { w0, dense } => {
                         let (weight, bias) = push(dense)?;
-                        LayerMeta::Sine { w0: *w0 as f64, weight, bias }
+                        LayerMeta::Sine {
+                            w0: *w0 as f64,
+                            weight,
+                            bias,
+                        }
                     }
                     Layer::ResidualSine { w0, first, second } => {
                         let (weight1, bias1) = push(first)?;
                         let (weight2, bias2) = push(second)?;
-                        LayerMeta::ResidualSine { w0: [w0[0] as f64, w0[1] as f64], weight1, bias1, weight2, bias2 }
+                        LayerMeta::ResidualSine {
+                            w0: [w0[0] as f64, w0[1] as f64],
+                            weight1,
+                            bias1,
+                            weight2,
+                            bias2,
+                        }
                     }
                     Layer::Linear { dense } => {
                         let (weight, bias) = push(dense)?;
@@ -267,12 +381,27 @@ fn load_layer<'a>(l: &LayerMeta, section: &dyn Fn(u32) -> Result<&'a [u8]>) -> R
         }
     };
     Ok(match l {
-        LayerMeta::Sine { w0: w, weight, bias } => Layer::Sine { w0: w0(*w)?, dense: Dense::load(weight, bias, section)? },
-        LayerMeta::ResidualSine { w0: w, weight1, bias1, weight2, bias2 } => Layer::ResidualSine {
+        LayerMeta::Sine {
+            w0: w,
+            weight,
+            bias,
+        } => Layer::Sine {
+            w0: w0(*w)?,
+            dense: Dense::load(weight, bias, section)?,
+        },
+        LayerMeta::ResidualSine {
+            w0: w,
+            weight1,
+            bias1,
+            weight2,
+            bias2,
+        } => Layer::ResidualSine {
             w0: [w0(w[0])?, w0(w[1])?],
             first: Dense::load(weight1, bias1, section)?,
             second: Dense::load(weight2, bias2, section)?,
         },
-        LayerMeta::Linear { weight, bias } => Layer::Linear { dense: Dense::load(weight, bias, section)? },
+        LayerMeta::Linear { weight, bias } => Layer::Linear {
+            dense: Dense::load(weight, bias, section)?,
+        },
     })
 }

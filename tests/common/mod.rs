@@ -22,15 +22,31 @@ pub fn reference_eval(model: &ResidualSiren, meta: &Metadata, coords: &[f64]) ->
         .collect();
     for layer in &model.layers {
         x = match layer {
-            Layer::Sine { w0, dense } => affine(dense, &x).iter().map(|v| (*w0 as f64 * v).sin()).collect(),
+            Layer::Sine { w0, dense } => affine(dense, &x)
+                .iter()
+                .map(|v| (*w0 as f64 * v).sin())
+                .collect(),
             Layer::ResidualSine { w0, first, second } => {
-                let h: Vec<f64> = affine(first, &x).iter().map(|v| (w0[0] as f64 * v).sin()).collect();
-                let g: Vec<f64> = affine(second, &h).iter().map(|v| (w0[1] as f64 * v).sin()).collect();
+                let h: Vec<f64> = affine(first, &x)
+                    .iter()
+                    .map(|v| (w0[0] as f64 * v).sin())
+                    .collect();
+                let g: Vec<f64> = affine(second, &h)
+                    .iter()
+                    .map(|v| (w0[1] as f64 * v).sin())
+                    .collect();
                 x.iter().zip(&g).map(|(a, b)| 0.5 * (a + b)).collect()
             }
             Layer::Linear { dense } => affine(dense, &x),
         };
     }
-    let ranges: Vec<[f64; 2]> = meta.variables.iter().flat_map(|v| v.range.clone()).collect();
-    x.iter().zip(&ranges).map(|(y, r)| r[0] + (y + 1.0) * 0.5 * (r[1] - r[0])).collect()
+    let ranges: Vec<[f64; 2]> = meta
+        .variables
+        .iter()
+        .flat_map(|v| v.range.clone())
+        .collect();
+    x.iter()
+        .zip(&ranges)
+        .map(|(y, r)| r[0] + (y + 1.0) * 0.5 * (r[1] - r[0]))
+        .collect()
 }

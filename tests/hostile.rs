@@ -1,0 +1,1535 @@
+//! Hostile input: every truncation and every single-byte change of a small
+//! valid file, checksum-correct fuzzing of the metadata and the sections, and
+//! crafted files whose checksums pass so that the limits and the validation
+//! are what is tested. The reader must answer each with an error (or, where
+//! the change hits bytes no checksum covers, with the very same decode) and
+//! never panic, hang or allocate what the file only declares.
+
+use std::io::Write;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::time::{Duration, Instant};
+
+use inr::decode::{DecodeOptions, Decoder, GridRequest};
+use inr::format::header::HEADER_LEN;
+use inr::format::{Compression, FileBuilder, Header, InrFile, Metadata, WeightEncoding};
+use inr::synthetic::ImageFileSpec;
+use inr::Error;
+use serde_json::{json, Value};
+
+// ---------------------------------------------------------------------------
+// files
+
+/// The small file: 3 variables (5 components), time axis, width 8, one block.
+fn spec() -> ImageFileSpec {
+    let mut s = ImageFileSpec::small(1);
+    s.width = 8;
+    s.blocks = 1;
+    s
+}
+
+/// The small file with compressed (as the synthetic builder writes) or plain metadata.
+fn small_file(compress_metadata: bool) -> Vec<u8> {
+    let spec = spec();
+    let (model, bytes) = spec.build().unwrap();
+    if compress_metadata {
+        return bytes;
+    }
+    let metadata = InrFile::from_bytes(bytes).unwrap().metadata().clone();
+    let mut b = FileBuilder::new();
+    b.compress_metadata = false;
+    let s = b.new_section("weights", Compression::Zstd);
+    let model_value = model.write(&mut b, s, spec.encoding).unwrap();
+    b.to_bytes(Metadata {
+        model: model_value,
+        ..metadata
+    })
+    .unwrap()
+}
+
+type Decoded = Vec<Vec<u32>>;
+
+/// A small grid decode of all variables, as bits.
+fn decode(d: &Decoder) -> inr::Result<Decoded> {
+    let req = GridRequest {
+        dims: Some([3, 3, 3]),
+        ..Default::default()
+    };
+    let g = d.decode_grid(
+        &req,
+        &DecodeOptions {
+            threads: 1,
+            progress: None,
+        },
+    )?;
+    Ok(g.arrays
+        .iter()
+        .map(|a| a.values.iter().map(|v| v.to_bits()).collect())
+        .collect())
+}
+
+fn reference(bytes: &[u8]) -> Decoded {
+    decode(&Decoder::from_bytes(bytes.to_vec()).unwrap()).unwrap()
+}
+
+/// The error variant's name, from its Debug form.
+fn kind(e: &Error) -> String {
+    let d = format!("{e:?}");
+    d.split(|c: char| !c.is_alphanumeric())
+        .next()
+        .unwrap_or("")
+        .to_string()
+}
+
+// ---------------------------------------------------------------------------
+// the mutation harness
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Outcome {
+    Rejected,
+    SameDecode,
+    /// Opened and decoded to something else (allowed only where the checksums
+    /// were recomputed, i.e. the change is a different valid file).
+    OtherDecode,
+}
+
+/// Opens and decodes `bytes`, catching panics. `Err` describes a violation.
+fn try_case(
+    open: impl FnOnce() -> inr::Result<Decoder>,
+    reference: &Decoded,
+    must_match: bool,
+) -> Result<Outcome, String> {
+    let r = catch_unwind(AssertUnwindSafe(|| -> Result<Outcome, String> {
+        match open() {
+            Err(e) => {
+                if e.to_string().trim().is_empty() {
+                    return Err(format!("empty error message for {e:?}"));
+                }
+                Ok(Outcome::Rejected)
+            }
+            Ok(d) => match decode(&d) {
+                Ok(got) if got == *reference => Ok(Outcome::SameDecode),
+                Ok(_) if !must_match => Ok(Outcome::OtherDecode),
+                Ok(_) => Err("opened, but decodes to other values".into()),
+                Err(e) if !must_match => {
+                    if e.to_string().trim().is_empty() {
+                        return Err(format!("empty error message for {e:?}"));
+                    }
+                    Ok(Outcome::Rejected)
+                }
+                Err(e) => Err(format!("opened, but the decode fails: {e}")),
+            },
+        }
+    }));
+    match r {
+        Ok(r) => r,
+        Err(p) => {
+            let msg = p
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()))
+                .unwrap_or_default();
+            Err(format!("PANIC: {msg}"))
+        }
+    }
+}
+
+#[derive(Default)]
+struct Tally {
+    rejected: usize,
+    same: usize,
+    other: usize,
+    failures: Vec<String>,
+}
+
+impl Tally {
+    fn add(&mut self, label: impl FnOnce() -> String, r: Result<Outcome, String>) {
+        match r {
+            Ok(Outcome::Rejected) => self.rejected += 1,
+            Ok(Outcome::SameDecode) => self.same += 1,
+            Ok(Outcome::OtherDecode) => self.other += 1,
+            Err(e) => self.failures.push(format!("{}: {e}", label())),
+        }
+    }
+
+    fn check(&self, what: &str) {
+        println!(
+            "{what}: {} rejected, {} same decode, {} other decode",
+            self.rejected, self.same, self.other
+        );
+        assert!(
+            self.failures.is_empty(),
+            "{what}: {} failures, first ones:\n{}",
+            self.failures.len(),
+            self.failures
+                .iter()
+                .take(20)
+                .cloned()
+                .collect::<Vec<_>>()
+                .join("\n")
+        );
+    }
+}
+
+fn mutate_every_byte(bytes: &[u8], what: &str) {
+    let reference = reference(bytes);
+    let start = Instant::now();
+    let mut tally = Tally::default();
+    for n in 0..bytes.len() {
+        let cut = bytes[..n].to_vec();
+        tally.add(
+            || format!("truncated to {n} bytes"),
+            try_case(|| Decoder::from_bytes(cut), &reference, true),
+        );
+    }
+    for &(name, f) in &PATTERNS[..2] {
+        for offset in 0..bytes.len() {
+            let mut m = bytes.to_vec();
+            m[offset] = f(m[offset]);
+            tally.add(
+                || format!("byte {offset} {name}"),
+                try_case(|| Decoder::from_bytes(m), &reference, true),
+            );
+        }
+    }
+    println!(
+        "{what}: {} bytes, {} cases in {:?}",
+        bytes.len(),
+        3 * bytes.len(),
+        start.elapsed()
+    );
+    tally.check(what);
+    // Only the padding in front of the sections is not covered by a checksum.
+    let table = InrFile::from_bytes(bytes.to_vec())
+        .unwrap()
+        .metadata()
+        .sections
+        .clone();
+    let meta_end = HEADER_LEN as u64 + u64::from_le_bytes(bytes[16..24].try_into().unwrap());
+    let mut uncovered = table[0].offset - meta_end;
+    for w in table.windows(2) {
+        uncovered += w[1].offset - (w[0].offset + w[0].stored_length);
+    }
+    assert_eq!(
+        tally.same as u64,
+        2 * uncovered,
+        "{what}: changes that still decode"
+    );
+}
+
+#[test]
+fn every_truncation_and_byte_change_is_rejected_or_harmless() {
+    let bytes = small_file(true);
+    println!("small file (compressed metadata): {} bytes", bytes.len());
+    mutate_every_byte(&bytes, "compressed metadata");
+}
+
+#[test]
+fn every_truncation_and_byte_change_is_rejected_or_harmless_plain_metadata() {
+    let bytes = small_file(false);
+    println!("small file (plain metadata): {} bytes", bytes.len());
+    mutate_every_byte(&bytes, "plain metadata");
+}
+
+#[test]
+fn every_truncation_of_a_file_on_disk_is_rejected() {
+    let bytes = small_file(true);
+    let reference = reference(&bytes);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("cut.inr");
+    let mut tally = Tally::default();
+    for n in 0..=bytes.len() {
+        let mut f = std::fs::File::create(&path).unwrap();
+        f.write_all(&bytes[..n]).unwrap();
+        drop(f);
+        tally.add(
+            || format!("file truncated to {n} bytes"),
+            try_case(|| Decoder::open(&path), &reference, true),
+        );
+    }
+    tally.check("truncated files on disk");
+    assert_eq!(tally.same, 1, "only the whole file opens");
+    let missing = Decoder::open(dir.path().join("missing.inr")).err().unwrap();
+    assert_eq!(kind(&missing), "Io");
+    assert!(missing.to_string().contains("missing.inr"));
+}
+
+// ---------------------------------------------------------------------------
+// crafting files with correct checksums
+
+/// A section to place in a crafted file: its stored bytes, declared length and compression.
+#[derive(Clone)]
+struct Raw {
+    name: String,
+    stored: Vec<u8>,
+    length: u64,
+    compression: Compression,
+}
+
+impl Raw {
+    fn plain(name: &str, bytes: Vec<u8>) -> Raw {
+        Raw {
+            name: name.into(),
+            length: bytes.len() as u64,
+            stored: bytes,
+            compression: Compression::None,
+        }
+    }
+}
+
+/// The metadata (as JSON) and sections of a valid file, to modify and reassemble.
+fn parts(bytes: &[u8]) -> (Value, Vec<Raw>) {
+    let file = InrFile::from_bytes(bytes.to_vec()).unwrap();
+    let meta = serde_json::to_value(file.metadata()).unwrap();
+    let raws = file
+        .metadata()
+        .sections
+        .iter()
+        .map(|s| Raw {
+            name: s.name.clone(),
+            stored: bytes[s.offset as usize..(s.offset + s.stored_length) as usize].to_vec(),
+            length: s.length,
+            compression: s.compression,
+        })
+        .collect();
+    (meta, raws)
+}
+
+/// A file with plain metadata (padded with spaces) followed by `sections`,
+/// with correct checksums and a section table describing the sections, which
+/// `patch` may then falsify.
+fn assemble_with(meta: &Value, sections: &[Raw], patch: impl Fn(&mut Vec<Value>)) -> Vec<u8> {
+    let mut meta = meta.clone();
+    let mut room = 0usize;
+    loop {
+        let mut offset = (HEADER_LEN + room).div_ceil(8) as u64 * 8;
+        let mut table: Vec<Value> = sections
+            .iter()
+            .map(|s| {
+                let e = json!({
+                    "name": s.name,
+                    "offset": offset,
+                    "stored_length": s.stored.len(),
+                    "length": s.length,
+                    "compression": s.compression,
+                    "crc32": crc32fast::hash(&s.stored),
+                });
+                offset = (offset + s.stored.len() as u64).div_ceil(8) * 8;
+                e
+            })
+            .collect();
+        patch(&mut table);
+        meta["sections"] = Value::Array(table);
+        let mut text = serde_json::to_vec(&meta).unwrap();
+        if text.len() > room {
+            room = text.len() + 32;
+            continue;
+        }
+        text.resize(room, b' '); // JSON whitespace
+        let mut out = plain_header(&text).to_vec();
+        out.extend_from_slice(&text);
+        for s in sections {
+            out.resize(out.len().div_ceil(8) * 8, 0);
+            out.extend_from_slice(&s.stored);
+        }
+        return out;
+    }
+}
+
+fn assemble(meta: &Value, sections: &[Raw]) -> Vec<u8> {
+    assemble_with(meta, sections, |_| {})
+}
+
+/// `meta` changed by `f`, assembled with `sections`.
+fn with_meta(meta: &Value, sections: &[Raw], f: impl FnOnce(&mut Value)) -> Vec<u8> {
+    let mut m = meta.clone();
+    f(&mut m);
+    assemble(&m, sections)
+}
+
+/// Replaces text in the (plain, padded) metadata of an assembled file and
+/// fixes the checksums: for what `serde_json::Value` cannot write.
+fn edit_json(bytes: &[u8], from: &str, to: &str) -> Vec<u8> {
+    let len = u64::from_le_bytes(bytes[16..24].try_into().unwrap()) as usize;
+    let text = std::str::from_utf8(&bytes[HEADER_LEN..HEADER_LEN + len]).unwrap();
+    assert!(text.contains(from), "{from:?} not in the metadata");
+    let mut new = text.replacen(from, to, 1).into_bytes();
+    if new.len() > len {
+        assert!(
+            new[len..].iter().all(|&b| b == b' '),
+            "no room for the edit"
+        );
+    }
+    new.resize(len, b' ');
+    let mut out = plain_header(&new).to_vec();
+    out.extend_from_slice(&new);
+    out.extend_from_slice(&bytes[HEADER_LEN + len..]);
+    out
+}
+
+fn plain_header(metadata: &[u8]) -> [u8; HEADER_LEN] {
+    Header {
+        major: 1,
+        minor: 0,
+        metadata_compression: Compression::None,
+        metadata_stored_len: metadata.len() as u64,
+        metadata_len: metadata.len() as u64,
+        metadata_crc32: crc32fast::hash(metadata),
+    }
+    .to_bytes()
+}
+
+/// A header and stored metadata only, with the given declarations.
+fn header_file(stored: &[u8], compression: Compression, stored_len: u64, len: u64) -> Vec<u8> {
+    let h = Header {
+        major: 1,
+        minor: 0,
+        metadata_compression: compression,
+        metadata_stored_len: stored_len,
+        metadata_len: len,
+        metadata_crc32: crc32fast::hash(stored),
+    };
+    let mut out = h.to_bytes().to_vec();
+    out.extend_from_slice(stored);
+    out
+}
+
+fn plain_metadata_file(json: &[u8]) -> Vec<u8> {
+    header_file(
+        json,
+        Compression::None,
+        json.len() as u64,
+        json.len() as u64,
+    )
+}
+
+/// Crafted files, each with the error variants that fit.
+#[derive(Default)]
+struct Cases(Vec<(String, Vec<u8>, &'static [&'static str])>);
+
+impl Cases {
+    fn add(&mut self, label: &str, bytes: Vec<u8>, kinds: &'static [&'static str]) {
+        self.0.push((label.to_string(), bytes, kinds));
+    }
+
+    /// Runs every case: each must be rejected with one of its variants,
+    /// quickly, with a message, and without a panic.
+    fn run(self) {
+        let mut failures = Vec::new();
+        for (label, bytes, kinds) in self.0 {
+            let start = Instant::now();
+            let r = catch_unwind(AssertUnwindSafe(|| match Decoder::from_bytes(bytes) {
+                Err(e) => Err(e),
+                Ok(d) => Ok(decode(&d).map(|_| ()).map_err(|e| e.to_string())),
+            }));
+            let elapsed = start.elapsed();
+            match r {
+                Err(_) => failures.push(format!("{label}: PANIC")),
+                Ok(Ok(r)) => failures.push(format!("{label}: accepted (decode: {r:?})")),
+                Ok(Err(e)) if e.to_string().trim().is_empty() => {
+                    failures.push(format!("{label}: empty message {e:?}"))
+                }
+                Ok(Err(e)) if !kinds.contains(&kind(&e).as_str()) => {
+                    failures.push(format!("{label}: {} instead of {kinds:?}: {e}", kind(&e)))
+                }
+                Ok(Err(e)) => println!("ok  {label}: {e}"),
+            }
+            if elapsed > Duration::from_secs(3) {
+                failures.push(format!("{label}: took {elapsed:?}"));
+            }
+        }
+        assert!(
+            failures.is_empty(),
+            "{} crafted files mishandled:\n{}",
+            failures.len(),
+            failures.join("\n")
+        );
+    }
+}
+
+fn f32_bytes(values: &[f32]) -> Vec<u8> {
+    values.iter().flat_map(|v| v.to_le_bytes()).collect()
+}
+
+fn f64_bytes(values: &[f64]) -> Vec<u8> {
+    values.iter().flat_map(|v| v.to_le_bytes()).collect()
+}
+
+/// Decoded bytes of the weights section (section 0) of the small file.
+fn weights_raw(raws: &[Raw]) -> Vec<u8> {
+    zstd::stream::decode_all(&raws[0].stored[..]).unwrap()
+}
+
+fn vm_hwm_kib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// Streams `n` copies of `byte` through zstd, then `tail`, without holding them in memory.
+fn zstd_repeat(byte: u8, n: usize, tail: &[u8]) -> Vec<u8> {
+    let mut enc = zstd::stream::Encoder::new(Vec::new(), 3).unwrap();
+    let chunk = vec![byte; 1 << 20];
+    for _ in 0..n / chunk.len() {
+        enc.write_all(&chunk).unwrap();
+    }
+    enc.write_all(&chunk[..n % chunk.len()]).unwrap();
+    enc.write_all(tail).unwrap();
+    enc.finish().unwrap()
+}
+
+// ---------------------------------------------------------------------------
+// checksum-correct fuzzing
+
+/// A single-byte change.
+type Pattern = (&'static str, fn(u8) -> u8);
+
+const PATTERNS: [Pattern; 4] = [
+    ("xor 0xFF", |b| b ^ 0xFF),
+    ("+1", |b| b.wrapping_add(1)),
+    ("-> '9'", |_| b'9'),
+    ("-> '-'", |_| b'-'),
+];
+
+#[test]
+fn metadata_byte_changes_with_recomputed_checksums_never_panic() {
+    // every byte of the JSON text, metadata and header CRCs recomputed
+    let bytes = small_file(false);
+    let reference = reference(&bytes);
+    let meta_len = u64::from_le_bytes(bytes[16..24].try_into().unwrap()) as usize;
+    let start = Instant::now();
+    let mut tally = Tally::default();
+    for (name, f) in PATTERNS {
+        for offset in HEADER_LEN..HEADER_LEN + meta_len {
+            let mut m = bytes.clone();
+            m[offset] = f(m[offset]);
+            let crc = crc32fast::hash(&m[HEADER_LEN..HEADER_LEN + meta_len]);
+            m[32..36].copy_from_slice(&crc.to_le_bytes());
+            let hcrc = crc32fast::hash(&m[0..36]);
+            m[36..40].copy_from_slice(&hcrc.to_le_bytes());
+            tally.add(
+                || format!("metadata byte {offset} {name}"),
+                try_case(|| Decoder::from_bytes(m), &reference, false),
+            );
+        }
+    }
+    println!(
+        "metadata text fuzz: {meta_len} bytes of JSON, {} cases in {:?}",
+        4 * meta_len,
+        start.elapsed()
+    );
+    tally.check("metadata text with fixed checksums");
+}
+
+#[test]
+fn section_byte_changes_with_recomputed_checksums_never_panic() {
+    // the weights section, zstd-compressed, and the same weights stored plain
+    // with codebook quantization (codebook, indices and mask all exposed)
+    let (meta, raws) = parts(&small_file(true));
+    let (model, _) = spec().build().unwrap();
+    let mut b = FileBuilder::new();
+    let s = b.new_section("weights", Compression::None);
+    let enc = WeightEncoding::Codebook {
+        bits: 4,
+        prune_zeros: true,
+    };
+    let mut codebook_meta = meta.clone();
+    codebook_meta["model"] = model.write(&mut b, s, enc).unwrap();
+    let typed: Metadata = serde_json::from_value(codebook_meta.clone()).unwrap();
+    let plain_codebook = InrFile::from_bytes(b.to_bytes(typed).unwrap())
+        .unwrap()
+        .read_section(0)
+        .unwrap();
+    let variants = [
+        ("zstd f32 weights", meta, raws[0].clone()),
+        (
+            "plain codebook weights",
+            codebook_meta,
+            Raw::plain("weights", plain_codebook),
+        ),
+    ];
+    for (what, meta, raw) in variants {
+        let base = assemble(&meta, std::slice::from_ref(&raw));
+        let reference = reference(&base);
+        let start = Instant::now();
+        let mut tally = Tally::default();
+        for (name, f) in PATTERNS {
+            for offset in 0..raw.stored.len() {
+                let mut r = raw.clone();
+                r.stored[offset] = f(r.stored[offset]);
+                let m = assemble(&meta, &[r]);
+                tally.add(
+                    || format!("{what}: byte {offset} {name}"),
+                    try_case(|| Decoder::from_bytes(m), &reference, false),
+                );
+            }
+        }
+        println!(
+            "{what}: {} bytes, {} cases in {:?}",
+            raw.stored.len(),
+            4 * raw.stored.len(),
+            start.elapsed()
+        );
+        tally.check(what);
+    }
+}
+
+// ---------------------------------------------------------------------------
+// crafted files: absurd sizes
+
+#[test]
+fn absurd_sizes_fail_fast_without_allocating() {
+    let base_bytes = small_file(true);
+    let (meta, raws) = parts(&base_bytes);
+    assert_eq!(
+        reference(&assemble(&meta, &raws)),
+        reference(&base_bytes),
+        "reassembly is faithful"
+    );
+    let real_json = serde_json::to_vec(&meta).unwrap();
+    let z = zstd::bulk::compress(&real_json, 3).unwrap();
+    let weights = weights_raw(&raws);
+    let mut cases = Cases::default();
+
+    // --- header and metadata
+    cases.add(
+        "metadata length 2^60",
+        header_file(&real_json, Compression::None, 1 << 60, 1 << 60),
+        &["LimitExceeded"],
+    );
+    cases.add(
+        "metadata decoded length 2^60",
+        header_file(&z, Compression::Zstd, z.len() as u64, 1 << 60),
+        &["LimitExceeded"],
+    );
+    cases.add(
+        "metadata stored length u64::MAX",
+        header_file(&z, Compression::Zstd, u64::MAX, 100),
+        &["LimitExceeded"],
+    );
+    cases.add(
+        "metadata of 60 MiB declared in a file of a few KiB",
+        header_file(&real_json, Compression::None, 60 << 20, 60 << 20),
+        &["Truncated"],
+    );
+    let spaces = zstd_repeat(b' ', 60 << 20, &real_json);
+    cases.add(
+        "metadata zstd bomb (60 MiB of spaces) declared 100 bytes",
+        header_file(&spaces, Compression::Zstd, spaces.len() as u64, 100),
+        &["Invalid"],
+    );
+    cases.add(
+        "metadata declared 64 MiB, real JSON a few KiB",
+        header_file(&z, Compression::Zstd, z.len() as u64, 64 << 20),
+        &["Invalid"],
+    );
+
+    // --- sections
+    for (label, len, kinds) in [
+        (
+            "section declaring length 2^40",
+            1u64 << 40,
+            &["LimitExceeded"] as &'static [&'static str],
+        ),
+        (
+            "section declaring u64::MAX bytes",
+            u64::MAX,
+            &["LimitExceeded"],
+        ),
+        (
+            "section declaring 4 GiB (the limit), real content short",
+            4 << 30,
+            &["Invalid"],
+        ),
+    ] {
+        let mut r = raws.clone();
+        r[0].length = len;
+        cases.add(label, assemble(&meta, &r), kinds);
+    }
+    let zeros = zstd_repeat(0, 64 << 20, &[]);
+    println!("64 MiB of zeros compress to {} bytes", zeros.len());
+    let mut bomb = raws.clone();
+    bomb[0] = Raw {
+        name: "weights".into(),
+        stored: zeros.clone(),
+        length: 16,
+        compression: Compression::Zstd,
+    };
+    cases.add(
+        "zstd bomb: 64 MiB of zeros declared 16 bytes",
+        assemble(&meta, &bomb),
+        &["Invalid"],
+    );
+    bomb[0].length = weights.len() as u64;
+    cases.add(
+        "zstd bomb: 64 MiB of zeros declared as the weights' length",
+        assemble(&meta, &bomb),
+        &["Invalid"],
+    );
+    let one_mib = zstd::bulk::compress(&vec![7u8; 1 << 20], 3).unwrap();
+    bomb[0] = Raw {
+        name: "weights".into(),
+        stored: one_mib,
+        length: 64 << 20,
+        compression: Compression::Zstd,
+    };
+    cases.add(
+        "section declared 64 MiB, real content 1 MiB",
+        assemble(&meta, &bomb),
+        &["Invalid"],
+    );
+    let mut coords = raws.clone();
+    coords.push(Raw {
+        name: "coordinates".into(),
+        stored: zeros,
+        length: 64,
+        compression: Compression::Zstd,
+    });
+    let axis = |n: u64| json!({"section": 1, "offset": 0, "count": n, "dtype": "f64"});
+    cases.add(
+        "zstd bomb in the rectilinear coordinates",
+        with_meta(&meta, &coords, |m| {
+            m["domain"] = json!({"kind": "rectilinear", "dims": [4, 2, 2], "x": axis(4), "y": axis(2), "z": axis(2)});
+        }),
+        &["Invalid"],
+    );
+    cases.add(
+        "rectilinear axis of 2^24 points in 32 bytes",
+        with_meta(&meta, &[raws[0].clone(), Raw::plain("c", f64_bytes(&[0.0, 1.0, 2.0, 3.0]))], |m| {
+            m["domain"] = json!({"kind": "rectilinear", "dims": [1 << 24, 1, 1], "x": axis(1 << 24), "y": axis(1), "z": axis(1)});
+        }),
+        &["OutOfBounds"],
+    );
+
+    // --- tensors and models: 2^28 elements is within the limits, but not in the file
+    let big = 1u64 << 14;
+    let f32_at = |offset: u64| json!({"kind": "f32", "section": 0, "offset": offset});
+    let first_layer = |weight: Value, bias: Value, extra: Option<Raw>| {
+        let mut r = raws.clone();
+        r.extend(extra);
+        with_meta(&meta, &r, |m| {
+            m["model"]["layers"][0]["weight"] = weight;
+            m["model"]["layers"][0]["bias"] = bias;
+        })
+    };
+    cases.add(
+        "tensor of shape [2^20, 2^20]",
+        first_layer(
+            json!({"shape": [1u64 << 20, 1u64 << 20], "encoding": f32_at(0)}),
+            json!({"shape": [1u64 << 20], "encoding": f32_at(0)}),
+            None,
+        ),
+        &["LimitExceeded", "Shape"],
+    );
+    cases.add(
+        "tensor of shape [2^32, 2^32, 2^32] (the element count overflows)",
+        first_layer(
+            json!({"shape": [1u64 << 32, 1u64 << 32, 1u64 << 32], "encoding": f32_at(0)}),
+            json!({"shape": [8], "encoding": f32_at(0)}),
+            None,
+        ),
+        &["LimitExceeded", "Shape"],
+    );
+    cases.add(
+        "f32 tensor of 2^28 elements in a 1 KiB section",
+        first_layer(
+            json!({"shape": [big, big], "encoding": f32_at(0)}),
+            json!({"shape": [big], "encoding": f32_at(0)}),
+            None,
+        ),
+        &["OutOfBounds"],
+    );
+    cases.add(
+        "f16 tensor of 2^28 elements in a 1 KiB section",
+        first_layer(
+            json!({"shape": [big, big], "encoding": {"kind": "f16", "section": 0, "offset": 0}}),
+            json!({"shape": [big], "encoding": f32_at(0)}),
+            None,
+        ),
+        &["OutOfBounds"],
+    );
+    let tiny = Raw::plain("codebook", f32_bytes(&[0.25, -0.5, 1.0, 0.0]));
+    cases.add(
+        "codebook tensor of 2^28 elements without a mask and without the indices",
+        first_layer(
+            json!({"shape": [big, big], "encoding": {"kind": "codebook", "bits": 1,
+                "codebook": {"section": 1, "offset": 0}, "codebook_len": 2,
+                "indices": {"section": 1, "offset": 8}}}),
+            json!({"shape": [big], "encoding": f32_at(0)}),
+            Some(tiny.clone()),
+        ),
+        &["OutOfBounds"],
+    );
+    cases.add(
+        "codebook tensor of 2^28 elements with a mask, without the mask",
+        first_layer(
+            json!({"shape": [big, big], "encoding": {"kind": "codebook", "bits": 16,
+                "codebook": {"section": 1, "offset": 0}, "codebook_len": 4,
+                "indices": {"section": 1, "offset": 0}, "mask": {"section": 1, "offset": 0}}}),
+            json!({"shape": [big], "encoding": f32_at(0)}),
+            Some(tiny),
+        ),
+        &["OutOfBounds"],
+    );
+    cases.add(
+        "five tensors of 2^28 elements (over the parameter limit)",
+        with_meta(&meta, &raws, |m| {
+            let t = json!({"shape": [big, big], "encoding": f32_at(0)});
+            let l = &mut m["model"]["layers"];
+            for (i, name) in [
+                (0, "weight"),
+                (1, "weight1"),
+                (1, "weight2"),
+                (1, "bias1"),
+                (2, "weight"),
+            ] {
+                l[i][name] = t.clone();
+            }
+        }),
+        &["LimitExceeded"],
+    );
+    cases.add(
+        "2000 layers",
+        with_meta(&meta, &raws, |m| {
+            let l = m["model"]["layers"].as_array().unwrap().clone();
+            let mut layers = vec![l[0].clone()];
+            layers.extend(std::iter::repeat_n(l[1].clone(), 2000));
+            layers.push(l[2].clone());
+            m["model"]["layers"] = Value::Array(layers);
+        }),
+        &["Invalid", "LimitExceeded"],
+    );
+
+    // --- domain, variables, time
+    let dims = |d: [u64; 3]| with_meta(&meta, &raws, |m| m["domain"]["dims"] = json!(d));
+    cases.add(
+        "dims [2^30, 2^30, 2^30]",
+        dims([1 << 30; 3]),
+        &["Invalid", "LimitExceeded"],
+    );
+    cases.add(
+        "dims [2^24, 2^24, 2^24] (each at the axis limit)",
+        dims([1 << 24; 3]),
+        &["LimitExceeded"],
+    );
+    cases.add(
+        "dims [2^24, 2^24, 2^8] (over the grid limit)",
+        dims([1 << 24, 1 << 24, 1 << 8]),
+        &["LimitExceeded"],
+    );
+    cases.add(
+        "dims [u64::MAX; 3]",
+        dims([u64::MAX; 3]),
+        &["Invalid", "LimitExceeded"],
+    );
+    cases.add(
+        "a variable with 10^6 components",
+        with_meta(&meta, &raws, |m| {
+            m["variables"][0]["components"] = json!(1_000_000)
+        }),
+        &["Invalid"],
+    );
+    cases.add(
+        "a variable with u32::MAX components",
+        with_meta(&meta, &raws, |m| {
+            m["variables"][1]["components"] = json!(u32::MAX)
+        }),
+        &["Invalid"],
+    );
+    cases.add(
+        "5000 variables",
+        with_meta(&meta, &raws, |m| {
+            let v = m["variables"][0].clone();
+            let vars = (0..5000).map(|i| {
+                let mut v = v.clone();
+                v["name"] = json!(format!("v{i}"));
+                v
+            });
+            m["variables"] = Value::Array(vars.collect());
+        }),
+        &["Invalid"],
+    );
+    cases.add(
+        "a time axis of 2^20 + 1 steps",
+        with_meta(&meta, &raws, |m| {
+            m["time"]["values"] =
+                Value::Array((0..(1 << 20) + 1).map(|i| json!(i as f64)).collect())
+        }),
+        &["Invalid"],
+    );
+
+    // run them all under one peak-memory measurement (resetting the peak
+    // where the kernel allows it; other tests run in parallel, so allow slack)
+    let reset = std::fs::write("/proc/self/clear_refs", "5").is_ok();
+    let before = vm_hwm_kib();
+    let start = Instant::now();
+    let n = cases.0.len();
+    cases.run();
+    let after = vm_hwm_kib();
+    println!(
+        "{n} absurd sizes in {:?}; peak RSS {before:?} -> {after:?} KiB (peak reset: {reset})",
+        start.elapsed()
+    );
+    if let (Some(b), Some(a)) = (before, after) {
+        assert!(
+            a.saturating_sub(b) < 200 << 10,
+            "peak RSS grew by {} MiB",
+            (a - b) >> 10
+        );
+    }
+}
+
+// ---------------------------------------------------------------------------
+// crafted files: contradictions
+
+#[test]
+fn contradictory_files_are_rejected() {
+    let base_bytes = small_file(true);
+    let (meta, raws) = parts(&base_bytes);
+    let weights = weights_raw(&raws);
+    let real_json = serde_json::to_vec(&meta).unwrap();
+    let z = zstd::bulk::compress(&real_json, 3).unwrap();
+    let mut cases = Cases::default();
+
+    // --- header
+    cases.add("empty file", Vec::new(), &["Truncated"]);
+    cases.add(
+        "the first 4 magic bytes",
+        base_bytes[..4].to_vec(),
+        &["Truncated"],
+    );
+    cases.add("magic only", base_bytes[..8].to_vec(), &["Truncated"]);
+    cases.add(
+        "not an .inr file",
+        b"P6\n640 480\n255\n".repeat(8),
+        &["BadMagic"],
+    );
+    cases.add(
+        "a short file that is not .inr",
+        b"GIF".to_vec(),
+        &["BadMagic"],
+    );
+    let mut m = base_bytes.clone();
+    m[36] ^= 1;
+    cases.add("header checksum", m, &["ChecksumMismatch"]);
+    let mut m = base_bytes.clone();
+    m[HEADER_LEN + 5] ^= 1;
+    cases.add("metadata checksum", m, &["ChecksumMismatch"]);
+    let mut h = header_file(
+        &z,
+        Compression::Zstd,
+        z.len() as u64,
+        real_json.len() as u64,
+    );
+    h[12] = 7;
+    let crc = crc32fast::hash(&h[..36]);
+    h[36..40].copy_from_slice(&crc.to_le_bytes());
+    cases.add("unknown metadata compression code", h, &["Unsupported"]);
+    let n = real_json.len() as u64;
+    cases.add(
+        "plain metadata with differing stored and decoded lengths",
+        header_file(&real_json, Compression::None, n, n + 1),
+        &["Invalid"],
+    );
+    cases.add(
+        "compressed metadata declared shorter than it is",
+        header_file(&z, Compression::Zstd, z.len() as u64, n - 1),
+        &["Invalid"],
+    );
+    cases.add(
+        "metadata that is not zstd",
+        header_file(&real_json, Compression::Zstd, n, n),
+        &["Invalid"],
+    );
+    cases.add("empty metadata", plain_metadata_file(&[]), &["Invalid"]);
+    cases.add(
+        "metadata that is not UTF-8 JSON",
+        plain_metadata_file(&[0xC3, 0x28, 1, 2]),
+        &["Invalid"],
+    );
+    cases.add(
+        "metadata that is a JSON array",
+        plain_metadata_file(b"[1,2,3]"),
+        &["Invalid"],
+    );
+    cases.add(
+        "metadata followed by garbage",
+        plain_metadata_file(&[&real_json[..], b" x"].concat()),
+        &["Invalid"],
+    );
+    let deep = format!(
+        "{{\"model\":{}{}}}",
+        "[".repeat(100_000),
+        "]".repeat(100_000)
+    );
+    cases.add(
+        "metadata nested 100000 deep",
+        plain_metadata_file(deep.as_bytes()),
+        &["Invalid"],
+    );
+    for field in ["generator", "domain", "variables", "model", "sections"] {
+        let mut m = meta.clone();
+        m.as_object_mut().unwrap().remove(field);
+        cases.add(
+            &format!("metadata without {field}"),
+            plain_metadata_file(&serde_json::to_vec(&m).unwrap()),
+            &["Invalid"],
+        );
+    }
+
+    // --- the section table
+    let table = |f: fn(&mut Vec<Value>)| assemble_with(&meta, &raws, f);
+    cases.add(
+        "a section pointing beyond the file",
+        table(|t| t[0]["offset"] = json!(1u64 << 40)),
+        &["OutOfBounds"],
+    );
+    cases.add(
+        "a section whose end overflows u64",
+        table(|t| t[0]["offset"] = json!(u64::MAX - 3)),
+        &["OutOfBounds"],
+    );
+    cases.add(
+        "a section reaching past the end of the file",
+        table(|t| t[0]["stored_length"] = json!(t[0]["stored_length"].as_u64().unwrap() + 1)),
+        &["OutOfBounds"],
+    );
+    cases.add(
+        "a section inside the header",
+        table(|t| t[0]["offset"] = json!(0)),
+        &["OutOfBounds"],
+    );
+    cases.add(
+        "a section inside the metadata",
+        table(|t| t[0]["offset"] = json!(HEADER_LEN + 8)),
+        &["OutOfBounds"],
+    );
+    cases.add(
+        "a section with a wrong checksum",
+        table(|t| t[0]["crc32"] = json!(12345)),
+        &["ChecksumMismatch"],
+    );
+    cases.add(
+        "a section with an unknown compression",
+        table(|t| t[0]["compression"] = json!("lz4")),
+        &["Invalid"],
+    );
+    cases.add(
+        "a section with a negative offset",
+        table(|t| t[0]["offset"] = json!(-8)),
+        &["Invalid"],
+    );
+    let mut r = raws.clone();
+    r[0] = Raw::plain("weights", weights.clone());
+    r[0].length += 8;
+    cases.add(
+        "a plain section with differing lengths",
+        assemble(&meta, &r),
+        &["Invalid"],
+    );
+    let mut r = raws.clone();
+    r[0].stored = weights.clone();
+    cases.add(
+        "a zstd section that is not zstd",
+        assemble(&meta, &r),
+        &["Invalid"],
+    );
+    let mut r = raws.clone();
+    let half = r[0].stored.len() / 2;
+    r[0].stored.truncate(half);
+    cases.add(
+        "a zstd section cut in half",
+        assemble(&meta, &r),
+        &["Invalid"],
+    );
+
+    // --- models: layer 0 sine [8, 4]; layer 1 residual [8, 8] x 2; layer 2 linear [5, 8]
+    let plain = vec![Raw::plain("weights", weights.clone())];
+    assert_eq!(
+        reference(&assemble(&meta, &plain)),
+        reference(&base_bytes),
+        "plain weights reassemble"
+    );
+    let model = |f: fn(&mut Value)| with_meta(&meta, &plain, |m| f(&mut m["model"]));
+    cases.add(
+        "a layer chain that does not match (head [10, 4])",
+        model(|m| {
+            m["layers"][2]["weight"]["shape"] = json!([10, 4]);
+            m["layers"][2]["bias"]["shape"] = json!([10]);
+            m["layers"][2]["bias"]["encoding"]["offset"] = json!(0);
+        }),
+        &["Shape"],
+    );
+    cases.add(
+        "a residual block whose first layer is narrower ([4, 8])",
+        model(|m| {
+            m["layers"][1]["weight1"]["shape"] = json!([4, 8]);
+            m["layers"][1]["bias1"]["shape"] = json!([4]);
+        }),
+        &["Shape"],
+    );
+    cases.add(
+        "a residual block whose first layer is wider ([16, 8])",
+        model(|m| {
+            m["layers"][1]["weight1"]["shape"] = json!([16, 8]);
+            m["layers"][1]["weight1"]["encoding"]["offset"] = json!(0);
+            m["layers"][1]["bias1"]["shape"] = json!([16]);
+            m["layers"][1]["bias1"]["encoding"]["offset"] = json!(0);
+        }),
+        &["Shape"],
+    );
+    cases.add(
+        "a residual block whose second layer is not square",
+        model(|m| {
+            m["layers"][1]["weight2"]["shape"] = json!([4, 8]);
+            m["layers"][1]["bias2"]["shape"] = json!([4]);
+        }),
+        &["Shape"],
+    );
+    cases.add(
+        "a first layer of the wrong input width",
+        model(|m| m["layers"][0]["weight"]["shape"] = json!([8, 3])),
+        &["Shape"],
+    );
+    cases.add(
+        "a bias of the wrong shape",
+        model(|m| m["layers"][0]["bias"]["shape"] = json!([7])),
+        &["Shape"],
+    );
+    cases.add(
+        "a weight of three dimensions",
+        model(|m| m["layers"][0]["weight"]["shape"] = json!([8, 2, 2])),
+        &["Shape"],
+    );
+    cases.add(
+        "a weight with a zero dimension",
+        model(|m| m["layers"][0]["weight"]["shape"] = json!([8, 0])),
+        &["Shape"],
+    );
+    cases.add(
+        "a head of 4 outputs for 5 components",
+        model(|m| {
+            m["layers"][2]["weight"]["shape"] = json!([4, 8]);
+            m["layers"][2]["bias"]["shape"] = json!([4]);
+        }),
+        &["Shape"],
+    );
+    cases.add(
+        "no linear head",
+        model(|m| {
+            m["layers"].as_array_mut().unwrap().pop();
+        }),
+        &["Invalid", "Shape"],
+    );
+    cases.add(
+        "a linear layer in the middle",
+        model(|m| {
+            let mut mid = m["layers"][2].clone();
+            mid["weight"]["shape"] = json!([8, 8]);
+            mid["weight"]["encoding"]["offset"] = json!(0);
+            mid["bias"]["shape"] = json!([8]);
+            mid["bias"]["encoding"]["offset"] = json!(0);
+            m["layers"].as_array_mut().unwrap().insert(1, mid);
+        }),
+        &["Invalid"],
+    );
+    cases.add(
+        "no layers",
+        model(|m| m["layers"] = json!([])),
+        &["Invalid"],
+    );
+    cases.add("5 inputs", model(|m| m["inputs"] = json!(5)), &["Shape"]);
+    cases.add(
+        "one input scale for 4 inputs",
+        model(|m| m["input_scale"] = json!([1.0])),
+        &["Shape"],
+    );
+    cases.add(
+        "a 3-input model with a 4-wide first layer",
+        model(|m| {
+            m["inputs"] = json!(3);
+            m["input_scale"] = json!([1.0, 1.0, 1.0]);
+            m["input_shift"] = json!([0.0, 0.0, 0.0]);
+        }),
+        &["Shape"],
+    );
+    cases.add(
+        "w0 = 1e9",
+        model(|m| m["layers"][0]["w0"] = json!(1e9)),
+        &["Invalid"],
+    );
+    cases.add(
+        "w0 missing",
+        model(|m| {
+            m["layers"][0].as_object_mut().unwrap().remove("w0");
+        }),
+        &["Invalid"],
+    );
+    cases.add(
+        "an unknown family",
+        model(|m| m["family"] = json!("transformer")),
+        &["Unsupported"],
+    );
+    cases.add(
+        "a family the format reserves",
+        model(|m| m["family"] = json!("ecnr")),
+        &["Unsupported"],
+    );
+    cases.add(
+        "no family",
+        model(|m| {
+            m.as_object_mut().unwrap().remove("family");
+        }),
+        &["Unsupported"],
+    );
+    cases.add(
+        "a model that is a string",
+        model(|m| *m = json!("residual_siren")),
+        &["Unsupported", "Invalid"],
+    );
+    cases.add(
+        "a tensor in a section that does not exist",
+        model(|m| m["layers"][0]["weight"]["encoding"]["section"] = json!(9)),
+        &["OutOfBounds"],
+    );
+    let last = weights.len() as u64 - 8;
+    cases.add(
+        "a tensor past the end of its section",
+        with_meta(&meta, &plain, |m| {
+            m["model"]["layers"][2]["bias"]["encoding"]["offset"] = json!(last)
+        }),
+        &["OutOfBounds"],
+    );
+    cases.add(
+        "a tensor at offset u64::MAX",
+        model(|m| m["layers"][2]["bias"]["encoding"]["offset"] = json!(u64::MAX)),
+        &["OutOfBounds"],
+    );
+    cases.add(
+        "an unknown tensor encoding",
+        model(|m| m["layers"][0]["weight"]["encoding"]["kind"] = json!("bf16")),
+        &["Invalid"],
+    );
+    let mut nan = weights.clone();
+    nan[8..12].copy_from_slice(&f32::NAN.to_le_bytes());
+    cases.add(
+        "a NaN weight",
+        assemble(&meta, &[Raw::plain("weights", nan)]),
+        &["Invalid"],
+    );
+    let mut inf = weights.clone();
+    let n = inf.len();
+    inf[n - 4..].copy_from_slice(&f32::INFINITY.to_le_bytes());
+    cases.add(
+        "an infinite bias",
+        assemble(&meta, &[Raw::plain("weights", inf)]),
+        &["Invalid"],
+    );
+    cases.add(
+        "a 4-input model without a time axis",
+        with_meta(&meta, &plain, |m| {
+            m.as_object_mut().unwrap().remove("time");
+        }),
+        &["Invalid"],
+    );
+
+    // --- codebook tensors: the head bias (5 values) from section 1, where
+    // three codebook values are followed by the packed 2-bit indices 0,1,2,3,0
+    let codebook = Raw::plain(
+        "codebook",
+        [f32_bytes(&[0.1, 0.2, 0.3]), vec![0b1110_0100, 0, 0xFF]].concat(),
+    );
+    let cb = |bits: u64, len: u64, mask: Option<u64>, r: &Raw| {
+        let mut e = json!({"kind": "codebook", "bits": bits, "codebook": {"section": 1, "offset": 0},
+            "codebook_len": len, "indices": {"section": 1, "offset": 12}});
+        if let Some(at) = mask {
+            e["mask"] = json!({"section": 1, "offset": at});
+        }
+        with_meta(&meta, &[plain[0].clone(), r.clone()], |m| {
+            m["model"]["layers"][2]["bias"]["encoding"] = e
+        })
+    };
+    let four = Raw::plain(
+        "codebook",
+        [f32_bytes(&[0.1, 0.2, 0.3, 0.4]), vec![0b1110_0100, 0]].concat(),
+    );
+    let d = Decoder::from_bytes(cb(2, 4, None, &four)).expect("a valid codebook bias");
+    decode(&d).unwrap();
+    cases.add(
+        "a codebook index beyond the codebook",
+        cb(2, 3, None, &codebook),
+        &["Invalid"],
+    );
+    cases.add(
+        "a codebook with 0-bit indices",
+        cb(0, 1, None, &codebook),
+        &["Invalid"],
+    );
+    cases.add(
+        "a codebook with 17-bit indices",
+        cb(17, 3, None, &codebook),
+        &["Invalid"],
+    );
+    cases.add(
+        "a codebook with 300-bit indices",
+        cb(300, 3, None, &codebook),
+        &["Invalid"],
+    );
+    cases.add("an empty codebook", cb(2, 0, None, &codebook), &["Invalid"]);
+    cases.add(
+        "a codebook longer than 2^bits",
+        cb(1, 3, None, &codebook),
+        &["Invalid"],
+    );
+    cases.add(
+        "a codebook past its section",
+        cb(16, 5000, None, &codebook),
+        &["OutOfBounds"],
+    );
+    cases.add(
+        "a mask past its section",
+        cb(2, 3, Some(15), &codebook),
+        &["OutOfBounds"],
+    );
+    cases.add(
+        "a mask keeping an index beyond the codebook",
+        cb(2, 3, Some(14), &codebook),
+        &["OutOfBounds", "Invalid"],
+    );
+
+    // --- domain
+    let with = |f: fn(&mut Value)| with_meta(&meta, &raws, f);
+    cases.add(
+        "dims with a zero",
+        with(|m| m["domain"]["dims"] = json!([4, 0, 4])),
+        &["Invalid"],
+    );
+    cases.add(
+        "dims of two entries",
+        with(|m| m["domain"]["dims"] = json!([4, 4])),
+        &["Invalid"],
+    );
+    cases.add(
+        "negative dims",
+        with(|m| m["domain"]["dims"] = json!([4, -4, 4])),
+        &["Invalid"],
+    );
+    cases.add(
+        "zero spacing",
+        with(|m| m["domain"]["spacing"] = json!([1.0, 0.0, 1.0])),
+        &["Invalid"],
+    );
+    cases.add(
+        "negative spacing",
+        with(|m| m["domain"]["spacing"] = json!([1.0, -1.0, 1.0])),
+        &["Invalid"],
+    );
+    cases.add(
+        "an unknown domain kind",
+        with(|m| m["domain"]["kind"] = json!("octree")),
+        &["Invalid"],
+    );
+    let base = assemble(&meta, &raws);
+    cases.add(
+        "an origin of 1e999",
+        edit_json(&base, "\"origin\":[-1.5,", "\"origin\":[1e999,"),
+        &["Invalid"],
+    );
+    cases.add(
+        "a spacing of -1e999",
+        edit_json(&base, "\"spacing\":[0.5,", "\"spacing\":[-1e999,"),
+        &["Invalid"],
+    );
+    cases.add(
+        "a NaN range (not JSON)",
+        edit_json(&base, "\"range\":[[-300000.0,", "\"range\":[[NaN,"),
+        &["Invalid"],
+    );
+    cases.add(
+        "an infinite time (not JSON)",
+        edit_json(&base, "\"values\":[0.0,", "\"values\":[-Infinity,"),
+        &["Invalid"],
+    );
+    cases.add(
+        "a duplicate key",
+        edit_json(&base, "{\"domain", "{\"generator\":\"a\",\"domain"),
+        &["Invalid"],
+    );
+    let rect = |x: Value, coords: &[f64]| {
+        let axis = |count: u64, offset: u64| json!({"section": 1, "offset": offset, "count": count, "dtype": "f64"});
+        let r = [
+            raws[0].clone(),
+            Raw::plain("coordinates", f64_bytes(coords)),
+        ];
+        with_meta(
+            &meta,
+            &r,
+            |m| m["domain"] = json!({"kind": "rectilinear", "dims": [4, 1, 1], "x": x, "y": axis(1, 0), "z": axis(1, 8)}),
+        )
+    };
+    let x = |section: u64, offset: u64, count: u64, dtype: &str| json!({"section": section, "offset": offset, "count": count, "dtype": dtype});
+    let good = [0.0, 1.0, 2.0, 3.0];
+    decode(&Decoder::from_bytes(rect(x(1, 0, 4, "f64"), &good)).expect("a valid rectilinear file"))
+        .unwrap();
+    cases.add(
+        "a rectilinear axis in a missing section",
+        rect(x(9, 0, 4, "f64"), &good),
+        &["OutOfBounds"],
+    );
+    cases.add(
+        "a rectilinear axis with too few coordinates",
+        rect(x(1, 0, 3, "f64"), &good),
+        &["Shape"],
+    );
+    cases.add(
+        "a rectilinear axis of f32",
+        rect(x(1, 0, 4, "f32"), &good),
+        &["Shape"],
+    );
+    cases.add(
+        "a rectilinear axis of varints",
+        rect(x(1, 0, 4, "delta_varint"), &good),
+        &["Shape"],
+    );
+    cases.add(
+        "a rectilinear axis past its section",
+        rect(x(1, 8, 4, "f64"), &good),
+        &["OutOfBounds"],
+    );
+    cases.add(
+        "a rectilinear axis at offset u64::MAX",
+        rect(x(1, u64::MAX, 4, "f64"), &good),
+        &["OutOfBounds"],
+    );
+    cases.add(
+        "a rectilinear axis not increasing",
+        rect(x(1, 0, 4, "f64"), &[0.0, 2.0, 1.0, 3.0]),
+        &["Invalid"],
+    );
+    cases.add(
+        "a rectilinear axis with a repeated value",
+        rect(x(1, 0, 4, "f64"), &[0.0, 1.0, 1.0, 3.0]),
+        &["Invalid"],
+    );
+    cases.add(
+        "a rectilinear axis with NaN",
+        rect(x(1, 0, 4, "f64"), &[0.0, f64::NAN, 2.0, 3.0]),
+        &["Invalid"],
+    );
+    cases.add(
+        "a rectilinear axis with infinity",
+        rect(x(1, 0, 4, "f64"), &[0.0, 1.0, 2.0, f64::INFINITY]),
+        &["Invalid"],
+    );
+    cases.add(
+        "an unstructured mesh with an array in a missing section",
+        with(|m| {
+            let a = |s: u64| json!({"section": s, "offset": 0, "count": 1, "dtype": "u8"});
+            m["domain"] = json!({"kind": "unstructured", "num_points": 1, "num_cells": 1,
+                "bounds": [0.0, 1.0, 0.0, 1.0, 0.0, 1.0], "points": a(0), "connectivity": a(0),
+                "offsets": a(7), "types": a(0)});
+        }),
+        &["OutOfBounds"],
+    );
+    cases.add(
+        "an images domain with views in a missing section",
+        with(|m| {
+            let views = json!({"section": 3, "offset": 0, "count": 1, "dtype": "f64"});
+            m["domain"] = json!({"kind": "images", "width": 4, "height": 4, "views": views, "parameters": []});
+        }),
+        &["OutOfBounds"],
+    );
+
+    // --- variables and time
+    cases.add(
+        "a variable with 0 components",
+        with(|m| m["variables"][0]["components"] = json!(0)),
+        &["Invalid"],
+    );
+    cases.add(
+        "a variable with 65 components",
+        with(|m| m["variables"][0]["components"] = json!(65)),
+        &["Invalid"],
+    );
+    cases.add(
+        "a variable with -1 components",
+        with(|m| m["variables"][0]["components"] = json!(-1)),
+        &["Invalid"],
+    );
+    cases.add(
+        "ranges for fewer components",
+        with(|m| m["variables"][1]["range"] = json!([[0.0, 1.0]])),
+        &["Shape"],
+    );
+    cases.add(
+        "a range with min > max",
+        with(|m| m["variables"][0]["range"] = json!([[1.0, -1.0]])),
+        &["Invalid"],
+    );
+    cases.add(
+        "a range with null",
+        with(|m| m["variables"][0]["range"] = json!([[null, 1.0]])),
+        &["Invalid"],
+    );
+    cases.add(
+        "a range of three numbers",
+        with(|m| m["variables"][0]["range"] = json!([[0.0, 1.0, 2.0]])),
+        &["Invalid"],
+    );
+    cases.add(
+        "a range given as strings",
+        with(|m| m["variables"][0]["range"] = json!([["NaN", "NaN"]])),
+        &["Invalid"],
+    );
+    cases.add(
+        "an empty variable name",
+        with(|m| m["variables"][0]["name"] = json!("")),
+        &["Invalid"],
+    );
+    cases.add(
+        "a 2000-byte variable name",
+        with(|m| m["variables"][0]["name"] = json!("n".repeat(2000))),
+        &["Invalid"],
+    );
+    cases.add(
+        "2000-byte units",
+        with(|m| m["variables"][0]["units"] = json!("u".repeat(2000))),
+        &["Invalid"],
+    );
+    cases.add(
+        "duplicate variable names",
+        with(|m| m["variables"][1]["name"] = json!("pressure")),
+        &["Invalid"],
+    );
+    cases.add(
+        "no variables",
+        with(|m| m["variables"] = json!([])),
+        &["Invalid"],
+    );
+    cases.add(
+        "an unknown association",
+        with(|m| m["variables"][0]["association"] = json!("edge")),
+        &["Invalid"],
+    );
+    cases.add(
+        "a time axis that is not increasing",
+        with(|m| m["time"]["values"] = json!([0.0, 2.0, 1.0])),
+        &["Invalid"],
+    );
+    cases.add(
+        "a time axis with a repeated value",
+        with(|m| m["time"]["values"] = json!([0.0, 0.5, 0.5])),
+        &["Invalid"],
+    );
+    cases.add(
+        "an empty time axis",
+        with(|m| m["time"]["values"] = json!([])),
+        &["Invalid"],
+    );
+    cases.add(
+        "a time axis with null",
+        with(|m| m["time"]["values"] = json!([0.0, null])),
+        &["Invalid"],
+    );
+
+    cases.run();
+}
