@@ -3,34 +3,10 @@
 //! micro-kernels chosen at run time; we call it single-threaded per tile and
 //! parallelize over tiles, which keeps each tile's activations in one core's cache.
 
-/// `c[m x n] = a[m x k] * w^T`, with `w` row-major `[n x k]` (PyTorch's
-/// `[out_features, in_features]` layout) and `a`, `c` row-major.
-pub fn matmul_wt(m: usize, k: usize, n: usize, a: &[f32], w: &[f32], c: &mut [f32]) {
-    assert!(
-        a.len() >= m * k && w.len() >= n * k && c.len() >= m * n,
-        "matmul_wt: buffer too small"
-    );
-    // SAFETY: the assertion above guarantees that every element addressed by
-    // the given shapes and strides lies inside the three slices, and `c` is
-    // a unique borrow, so it does not alias `a` or `w`.
-    unsafe {
-        matrixmultiply::sgemm(
-            m,
-            k,
-            n,
-            1.0,
-            a.as_ptr(),
-            k as isize,
-            1,
-            w.as_ptr(),
-            1,
-            k as isize,
-            0.0,
-            c.as_mut_ptr(),
-            n as isize,
-            1,
-        );
-    }
+/// `c[m x n] = w[m x k] * x[k x n]`, all row-major: a layer's weights
+/// (PyTorch's `[out_features, in_features]`) times feature-major activations.
+pub fn matmul_wx(m: usize, k: usize, n: usize, w: &[f32], x: &[f32], c: &mut [f32]) {
+    matmul(m, k, n, w, x, c)
 }
 
 /// Plain `c[m x n] = a[m x k] * b[k x n]`, all row-major: the baseline for the

@@ -1,7 +1,7 @@
 //! The fused evaluator of residual SIREN networks on tiles of points.
 //!
 //! A tile of `TILE` points flows through all layers while its activations
-//! (3 buffers of `TILE x width` floats, 192 KiB at width 64) stay in the
+//! (3 buffers of `TILE x width` floats, 384 KiB at width 64) stay in the
 //! core's L2 cache: each layer is one GEMM into the scratch buffer followed by
 //! one fused pass (bias + sine, or bias + sine + residual average). Nothing of
 //! size "all points x width" ever exists, so memory traffic is the inputs and
@@ -12,14 +12,15 @@
 //! to the requested outputs with the de-normalization to physical units folded
 //! into its rows.
 
-use crate::kernels::gemm::matmul_wt;
+use crate::kernels::gemm::matmul_wx;
 use crate::kernels::sine::{add_bias, bias_sin, bias_sin_residual};
 use crate::model::{Dense, Layer, ResidualSiren};
 
-/// Points per tile. 256 x 64 floats = 64 KiB per buffer: three buffers fit a
-/// 1-2 MiB L2 with room for the weights, and the GEMM's row panels are long
-/// enough to amortize packing the weights.
-pub const TILE: usize = 256;
+/// Points per tile. 512 x 64 floats = 128 KiB per buffer: the three buffers
+/// and the weights fit a core's L2 (2 MiB here, 1 MiB on many laptops), and
+/// the GEMM's panels are long enough to amortize packing the weights (measured:
+/// 512 and 1024 tie, 128 and 256 are 3-8 % slower; docs/benchmarks.md).
+pub const TILE: usize = 512;
 
 /// One output of a plan: network output `index`, mapped to physical units by
 /// `value = scale * y + offset`.
@@ -118,34 +119,50 @@ impl Plan {
     }
 
     /// Evaluates `n <= TILE` points: `input` holds `n x inputs` normalized
-    /// coordinates, `out` receives `n x outputs` values in physical units.
+    /// coordinates, `out` receives `n x outputs` values in physical units
+    /// (both point-major).
+    ///
+    /// Inside, activations are feature-major (`features x n`): each layer is
+    /// `H = W X`, whose right-hand side the GEMM packs by copying contiguous
+    /// rows, where the point-major `X W^T` made it gather a transpose (that
+    /// packing was a fifth of the decode time).
     pub fn eval_tile(&self, n: usize, input: &[f32], out: &mut [f32], s: &mut Scratch) {
         assert!(n <= TILE && input.len() >= n * self.inputs && out.len() >= n * self.outputs);
         let mut width = self.inputs;
-        s.x[..n * width].copy_from_slice(&input[..n * width]);
+        transpose(&input[..n * width], n, width, &mut s.x[..n * width]);
         for step in &self.steps {
             match step {
                 Step::Sine(d) => {
                     let h = &mut s.h[..n * d.out_features];
-                    matmul_wt(n, width, d.out_features, &s.x, &d.weight, h);
+                    matmul_wx(d.out_features, width, n, &d.weight, &s.x, h);
                     bias_sin(h, &d.bias);
                     std::mem::swap(&mut s.x, &mut s.h);
                     width = d.out_features;
                 }
                 Step::Residual(a, b) => {
                     let h = &mut s.h[..n * width];
-                    matmul_wt(n, width, width, &s.x, &a.weight, h);
+                    matmul_wx(width, width, n, &a.weight, &s.x, h);
                     bias_sin(h, &a.bias);
                     let g = &mut s.g[..n * width];
-                    matmul_wt(n, width, width, &s.h, &b.weight, g);
+                    matmul_wx(width, width, n, &b.weight, &s.h, g);
                     bias_sin_residual(&mut s.x[..n * width], g, &b.bias);
                 }
                 Step::Linear(d) => {
-                    let o = &mut out[..n * d.out_features];
-                    matmul_wt(n, width, d.out_features, &s.x, &d.weight, o);
+                    let o = &mut s.h[..n * d.out_features];
+                    matmul_wx(d.out_features, width, n, &d.weight, &s.x, o);
                     add_bias(o, &d.bias);
+                    transpose(o, d.out_features, n, &mut out[..n * d.out_features]);
                 }
             }
+        }
+    }
+}
+
+/// `dst[c x r] = src[r x c]^T`, both row-major.
+fn transpose(src: &[f32], rows: usize, cols: usize, dst: &mut [f32]) {
+    for r in 0..rows {
+        for c in 0..cols {
+            dst[c * rows + r] = src[r * cols + c];
         }
     }
 }

@@ -45,7 +45,13 @@ pub fn sin(x: f32) -> f32 {
     f32::from_bits(s.to_bits() ^ odd)
 }
 
-/// `v = sin(v + bias[col])` over rows of `bias.len()` values.
+/// Points per row of feature-major activations with one row per bias.
+fn row_len(len: usize, rows: usize) -> usize {
+    (len / rows.max(1)).max(1)
+}
+
+/// `v = sin(v + bias[row])` over feature-major activations: `bias.len()`
+/// rows (features) of equal length (points).
 #[multiversion(targets(
     "x86_64+avx512f+avx512vl",
     "x86_64+avx2+fma",
@@ -53,14 +59,15 @@ pub fn sin(x: f32) -> f32 {
     "aarch64+neon"
 ))]
 pub fn bias_sin(values: &mut [f32], bias: &[f32]) {
-    for row in values.chunks_exact_mut(bias.len()) {
-        for (v, b) in row.iter_mut().zip(bias) {
+    let n = row_len(values.len(), bias.len());
+    for (row, &b) in values.chunks_exact_mut(n).zip(bias) {
+        for v in row.iter_mut() {
             *v = sin(*v + b);
         }
     }
 }
 
-/// The residual update `x = 0.5 * (x + sin(g + bias[col]))`.
+/// The residual update `x = 0.5 * (x + sin(g + bias[row]))`, feature-major.
 #[multiversion(targets(
     "x86_64+avx512f+avx512vl",
     "x86_64+avx2+fma",
@@ -68,20 +75,19 @@ pub fn bias_sin(values: &mut [f32], bias: &[f32]) {
     "aarch64+neon"
 ))]
 pub fn bias_sin_residual(x: &mut [f32], g: &[f32], bias: &[f32]) {
-    for (xr, gr) in x
-        .chunks_exact_mut(bias.len())
-        .zip(g.chunks_exact(bias.len()))
-    {
-        for ((xv, gv), b) in xr.iter_mut().zip(gr).zip(bias) {
+    let n = row_len(x.len(), bias.len());
+    for ((xr, gr), &b) in x.chunks_exact_mut(n).zip(g.chunks_exact(n)).zip(bias) {
+        for (xv, gv) in xr.iter_mut().zip(gr) {
             *xv = 0.5 * (*xv + sin(gv + b));
         }
     }
 }
 
-/// `v = v + bias[col]` (linear layers).
+/// `v = v + bias[row]` (linear layers), feature-major.
 pub fn add_bias(values: &mut [f32], bias: &[f32]) {
-    for row in values.chunks_exact_mut(bias.len()) {
-        for (v, b) in row.iter_mut().zip(bias) {
+    let n = row_len(values.len(), bias.len());
+    for (row, &b) in values.chunks_exact_mut(n).zip(bias) {
+        for v in row.iter_mut() {
             *v += b;
         }
     }
@@ -109,7 +115,7 @@ mod tests {
         let mut fast = input.clone();
         bias_sin(&mut fast, &bias);
         for (i, v) in fast.iter().enumerate() {
-            assert_eq!(v.to_bits(), sin(input[i] + bias[i % 7]).to_bits());
+            assert_eq!(v.to_bits(), sin(input[i] + bias[i / 13]).to_bits());
         }
     }
 }
