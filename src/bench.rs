@@ -12,7 +12,7 @@ use crate::decode::{DecodeOptions, Decoder, GridRequest};
 use crate::error::Result;
 use crate::format::{Association, WeightEncoding};
 use crate::kernels::gemm::matmul;
-use crate::synthetic::ImageFileSpec;
+use crate::synthetic::SyntheticSpec;
 
 /// What to measure.
 #[derive(Clone, Debug)]
@@ -96,7 +96,7 @@ pub fn run(options: &BenchOptions) -> Result<BenchReport> {
 }
 
 fn synthetic_decoder(o: &BenchOptions) -> Result<Decoder> {
-    let mut spec = ImageFileSpec::small(42);
+    let mut spec = SyntheticSpec::small(42);
     spec.dims = [64, 64, 64];
     spec.origin = [0.0; 3];
     spec.spacing = [1.0; 3];

@@ -6,6 +6,7 @@ pub mod decode;
 pub mod error;
 pub mod format;
 pub mod kernels;
+pub mod mesh;
 pub mod model;
 pub mod quantize;
 pub mod sampling;

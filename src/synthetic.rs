@@ -11,6 +11,7 @@ use crate::format::section::Compression;
 use crate::format::{
     Association, Domain, FileBuilder, Metadata, TimeAxis, Variable, WeightEncoding,
 };
+use crate::mesh::Mesh;
 use crate::model::{Dense, Layer, ResidualSiren};
 
 /// Shape of a synthetic network.
@@ -70,8 +71,11 @@ pub fn residual_siren(shape: SirenShape, bounds: &[[f64; 2]], seed: u64) -> Resi
     }
 }
 
-/// A complete file description for a synthetic model on an image domain.
-pub struct ImageFileSpec {
+/// A complete file description for a synthetic model on an image domain,
+/// or on an unstructured mesh when `mesh` is set (then `dims`, `origin` and
+/// `spacing` are unused).
+pub struct SyntheticSpec {
+    pub mesh: Option<Mesh>,
     pub dims: [u64; 3],
     pub origin: [f64; 3],
     pub spacing: [f64; 3],
@@ -84,10 +88,11 @@ pub struct ImageFileSpec {
     pub seed: u64,
 }
 
-impl ImageFileSpec {
+impl SyntheticSpec {
     /// A small default: 4 variables on a 24 x 20 x 16 grid with 3 time steps.
     pub fn small(seed: u64) -> Self {
-        ImageFileSpec {
+        SyntheticSpec {
+            mesh: None,
             dims: [24, 20, 16],
             origin: [-1.5, 0.25, 10.0],
             spacing: [0.5, 0.25, 2.0],
@@ -114,8 +119,12 @@ impl ImageFileSpec {
         }
     }
 
-    /// Bounds of the grid points.
+    /// Bounds of the grid points or of the mesh.
     pub fn bounds(&self) -> [[f64; 2]; 3] {
+        if let Some(m) = &self.mesh {
+            let b = m.bounds();
+            return [[b[0], b[1]], [b[2], b[3]], [b[4], b[5]]];
+        }
         std::array::from_fn(|a| {
             [
                 self.origin[a],
@@ -142,13 +151,17 @@ impl ImageFileSpec {
         let mut builder = FileBuilder::new();
         let section = builder.new_section("weights", Compression::Zstd);
         let model_value = model.write(&mut builder, section, self.encoding)?;
-        let metadata = Metadata {
-            generator: format!("inr {} (synthetic)", env!("CARGO_PKG_VERSION")),
-            domain: Domain::Image {
+        let domain = match &self.mesh {
+            Some(mesh) => mesh.write(&mut builder),
+            None => Domain::Image {
                 dims: self.dims,
                 origin: self.origin,
                 spacing: self.spacing,
             },
+        };
+        let metadata = Metadata {
+            generator: format!("inr {} (synthetic)", env!("CARGO_PKG_VERSION")),
+            domain,
             time: self.times.clone().map(|values| TimeAxis { values }),
             variables: self
                 .variables
@@ -167,5 +180,62 @@ impl ImageFileSpec {
         };
         let bytes = builder.to_bytes(metadata)?;
         Ok((model, bytes))
+    }
+}
+
+/// A box `[lo, hi]` of `cells` hexahedra per axis, each split into 6
+/// tetrahedra around its main diagonal (the Kuhn subdivision, conforming
+/// across faces), or kept as hexahedra. Points are f32 as simulation meshes
+/// often are.
+pub fn box_mesh(cells: [usize; 3], lo: [f64; 3], hi: [f64; 3], tetrahedra: bool) -> Mesh {
+    let n = [cells[0] + 1, cells[1] + 1, cells[2] + 1];
+    let id = |i: usize, j: usize, k: usize| (i + n[0] * (j + n[1] * k)) as u64;
+    let mut points = Vec::with_capacity(3 * n[0] * n[1] * n[2]);
+    for k in 0..n[2] {
+        for j in 0..n[1] {
+            for i in 0..n[0] {
+                for (a, idx) in [i, j, k].into_iter().enumerate() {
+                    let x = lo[a] + (hi[a] - lo[a]) * idx as f64 / cells[a] as f64;
+                    points.push(x as f32 as f64);
+                }
+            }
+        }
+    }
+    let (mut offsets, mut connectivity, mut types) = (vec![0u64], Vec::new(), Vec::new());
+    for k in 0..cells[2] {
+        for j in 0..cells[1] {
+            for i in 0..cells[0] {
+                // VTK hexahedron order: bottom face counter-clockwise, then top.
+                let v = [
+                    id(i, j, k),
+                    id(i + 1, j, k),
+                    id(i + 1, j + 1, k),
+                    id(i, j + 1, k),
+                    id(i, j, k + 1),
+                    id(i + 1, j, k + 1),
+                    id(i + 1, j + 1, k + 1),
+                    id(i, j + 1, k + 1),
+                ];
+                if tetrahedra {
+                    // Paths from corner 0 to corner 6 along the cube's edges.
+                    for path in [[1, 2], [1, 5], [3, 2], [3, 7], [4, 5], [4, 7]] {
+                        connectivity.extend([v[0], v[path[0]], v[path[1]], v[6]]);
+                        types.push(10);
+                        offsets.push(connectivity.len() as u64);
+                    }
+                } else {
+                    connectivity.extend(v);
+                    types.push(12);
+                    offsets.push(connectivity.len() as u64);
+                }
+            }
+        }
+    }
+    Mesh {
+        points,
+        offsets,
+        connectivity,
+        types,
+        points_f32: true,
     }
 }

@@ -120,7 +120,7 @@ fn info_json_is_the_metadata() {
 #[test]
 fn info_of_an_unsupported_model_prints_metadata_then_fails() {
     let dir = tempfile::tempdir().unwrap();
-    let (_, bytes) = inr::synthetic::ImageFileSpec::small(1).build().unwrap();
+    let (_, bytes) = inr::synthetic::SyntheticSpec::small(1).build().unwrap();
     let original = InrFile::from_bytes(bytes).unwrap();
     let mut meta = original.metadata().clone();
     meta.model["family"] = "mc_inr".into();

@@ -7,10 +7,10 @@ use common::reference_eval;
 use inr::decode::{DecodeOptions, Decoder, GridRequest, PointTimes};
 use inr::format::{Association, WeightEncoding};
 use inr::model::Model;
-use inr::synthetic::ImageFileSpec;
+use inr::synthetic::SyntheticSpec;
 use rand::{Rng, SeedableRng};
 
-fn open(spec: &ImageFileSpec) -> Decoder {
+fn open(spec: &SyntheticSpec) -> Decoder {
     let (_, bytes) = spec.build().unwrap();
     Decoder::from_bytes(bytes).unwrap()
 }
@@ -22,7 +22,7 @@ fn siren(d: &Decoder) -> &inr::model::ResidualSiren {
 }
 
 /// Largest |fast - reference| relative to each output's range.
-fn check_random_points(spec: &ImageFileSpec, n: usize, seed: u64) -> f64 {
+fn check_random_points(spec: &SyntheticSpec, n: usize, seed: u64) -> f64 {
     let d = open(spec);
     let meta = d.metadata().clone();
     let b = d.bounds();
@@ -72,7 +72,7 @@ fn check_random_points(spec: &ImageFileSpec, n: usize, seed: u64) -> f64 {
 #[test]
 fn fast_decoder_matches_reference_on_random_models() {
     for seed in 0..6 {
-        let mut spec = ImageFileSpec::small(seed);
+        let mut spec = SyntheticSpec::small(seed);
         spec.width = [8, 16, 32, 64, 24, 48][seed as usize];
         spec.blocks = [0, 1, 2, 5, 3, 4][seed as usize];
         if seed % 2 == 1 {
@@ -92,7 +92,7 @@ fn quantized_and_half_weights_decode_like_the_reference() {
             prune_zeros: false,
         },
     ] {
-        let mut spec = ImageFileSpec::small(7);
+        let mut spec = SyntheticSpec::small(7);
         spec.encoding = encoding;
         let worst = check_random_points(&spec, 300, 9);
         assert!(worst < 2e-5, "{encoding:?}: worst relative error {worst}");
@@ -101,7 +101,7 @@ fn quantized_and_half_weights_decode_like_the_reference() {
 
 #[test]
 fn sub_extent_equals_region_of_full_grid_bitwise() {
-    let d = open(&ImageFileSpec::small(3));
+    let d = open(&SyntheticSpec::small(3));
     let opts = DecodeOptions {
         threads: 2,
         progress: None,
@@ -163,7 +163,7 @@ fn sub_extent_equals_region_of_full_grid_bitwise() {
 
 #[test]
 fn grid_values_match_point_queries_and_reference() {
-    let spec = ImageFileSpec::small(4);
+    let spec = SyntheticSpec::small(4);
     let d = open(&spec);
     let meta = d.metadata().clone();
     let opts = DecodeOptions::default();
@@ -209,7 +209,7 @@ fn grid_values_match_point_queries_and_reference() {
 
 #[test]
 fn cell_variables_are_decoded_at_cell_centers() {
-    let spec = ImageFileSpec::small(5);
+    let spec = SyntheticSpec::small(5);
     let d = open(&spec);
     let meta = d.metadata().clone();
     let opts = DecodeOptions::default();
@@ -238,7 +238,7 @@ fn cell_variables_are_decoded_at_cell_centers() {
 
 #[test]
 fn variable_subset_equals_the_same_variables_of_a_full_decode() {
-    let d = open(&ImageFileSpec::small(6));
+    let d = open(&SyntheticSpec::small(6));
     let opts = DecodeOptions::default();
     let req = GridRequest {
         dims: Some([9, 8, 7]),
@@ -267,7 +267,7 @@ fn variable_subset_equals_the_same_variables_of_a_full_decode() {
 
 #[test]
 fn time_changes_values_and_is_clamped_to_the_axis() {
-    let d = open(&ImageFileSpec::small(8));
+    let d = open(&SyntheticSpec::small(8));
     let opts = DecodeOptions::default();
     let at = |t: Option<f64>| {
         d.decode_grid(
@@ -292,7 +292,7 @@ fn time_changes_values_and_is_clamped_to_the_axis() {
 
 #[test]
 fn progress_is_reported_and_cancellation_stops_the_decode() {
-    let mut spec = ImageFileSpec::small(9);
+    let mut spec = SyntheticSpec::small(9);
     spec.width = 64;
     spec.blocks = 4;
     let d = open(&spec);
@@ -334,7 +334,7 @@ fn progress_is_reported_and_cancellation_stops_the_decode() {
 
 #[test]
 fn bad_arguments_are_errors() {
-    let d = open(&ImageFileSpec::small(10));
+    let d = open(&SyntheticSpec::small(10));
     let opts = DecodeOptions::default();
     let bad = |req: GridRequest| d.decode_grid(&req, &opts).is_err();
     assert!(bad(GridRequest {

@@ -438,7 +438,7 @@ fn rectilinear_domain_coordinates_round_trip() {
 }
 
 #[test]
-fn unstructured_and_images_domains_round_trip_but_are_not_decoded() {
+fn unstructured_and_images_domains_round_trip() {
     let vars = variables();
     let model = small_siren(3, total_components(&vars), 5);
 
@@ -449,14 +449,15 @@ fn unstructured_and_images_domains_round_trip_but_are_not_decoded() {
     let mesh = b.new_section("mesh", Compression::Zstd);
     let coords: Vec<f64> = (0..12).map(|i| i as f64 * 0.25 - 1.0).collect();
     let points = b.push_f64_array(mesh, &coords);
-    let varint = [0u8, 2, 2, 2, 0x7F, 0x80, 0x01];
+    // ids 0 1 2 3 (a tetrahedron) then 3 1 (a line): deltas 0 1 1 1 0 -2
+    let varint = [0u8, 2, 2, 2, 0, 3];
     let at = b.append(mesh, &varint);
     let connectivity = ArrayRef {
         section: mesh,
         offset: at.offset,
         count: 6,
         dtype: DType::DeltaVarint,
-        bytes: Some(7),
+        bytes: Some(6),
     };
     let offs: Vec<u8> = [0u64, 4, 6].iter().flat_map(|v| v.to_le_bytes()).collect();
     let at = b.append(mesh, &offs);
@@ -515,20 +516,22 @@ fn unstructured_and_images_domains_round_trip_but_are_not_decoded() {
     assert_eq!(read_f64s(&file, points), coords);
     let mesh_bytes = file.read_section(connectivity.section).unwrap();
     let c0 = connectivity.offset as usize;
-    assert_eq!(&mesh_bytes[c0..c0 + 7], &varint);
+    assert_eq!(&mesh_bytes[c0..c0 + 6], &varint);
     let o0 = offsets.offset as usize;
     assert_eq!(&mesh_bytes[o0..o0 + 24], &offs[..]);
     assert_eq!(
         &mesh_bytes[types.offset as usize..types.offset as usize + 2],
         &[10, 3]
     );
-    assert_eq!(mesh_bytes.len(), 96 + 7 + 24 + 2);
-    // This version does not decode meshes (the unstructured-mesh issue adds it).
-    match Decoder::from_bytes(bytes) {
-        Err(Error::Unsupported(msg)) => assert!(msg.contains("unstructured"), "{msg}"),
-        Err(e) => panic!("expected Unsupported, got {e:?}"),
-        Ok(_) => panic!("an unstructured file opened for decoding"),
-    }
+    assert_eq!(mesh_bytes.len(), 96 + 6 + 24 + 2);
+    // The decoder reads the mesh back through its own path.
+    let d = Decoder::from_bytes(bytes).unwrap();
+    let m = d.mesh().unwrap();
+    assert_eq!(m.points, coords);
+    assert_eq!(m.connectivity, [0, 1, 2, 3, 3, 1]);
+    assert_eq!(m.offsets, [0, 4, 6]);
+    assert_eq!(m.types, [10, 3]);
+    assert!(d.native_grid().is_none());
 
     // --- images (NeRVI): views f64, parameter names
     let mut b = FileBuilder::new();

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use inr::decode::{DecodeOptions, Decoder, GridRequest};
 use inr::format::header::HEADER_LEN;
 use inr::format::{Compression, FileBuilder, Header, InrFile, Metadata, WeightEncoding};
-use inr::synthetic::ImageFileSpec;
+use inr::synthetic::SyntheticSpec;
 use inr::Error;
 use serde_json::{json, Value};
 
@@ -20,8 +20,8 @@ use serde_json::{json, Value};
 // files
 
 /// The small file: 3 variables (5 components), time axis, width 8, one block.
-fn spec() -> ImageFileSpec {
-    let mut s = ImageFileSpec::small(1);
+fn spec() -> SyntheticSpec {
+    let mut s = SyntheticSpec::small(1);
     s.width = 8;
     s.blocks = 1;
     s

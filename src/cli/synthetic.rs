@@ -9,7 +9,7 @@ use clap::{Args, ValueEnum};
 use crate::error::Result;
 use crate::format::writer::write_atomically;
 use crate::format::WeightEncoding;
-use crate::synthetic::ImageFileSpec;
+use crate::synthetic::SyntheticSpec;
 
 pub const ABOUT: &str =
     "Write a synthetic model (random residual SIREN) for tests, benchmarks and demos; it has not learned any data";
@@ -81,7 +81,7 @@ pub struct SyntheticArgs {
 
 /// Builds the file in memory and writes it atomically.
 pub fn run(args: &SyntheticArgs) -> Result<()> {
-    let mut spec = ImageFileSpec::small(args.seed);
+    let mut spec = SyntheticSpec::small(args.seed);
     spec.dims = super::dims3(&args.dims)?.map(|d| d as u64);
     spec.width = args.width;
     spec.blocks = args.blocks;

@@ -148,18 +148,22 @@ impl Decoder {
                 },
             };
             let n = self.tuples(grid, extent, assoc);
-            self.decode_block(&g, &e, n, &sel, t, bufs, options)?;
+            let (nx, ny) = (e[1] - e[0] + 1, e[3] - e[2] + 1);
+            let coords = |q: usize| {
+                let (i, j, l) = (q % nx + e[0], (q / nx) % ny + e[2], q / (nx * ny) + e[4]);
+                [g.axes[0][i], g.axes[1][j], g.axes[2][l]]
+            };
+            self.decode_block(n, &coords, &sel, t, bufs, options)?;
         }
         Ok(())
     }
 
-    /// Decodes `n` tuples of the extent `e` of grid `g` for variables `sel`.
-    #[allow(clippy::too_many_arguments)]
-    fn decode_block(
+    /// Decodes `n` points, point `q` at `coords(q)`, for variables `sel`
+    /// into one buffer per variable (`n x components` values each).
+    pub(crate) fn decode_block(
         &self,
-        g: &SamplingGrid,
-        e: &Extent,
         n: usize,
+        coords: &(dyn Fn(usize) -> [f64; 3] + Sync),
         sel: &[usize],
         t: f64,
         bufs: Vec<&mut [f32]>,
@@ -184,7 +188,6 @@ impl Decoder {
         }
         let plan = self.plan(sel)?;
         let jobs = split_jobs(n, bufs, &comps);
-        let (nx, ny) = (e[1] - e[0] + 1, e[3] - e[2] + 1);
         let (k, c_all) = (plan.inputs(), plan.outputs());
         parallel::run(
             jobs,
@@ -198,10 +201,7 @@ impl Decoder {
             },
             |(scratch, input, result), job| {
                 for p in 0..job.len {
-                    let q = job.start + p;
-                    let (i, j, l) = (q % nx + e[0], (q / nx) % ny + e[2], q / (nx * ny) + e[4]);
-                    let xyz = [g.axes[0][i], g.axes[1][j], g.axes[2][l]];
-                    self.normalize(xyz, t, &mut input[p * k..(p + 1) * k]);
+                    self.normalize(coords(job.start + p), t, &mut input[p * k..(p + 1) * k]);
                 }
                 plan.eval_tile(job.len, input, result, scratch);
                 scatter(job, result, &comps, c_all);

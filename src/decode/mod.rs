@@ -3,6 +3,7 @@
 //! variables, at any time.
 
 pub mod grid;
+pub mod nodes;
 pub mod parallel;
 pub mod points;
 
@@ -12,8 +13,10 @@ use std::sync::Arc;
 use crate::error::{Error, Result};
 use crate::format::{DType, Domain, InrFile, Metadata};
 use crate::kernels::mlp::{OutputMap, Plan};
+use crate::mesh::Mesh;
 use crate::model::{Model, ResidualSiren};
 use crate::sampling::SamplingGrid;
+use once_cell::sync::OnceCell;
 
 pub use grid::{DecodedArray, DecodedGrid, GridRequest};
 pub use parallel::{DecodeOptions, Progress};
@@ -26,6 +29,8 @@ pub struct Decoder {
     model: Model,
     bounds: [f64; 6],
     native: Option<SamplingGrid>,
+    /// The stored mesh of an unstructured file, read on first use.
+    mesh: OnceCell<Mesh>,
 }
 
 impl Decoder {
@@ -48,6 +53,14 @@ impl Decoder {
                 let (x, y, z) = (b(0), b(1), b(2));
                 [x.0, x.1, y.0, y.1, z.0, z.1]
             }
+            (Domain::Unstructured { bounds, .. }, None) => {
+                if (0..3).any(|a| bounds[2 * a] > bounds[2 * a + 1]) {
+                    return Err(Error::Invalid(format!(
+                        "mesh bounds {bounds:?} have min > max"
+                    )));
+                }
+                *bounds
+            }
             (d, None) => {
                 return Err(Error::Unsupported(format!(
                     "decoding {} domains",
@@ -60,6 +73,7 @@ impl Decoder {
             model,
             bounds,
             native,
+            mesh: OnceCell::new(),
         })
     }
 

@@ -2,6 +2,7 @@
 //! sections addressed by offset, each with its own compression and checksum.
 //! `docs/format.md` is the normative description; this module implements it.
 
+pub mod array;
 pub mod bitpack;
 pub mod header;
 pub mod limits;

@@ -1,0 +1,106 @@
+//! Decoding an unstructured file at its own mesh: point variables at the
+//! nodes, cell variables at the cell centroids.
+
+use crate::decode::parallel::DecodeOptions;
+use crate::decode::Decoder;
+use crate::error::{Error, Result};
+use crate::format::Association;
+use crate::mesh::Mesh;
+
+impl Decoder {
+    /// The stored mesh, read and validated on first use; an error for
+    /// structured files.
+    pub fn mesh(&self) -> Result<&Mesh> {
+        if self.native_grid().is_some() {
+            return Err(Error::InvalidArgument(
+                "the file has no unstructured mesh".into(),
+            ));
+        }
+        self.mesh.get_or_try_init(|| Mesh::load(self.file()))
+    }
+
+    /// Number of values of `variable` at the mesh: nodes (point data) or
+    /// cells (cell data) times components.
+    pub fn node_value_count(&self, variable: usize) -> Result<usize> {
+        let mesh = self.mesh()?;
+        let var = self.metadata().variables.get(variable).ok_or_else(|| {
+            Error::InvalidArgument(format!(
+                "variable index {variable} of {}",
+                self.metadata().variables.len()
+            ))
+        })?;
+        let tuples = match var.association {
+            Association::Point => mesh.num_points(),
+            Association::Cell => mesh.num_cells(),
+        };
+        Ok(tuples * var.components as usize)
+    }
+
+    /// Decodes `variables` at the mesh into one buffer per variable, each of
+    /// [`Decoder::node_value_count`] values.
+    pub fn decode_nodes_into(
+        &self,
+        variables: &[usize],
+        time: Option<f64>,
+        outs: &mut [&mut [f32]],
+        options: &DecodeOptions,
+    ) -> Result<()> {
+        let mesh = self.mesh()?;
+        let meta = self.metadata();
+        if outs.len() != variables.len() {
+            return Err(Error::InvalidArgument(format!(
+                "{} buffers for {} variables",
+                outs.len(),
+                variables.len()
+            )));
+        }
+        for &v in variables {
+            self.node_value_count(v)?;
+        }
+        let t = self.effective_time(time)?;
+        for assoc in [Association::Point, Association::Cell] {
+            let (sel, bufs): (Vec<usize>, Vec<&mut [f32]>) = variables
+                .iter()
+                .zip(outs.iter_mut())
+                .filter(|(&v, _)| meta.variables[v].association == assoc)
+                .map(|(&v, b)| (v, &mut **b))
+                .unzip();
+            if sel.is_empty() {
+                continue;
+            }
+            let centers;
+            let xyz: &[f64] = match assoc {
+                Association::Point => &mesh.points,
+                Association::Cell => {
+                    centers = mesh.cell_centers();
+                    &centers
+                }
+            };
+            let coords = |q: usize| [xyz[3 * q], xyz[3 * q + 1], xyz[3 * q + 2]];
+            self.decode_block(xyz.len() / 3, &coords, &sel, t, bufs, options)?;
+        }
+        Ok(())
+    }
+
+    /// Decodes `variables` (empty: all) at the mesh into new buffers.
+    pub fn decode_nodes(
+        &self,
+        variables: &[usize],
+        time: Option<f64>,
+        options: &DecodeOptions,
+    ) -> Result<Vec<Vec<f32>>> {
+        let all: Vec<usize> = (0..self.metadata().variables.len()).collect();
+        let variables = if variables.is_empty() {
+            &all
+        } else {
+            variables
+        };
+        let mut bufs: Vec<Vec<f32>> = variables
+            .iter()
+            .map(|&v| Ok(vec![0f32; self.node_value_count(v)?]))
+            .collect::<Result<_>>()?;
+        let mut outs: Vec<&mut [f32]> = bufs.iter_mut().map(|b| b.as_mut_slice()).collect();
+        self.decode_nodes_into(variables, time, &mut outs, options)?;
+        Ok(bufs)
+    }
+}
