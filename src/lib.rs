@@ -1,6 +1,7 @@
 //! inr: scientific data stored as implicit neural representations.
 
 pub mod bench;
+pub mod capi;
 pub mod cli;
 pub mod decode;
 pub mod error;
