@@ -23,23 +23,31 @@ pub struct Mesh {
     pub points_f32: bool,
 }
 
-/// VTK linear cell types and their point counts (`None`: any count).
+/// VTK cell types this version reads (linear and quadratic; not polyhedra,
+/// whose connectivity is a face stream) and their point counts (`None`: any).
 pub fn cell_points(vtk_type: u8) -> Option<Option<usize>> {
     Some(match vtk_type {
-        1 => Some(1),  // VTK_VERTEX
-        2 => None,     // VTK_POLY_VERTEX
-        3 => Some(2),  // VTK_LINE
-        4 => None,     // VTK_POLY_LINE
-        5 => Some(3),  // VTK_TRIANGLE
-        6 => None,     // VTK_TRIANGLE_STRIP
-        7 => None,     // VTK_POLYGON
-        8 => Some(4),  // VTK_PIXEL
-        9 => Some(4),  // VTK_QUAD
-        10 => Some(4), // VTK_TETRA
-        11 => Some(8), // VTK_VOXEL
-        12 => Some(8), // VTK_HEXAHEDRON
-        13 => Some(6), // VTK_WEDGE
-        14 => Some(5), // VTK_PYRAMID
+        1 => Some(1),   // VTK_VERTEX
+        2 => None,      // VTK_POLY_VERTEX
+        3 => Some(2),   // VTK_LINE
+        4 => None,      // VTK_POLY_LINE
+        5 => Some(3),   // VTK_TRIANGLE
+        6 => None,      // VTK_TRIANGLE_STRIP
+        7 => None,      // VTK_POLYGON
+        8 => Some(4),   // VTK_PIXEL
+        9 => Some(4),   // VTK_QUAD
+        10 => Some(4),  // VTK_TETRA
+        11 => Some(8),  // VTK_VOXEL
+        12 => Some(8),  // VTK_HEXAHEDRON
+        13 => Some(6),  // VTK_WEDGE
+        14 => Some(5),  // VTK_PYRAMID
+        21 => Some(3),  // VTK_QUADRATIC_EDGE
+        22 => Some(6),  // VTK_QUADRATIC_TRIANGLE
+        23 => Some(8),  // VTK_QUADRATIC_QUAD
+        24 => Some(10), // VTK_QUADRATIC_TETRA
+        25 => Some(20), // VTK_QUADRATIC_HEXAHEDRON
+        26 => Some(15), // VTK_QUADRATIC_WEDGE
+        27 => Some(13), // VTK_QUADRATIC_PYRAMID
         _ => return None,
     })
 }
