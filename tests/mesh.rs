@@ -89,3 +89,39 @@ fn structured_files_have_no_mesh_and_bad_meshes_are_rejected() {
     let (_, bytes) = bad.build().unwrap();
     assert!(Decoder::from_bytes(bytes).unwrap().mesh().is_err());
 }
+
+/// Every truncation and every single-byte change of a small unstructured
+/// file gives an error or the original mesh and values: never a panic.
+#[test]
+fn damaged_mesh_files_fail_cleanly() {
+    let mut s = spec(true);
+    s.mesh = Some(box_mesh([2, 1, 1], [0.0; 3], [1.0; 3], true));
+    s.width = 8;
+    s.blocks = 1;
+    let (_, bytes) = s.build().unwrap();
+    let opts = DecodeOptions {
+        threads: 1,
+        progress: None,
+    };
+    let outcome = |b: Vec<u8>| -> Option<(inr::mesh::Mesh, Vec<Vec<f32>>)> {
+        let d = Decoder::from_bytes(b).ok()?;
+        let mesh = d.mesh().ok()?.clone();
+        let values = d.decode_nodes(&[], None, &opts).ok()?;
+        Some((mesh, values))
+    };
+    let original = outcome(bytes.clone()).expect("the intact file decodes");
+    for i in 0..bytes.len() {
+        for mutated in [bytes[..i].to_vec(), {
+            let mut b = bytes.clone();
+            b[i] ^= 0x5a;
+            b
+        }] {
+            let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| outcome(mutated)));
+            match r {
+                Err(_) => panic!("panic at byte {i}"),
+                Ok(Some(o)) => assert_eq!(o, original, "byte {i} changed the decoded data"),
+                Ok(None) => {}
+            }
+        }
+    }
+}
