@@ -98,3 +98,10 @@ pub unsafe extern "C" fn inr_close(model: *mut inr_model) {
         drop(Box::from_raw(model));
     }
 }
+
+// The header promises concurrent use of one model: make that a compile error
+// to break.
+const _: fn() = || {
+    fn thread_safe<T: Send + Sync>() {}
+    thread_safe::<inr_model>();
+};
