@@ -3,7 +3,7 @@
 //! evaluated at the grid points, cell variables at the cell centers.
 
 use crate::decode::parallel::{self, DecodeOptions};
-use crate::decode::Decoder;
+use crate::decode::{Decoder, Sites};
 use crate::error::{Error, Result};
 use crate::format::Association;
 use crate::kernels::mlp::TILE;
@@ -120,26 +120,9 @@ impl Decoder {
         options: &DecodeOptions,
     ) -> Result<()> {
         grid.check_extent(extent)?;
-        let meta = self.metadata();
-        if outs.len() != variables.len() {
-            return Err(Error::InvalidArgument(format!(
-                "{} buffers for {} variables",
-                outs.len(),
-                variables.len()
-            )));
-        }
         self.requested(variables)?;
         let t = self.effective_time(time)?;
-        for assoc in [Association::Point, Association::Cell] {
-            let (sel, bufs): (Vec<usize>, Vec<&mut [f32]>) = variables
-                .iter()
-                .zip(outs.iter_mut())
-                .filter(|(&v, _)| meta.variables[v].association == assoc)
-                .map(|(&v, b)| (v, &mut **b))
-                .unzip();
-            if sel.is_empty() {
-                continue;
-            }
+        let sites = |assoc: Association| {
             let (g, e) = match assoc {
                 Association::Point => (grid.clone(), *extent),
                 Association::Cell => match cell_extent(extent, grid.dims()) {
@@ -147,15 +130,16 @@ impl Decoder {
                     None => (grid.clone(), *extent), // no cells: buffers must be empty
                 },
             };
-            let n = self.tuples(grid, extent, assoc);
             let (nx, ny) = (e[1] - e[0] + 1, e[3] - e[2] + 1);
-            let coords = |q: usize| {
-                let (i, j, l) = (q % nx + e[0], (q / nx) % ny + e[2], q / (nx * ny) + e[4]);
-                [g.axes[0][i], g.axes[1][j], g.axes[2][l]]
-            };
-            self.decode_block(n, &coords, &sel, t, bufs, options)?;
-        }
-        Ok(())
+            Sites {
+                count: self.tuples(grid, extent, assoc),
+                coords: Box::new(move |q: usize| {
+                    let (i, j, l) = (q % nx + e[0], (q / nx) % ny + e[2], q / (nx * ny) + e[4]);
+                    [g.axes[0][i], g.axes[1][j], g.axes[2][l]]
+                }),
+            }
+        };
+        self.decode_passes(variables, outs, t, options, &sites)
     }
 
     /// Decodes `n` points, point `q` at `coords(q)`, for variables `sel`

@@ -2,7 +2,7 @@
 //! nodes, cell variables at the cell centroids.
 
 use crate::decode::parallel::DecodeOptions;
-use crate::decode::Decoder;
+use crate::decode::{Decoder, Sites};
 use crate::error::{Error, Result};
 use crate::format::Association;
 use crate::mesh::Mesh;
@@ -46,40 +46,21 @@ impl Decoder {
         options: &DecodeOptions,
     ) -> Result<()> {
         let mesh = self.mesh()?;
-        let meta = self.metadata();
-        if outs.len() != variables.len() {
-            return Err(Error::InvalidArgument(format!(
-                "{} buffers for {} variables",
-                outs.len(),
-                variables.len()
-            )));
-        }
         for &v in variables {
             self.node_value_count(v)?;
         }
         let t = self.effective_time(time)?;
-        for assoc in [Association::Point, Association::Cell] {
-            let (sel, bufs): (Vec<usize>, Vec<&mut [f32]>) = variables
-                .iter()
-                .zip(outs.iter_mut())
-                .filter(|(&v, _)| meta.variables[v].association == assoc)
-                .map(|(&v, b)| (v, &mut **b))
-                .unzip();
-            if sel.is_empty() {
-                continue;
-            }
-            let centers;
-            let xyz: &[f64] = match assoc {
-                Association::Point => &mesh.points,
-                Association::Cell => {
-                    centers = mesh.cell_centers();
-                    &centers
-                }
+        let sites = |assoc: Association| {
+            let xyz: std::borrow::Cow<[f64]> = match assoc {
+                Association::Point => (&mesh.points[..]).into(),
+                Association::Cell => mesh.cell_centers().into(),
             };
-            let coords = |q: usize| [xyz[3 * q], xyz[3 * q + 1], xyz[3 * q + 2]];
-            self.decode_block(xyz.len() / 3, &coords, &sel, t, bufs, options)?;
-        }
-        Ok(())
+            Sites {
+                count: xyz.len() / 3,
+                coords: Box::new(move |q: usize| [xyz[3 * q], xyz[3 * q + 1], xyz[3 * q + 2]]),
+            }
+        };
+        self.decode_passes(variables, outs, t, options, &sites)
     }
 
     /// Decodes `variables` (empty: all) at the mesh into new buffers.

@@ -29,6 +29,17 @@ pub struct DecodeOptions<'a> {
     pub progress: Option<Progress<'a>>,
 }
 
+/// The progress of one of several passes of a decode: the pass's fraction
+/// `f` reported as `offset + f * share` of the whole, so that the caller
+/// sees one rise from 0 to 1 (the last pass's end reports 1.0).
+pub fn scaled_progress<'a>(
+    progress: Option<Progress<'a>>,
+    offset: f64,
+    share: f64,
+) -> impl Fn(f64) -> bool + Sync + 'a {
+    move |f: f64| progress.is_none_or(|p| p((offset + f * share).min(1.0)))
+}
+
 /// Thread pools by size, shared by all decoders: building a pool per call
 /// would cost more than decoding a small request.
 static POOLS: Lazy<Mutex<HashMap<usize, Arc<rayon::ThreadPool>>>> =
