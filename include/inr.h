@@ -447,7 +447,8 @@ enum inr_status inr_decode_nodes(const struct inr_model *model,
                                  const struct inr_decode_options *options);
 
 /**
- * Opens the .inr file at `path` (a NUL-terminated UTF-8 path), verifies its
+ * Opens the .inr file at `path` (a NUL-terminated path, bytes as the
+ * operating system takes them), verifies its
  * header, metadata and checksums, loads its model, and stores a new handle in
  * `*out`. Free it with `inr_close`. Sections that are not needed yet (e.g.
  * a mesh) are read on first use.

@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
-# Sets up what the tests need and runs the whole test suite.
+# Sets up what the tests need and runs the whole test suite: Rust (fmt,
+# clippy, unit and integration tests, the header check), the C API suite
+# (ctest, valgrind, AddressSanitizer), and the CMake package checks.
 source "$(dirname "$0")/common.sh"
 cd "$ROOT"
 ensure_rust
+LOG="$CARGO_TARGET_DIR/test-logs"
+mkdir -p "$LOG"
 
 log "cargo fmt --check"
 cargo fmt --all -- --check
@@ -11,8 +15,22 @@ log "cargo clippy -D warnings"
 cargo clippy --all-targets --locked -- -D warnings
 
 log "cargo test"
-cargo test --locked 2>&1 | tee "$CARGO_TARGET_DIR/test.log"
+cargo test --locked 2>&1 | tee "$LOG/cargo.log"
+rust=$(awk '/^test result:/ { p += $4; f += $6; i += $8 } END { printf "%d %d %d", p, f, i }' "$LOG/cargo.log")
+read -r rust_passed rust_failed rust_skipped <<< "$rust"
 
-# One closing line for the whole suite, summed over the test binaries.
-awk '/^test result:/ { p += $4; f += $6; i += $8 } END { printf "\nsuite: %d passed, %d failed, %d skipped\n", p, f, i }' \
-  "$CARGO_TARGET_DIR/test.log"
+log "C API tests (ctest, valgrind, ASan/UBSan)"
+c_status=0
+bash scripts/test-c.sh 2>&1 | tee "$LOG/c.log" || c_status=$?
+read -r c_passed c_failed < <(awk '/^c-tests:/ { print $2, $4 }' "$LOG/c.log" | tail -n 1)
+
+log "CMake package, install, pkg-config, examples"
+cmake_status=0
+bash scripts/test-cmake.sh 2>&1 | tee "$LOG/cmake.log" || cmake_status=$?
+cmake_passed=$(grep -c '^ok: ' "$LOG/cmake.log" || true)
+cmake_failed=$(( cmake_status != 0 ? 1 : 0 ))
+
+passed=$(( rust_passed + ${c_passed:-0} + cmake_passed ))
+failed=$(( rust_failed + ${c_failed:-0} + cmake_failed + (c_status != 0 && ${c_failed:-0} == 0 ? 1 : 0) ))
+printf '\nsuite: %d passed, %d failed, %d skipped\n' "$passed" "$failed" "$rust_skipped"
+[ "$failed" -eq 0 ]

@@ -89,7 +89,7 @@ pub struct SyntheticSpec {
 }
 
 impl SyntheticSpec {
-    /// A small default: 4 variables on a 24 x 20 x 16 grid with 3 time steps.
+    /// A small default: 3 variables (5 components) on a 24 x 20 x 16 grid with 3 time steps.
     pub fn small(seed: u64) -> Self {
         SyntheticSpec {
             mesh: None,

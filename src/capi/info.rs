@@ -317,6 +317,9 @@ pub unsafe extern "C" fn inr_time_values(
     boundary(|| {
         let meta = model_ref(model)?.decoder.metadata();
         let values = meta.time.as_ref().map_or(&[][..], |t| &t.values[..]);
+        if values.is_empty() {
+            return Ok(()); // nothing to write: `out` may be NULL
+        }
         if capacity < values.len() {
             return Err(Failure(
                 inr_status::INR_ERROR_BUFFER_TOO_SMALL,

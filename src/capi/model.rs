@@ -1,9 +1,10 @@
 //! Opening and closing models.
 
 use std::ffi::{c_char, CStr, CString};
+use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 
-use crate::capi::error::{boundary, c_string, invalid, null, write_out, FfiResult};
+use crate::capi::error::{boundary, c_string, null, write_out, FfiResult};
 use crate::capi::inr_status;
 use crate::decode::Decoder;
 
@@ -45,7 +46,8 @@ unsafe fn store(out: *mut *mut inr_model, decoder: Decoder) -> FfiResult {
     write_out(out, "out", Box::into_raw(inr_model::new(decoder)))
 }
 
-/// Opens the .inr file at `path` (a NUL-terminated UTF-8 path), verifies its
+/// Opens the .inr file at `path` (a NUL-terminated path, bytes as the
+/// operating system takes them), verifies its
 /// header, metadata and checksums, loads its model, and stores a new handle in
 /// `*out`. Free it with `inr_close`. Sections that are not needed yet (e.g.
 /// a mesh) are read on first use.
@@ -62,9 +64,8 @@ pub unsafe extern "C" fn inr_open(path: *const c_char, out: *mut *mut inr_model)
         if out.is_null() {
             return Err(null("out"));
         }
-        let path = CStr::from_ptr(path)
-            .to_str()
-            .map_err(|_| invalid("path is not valid UTF-8"))?;
+        // Paths are bytes on Unix, not necessarily UTF-8.
+        let path = std::ffi::OsStr::from_bytes(CStr::from_ptr(path).to_bytes());
         store(out, Decoder::open(Path::new(path))?)
     })
 }

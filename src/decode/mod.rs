@@ -294,6 +294,22 @@ impl Decoder {
             })
             .map(|a| (a, sites(a)))
             .collect();
+        // All lengths before any pass: outputs are written only on success.
+        for (&v, out) in variables.iter().zip(outs.iter()) {
+            let var = &meta.variables[v];
+            let count = passes
+                .iter()
+                .find(|(a, _)| *a == var.association)
+                .map_or(0, |(_, s)| s.count);
+            let need = count * var.components as usize;
+            if out.len() != need {
+                return Err(Error::InvalidArgument(format!(
+                    "the output of {:?} holds {} values, {need} needed",
+                    var.name,
+                    out.len()
+                )));
+            }
+        }
         let total = passes.iter().map(|(_, s)| s.count).sum::<usize>().max(1) as f64;
         let mut offset = 0.0;
         for (i, (assoc, site)) in passes.iter().enumerate() {

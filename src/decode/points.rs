@@ -33,6 +33,11 @@ impl Decoder {
                 points.len()
             )));
         }
+        if points.iter().any(|c| !c.is_finite()) {
+            return Err(Error::InvalidArgument(
+                "a point coordinate is not finite".into(),
+            ));
+        }
         let n = points.len() / 3;
         let plan = self.plan(variables)?;
         let c = plan.outputs();
