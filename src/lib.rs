@@ -13,6 +13,7 @@ pub mod quantize;
 pub mod sampling;
 pub mod synthetic;
 pub mod vti;
+pub mod vtkxml;
 
 pub use decode::{DecodeOptions, Decoder, GridRequest, PointTimes};
 pub use error::{Error, Result};

@@ -18,17 +18,13 @@
 //! Limits inherited from vtkio 0.6.3, each checked here so none is silent:
 //! - `Origin` and `Spacing` are stored as `f32`; the `f64` arguments are rounded.
 //! - Extents are `i32`.
-//! - The reader decodes inline binary, inline ASCII and base64 appended data.
-//!   Compressed files and raw appended data are rejected with
-//!   [`Error::Unsupported`]: this build of vtkio has no decompressor, and it
-//!   parses raw appended bytes as XML text.
-//! - vtkio counts cells as `(nx-1)(ny-1)(nz-1)`, so it cannot read back a cell
-//!   array on a grid that is flat along some axis; [`read_image_data`] reports
-//!   that as an error instead of losing the array.
+//!
+//! Reading does not use vtkio, which cannot decode compressed files or raw
+//! appended data (ParaView's default) and drops cell arrays of grids flat
+//! along an axis: [`read_image_data`] delegates to [`crate::vtkxml`].
 
 use std::fs::File;
-use std::io::{self, BufRead, BufReader, BufWriter, Write};
-use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::io::{self, BufWriter, Write};
 use std::path::Path;
 
 use vtkio::model::{
@@ -118,18 +114,48 @@ pub fn write_image_data(
 
 /// Reads a `.vti` file into `f64` arrays.
 ///
-/// Works for this module's output and for VTK/ParaView files whose data is
-/// inline (binary or ASCII) or appended as base64, uncompressed. Compressed
-/// files and raw appended data (ParaView's default) give
-/// [`Error::Unsupported`] saying how to re-save them. vtkio silently drops
-/// arrays it cannot decode, so the arrays declared in the XML markup are
-/// listed first and any that did not come back is an error, not an omission.
+/// Delegates to [`crate::vtkxml`], so it reads this module's output and what
+/// VTK and ParaView write: inline ASCII or base64 data, appended raw or
+/// base64 data, zlib-compressed or not, `UInt32` or `UInt64` headers, any
+/// numeric element type. The file must hold `ImageData` in one piece,
+/// whatever its extension. Arrays come back point arrays first, then cell
+/// arrays, each in file order; `FieldData` is skipped.
+///
+/// `origin` and `spacing` are rounded to `f32` (then widened), as this
+/// function returned them when vtkio read the files: a file written by
+/// [`write_image_data`] gives back exactly the `f32` values it stored, and
+/// callers compare against `value as f32 as f64`. [`crate::vtkxml::read`]
+/// keeps the file's full `f64` text.
 pub fn read_image_data(path: &Path) -> Result<VtiImage> {
-    let header = XmlHeader::parse(&read_xml_markup(path)?);
-    header.check_supported(path)?;
-    let image = image_from_model(path, parse_model(path)?)?;
-    check_all_decoded(path, &header.arrays, &image)?;
-    Ok(image)
+    let dataset = crate::vtkxml::read_image(path)?;
+    let crate::vtkxml::Grid::Image {
+        extent,
+        origin,
+        spacing,
+    } = dataset.grid
+    else {
+        return Err(Error::Invalid(format!("{}: not ImageData", path.display())));
+    };
+    let arrays = dataset
+        .arrays
+        .into_iter()
+        .map(|a| VtiOwnedArray {
+            name: a.name,
+            components: a.components,
+            association: match a.association {
+                crate::format::Association::Point => Association::Point,
+                crate::format::Association::Cell => Association::Cell,
+            },
+            values: a.values,
+        })
+        .collect();
+    let f32_precision = |v: [f64; 3]| v.map(|x| f64::from(x as f32));
+    Ok(VtiImage {
+        extent,
+        origin: f32_precision(origin),
+        spacing: f32_precision(spacing),
+        arrays,
+    })
 }
 
 /// A validated extent with its point and cell counts.
@@ -315,240 +341,4 @@ fn persist_atomically(path: &Path, write: impl FnOnce(&mut File) -> io::Result<(
         .map_err(|e| Error::io(tmp.path(), e))?;
     tmp.persist(path).map_err(|e| Error::io(path, e.error))?;
     Ok(())
-}
-
-/// Reads the file up to the start of `<AppendedData>` (or to the end), which
-/// is all the markup; the raw appended bytes after it need not be valid text.
-fn read_xml_markup(path: &Path) -> Result<String> {
-    let file = File::open(path).map_err(|e| Error::io(path, e))?;
-    let mut reader = BufReader::new(file);
-    let mut header = Vec::new();
-    loop {
-        let start = header.len();
-        let n = reader
-            .read_until(b'>', &mut header)
-            .map_err(|e| Error::io(path, e))?;
-        let tail = &header[start..];
-        if n == 0 || tail.windows(13).any(|w| w == b"<AppendedData") {
-            break;
-        }
-    }
-    Ok(String::from_utf8_lossy(&header).into_owned())
-}
-
-/// What the XML markup declares, gathered before vtkio decodes the file:
-/// vtkio 0.6.3 exposes neither the `compressor` attribute (its raw XML API is
-/// feature-gated as unstable) nor which arrays it skipped.
-struct XmlHeader {
-    file_type: Option<String>,
-    compressor: Option<String>,
-    /// The `encoding` of `<AppendedData>`, if the file has one.
-    appended_encoding: Option<String>,
-    /// `(association, name)` of every `DataArray` in `PointData`/`CellData`.
-    arrays: Vec<(Association, String)>,
-}
-
-impl XmlHeader {
-    fn parse(markup: &str) -> XmlHeader {
-        let mut header = XmlHeader {
-            file_type: None,
-            compressor: None,
-            appended_encoding: None,
-            arrays: Vec::new(),
-        };
-        let mut section = None;
-        for tag in markup.split('<').skip(1) {
-            let tag = tag.split('>').next().unwrap_or_default();
-            let start = !tag.starts_with('/');
-            let open = start && !tag.ends_with('/');
-            let kind = tag
-                .split(|c: char| c.is_whitespace() || c == '/')
-                .find(|s| !s.is_empty())
-                .unwrap_or_default();
-            match kind {
-                "VTKFile" if start => {
-                    header.file_type = xml_attribute(tag, "type");
-                    header.compressor = xml_attribute(tag, "compressor");
-                }
-                "AppendedData" if start => {
-                    header.appended_encoding = xml_attribute(tag, "encoding");
-                }
-                "PointData" => section = open.then_some(Association::Point),
-                "CellData" => section = open.then_some(Association::Cell),
-                "DataArray" if start => {
-                    if let Some(assoc) = section {
-                        let name = xml_attribute(tag, "Name").unwrap_or_default();
-                        header.arrays.push((assoc, name));
-                    }
-                }
-                _ => {}
-            }
-        }
-        header
-    }
-
-    /// Rejects, with the reason, what vtkio would fail on obscurely, misread
-    /// or skip: other data set types, compressed data and raw appended data.
-    fn check_supported(&self, path: &Path) -> Result<()> {
-        if self.file_type.as_deref() != Some("ImageData") {
-            return Err(Error::Invalid(format!(
-                "{}: VTKFile type is {:?}, not \"ImageData\"",
-                path.display(),
-                self.file_type
-            )));
-        }
-        if let Some(c) = self.compressor.as_deref().filter(|c| !c.is_empty()) {
-            return Err(unsupported_file(
-                path,
-                &format!("data compressed with {c}: this build of vtkio 0.6.3 has no decompressor"),
-            ));
-        }
-        if self.appended_encoding.as_deref() == Some("raw") {
-            return Err(unsupported_file(
-                path,
-                "raw appended data: vtkio 0.6.3 tokenizes those bytes as XML text, \
-                 so it fails or misreads once they contain '<' or '&'",
-            ));
-        }
-        Ok(())
-    }
-}
-
-/// An [`Error::Unsupported`] for a whole file, with the ParaView save
-/// settings that produce a file this reader can decode.
-fn unsupported_file(path: &Path, why: &str) -> Error {
-    Error::Unsupported(format!(
-        "{}: {why} (re-save it from ParaView uncompressed, with data mode \
-         'Binary' or 'Encode Appended Data' on)",
-        path.display()
-    ))
-}
-
-/// The unescaped value of attribute `key` in the text of one start tag.
-fn xml_attribute(tag: &str, key: &str) -> Option<String> {
-    let pattern = format!("{key}=\"");
-    let mut from = 0;
-    while let Some(pos) = tag[from..].find(&pattern) {
-        let at = from + pos;
-        from = at + pattern.len();
-        if tag[..at].ends_with(char::is_whitespace) {
-            let value = tag[from..].split('"').next().unwrap_or_default();
-            return Some(unescape_xml(value));
-        }
-    }
-    None
-}
-
-fn unescape_xml(s: &str) -> String {
-    s.replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&quot;", "\"")
-        .replace("&apos;", "'")
-        .replace("&amp;", "&")
-}
-
-/// Parses the file with vtkio and converts it to its model.
-///
-/// vtkio 0.6.3 indexes and unwraps without bounds checks on some malformed
-/// input (e.g. appended offsets past the end); this library is also loaded
-/// into ParaView through its C API, where a panic would take the host down,
-/// so a panic inside vtkio is caught and reported as an invalid file.
-fn parse_model(path: &Path) -> Result<Vtk> {
-    let invalid = |why: String| Error::Invalid(format!("{}: {why}", path.display()));
-    let parsed = catch_unwind(AssertUnwindSafe(|| -> Result<Vtk> {
-        let file = File::open(path).map_err(|e| Error::io(path, e))?;
-        Vtk::parse_xml(BufReader::new(file))
-            .map_err(|e| invalid(format!("vtkio could not parse it as VTK XML: {e}")))
-    }));
-    parsed.unwrap_or_else(|_| Err(invalid("vtkio panicked while decoding it".into())))
-}
-
-fn image_from_model(path: &Path, vtk: Vtk) -> Result<VtiImage> {
-    let DataSet::ImageData {
-        origin,
-        spacing,
-        mut pieces,
-        ..
-    } = vtk.data
-    else {
-        return Err(Error::Invalid(format!("{}: not ImageData", path.display())));
-    };
-    let piece = match (pieces.pop(), pieces.is_empty()) {
-        (Some(Piece::Inline(piece)), true) => *piece,
-        _ => {
-            return Err(Error::Unsupported(format!(
-                "{}: only files with exactly one inline piece are read",
-                path.display()
-            )))
-        }
-    };
-    let [x, y, z] = piece.extent.into_ranges();
-    let extent = [x.start(), x.end(), y.start(), y.end(), z.start(), z.end()].map(|v| *v as i64);
-    let point = piece
-        .data
-        .point
-        .into_iter()
-        .map(|a| (Association::Point, a));
-    let cell = piece.data.cell.into_iter().map(|a| (Association::Cell, a));
-    let arrays = point
-        .chain(cell)
-        .map(|(assoc, a)| owned_array(path, assoc, a))
-        .collect::<Result<Vec<_>>>()?;
-    Ok(VtiImage {
-        extent,
-        origin: origin.map(f64::from),
-        spacing: spacing.map(f64::from),
-        arrays,
-    })
-}
-
-fn owned_array(path: &Path, association: Association, a: Attribute) -> Result<VtiOwnedArray> {
-    let unsupported = |what: &str| {
-        Error::Unsupported(format!(
-            "{}: {what} cannot be read as numbers",
-            path.display()
-        ))
-    };
-    let Attribute::DataArray(a) = a else {
-        return Err(unsupported("a field attribute"));
-    };
-    let components = a.elem.num_comp() as usize;
-    let values = a
-        .data
-        .cast_into::<f64>()
-        .ok_or_else(|| unsupported(&format!("array {:?} (bit array)", a.name)))?;
-    Ok(VtiOwnedArray {
-        name: a.name,
-        components,
-        association,
-        values,
-    })
-}
-
-/// Turns vtkio's silent dropping of undecodable arrays into an error naming them.
-fn check_all_decoded(
-    path: &Path,
-    declared: &[(Association, String)],
-    image: &VtiImage,
-) -> Result<()> {
-    let missing: Vec<String> = declared
-        .iter()
-        .filter(|(assoc, name)| {
-            !image
-                .arrays
-                .iter()
-                .any(|a| a.association == *assoc && &a.name == name)
-        })
-        .map(|(assoc, name)| format!("{assoc:?} array {name:?}"))
-        .collect();
-    if missing.is_empty() {
-        return Ok(());
-    }
-    Err(Error::Unsupported(format!(
-        "{}: vtkio 0.6.3 could not decode {} (wrong length, unsupported \
-         encoding, or a cell array on a grid flat along an axis, which vtkio \
-         miscounts)",
-        path.display(),
-        missing.join(", ")
-    )))
 }
