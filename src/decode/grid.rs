@@ -2,11 +2,10 @@
 //! piece), for any subset of the variables, at one time. Point variables are
 //! evaluated at the grid points, cell variables at the cell centers.
 
-use crate::decode::parallel::{self, DecodeOptions};
+use crate::decode::parallel::DecodeOptions;
 use crate::decode::{Decoder, Sites};
 use crate::error::{Error, Result};
 use crate::format::Association;
-use crate::kernels::mlp::TILE;
 use crate::sampling::{cell_extent, extent_len, Extent, SamplingGrid};
 
 /// What to decode.
@@ -42,13 +41,6 @@ pub struct DecodedGrid {
     /// The decoded point extent.
     pub extent: Extent,
     pub arrays: Vec<DecodedArray>,
-}
-
-/// Where a tile's outputs go: one chunk per variable of one association.
-struct TileJob<'a> {
-    start: usize,
-    len: usize,
-    outs: Vec<&'a mut [f32]>,
 }
 
 impl Decoder {
@@ -140,87 +132,6 @@ impl Decoder {
             }
         };
         self.decode_passes(variables, outs, t, options, &sites)
-    }
-
-    /// Decodes `n` points, point `q` at `coords(q)`, for variables `sel`
-    /// into one buffer per variable (`n x components` values each).
-    pub(crate) fn decode_block(
-        &self,
-        n: usize,
-        coords: &(dyn Fn(usize) -> [f64; 3] + Sync),
-        sel: &[usize],
-        t: f64,
-        bufs: Vec<&mut [f32]>,
-        options: &DecodeOptions,
-    ) -> Result<()> {
-        let meta = self.metadata();
-        let comps: Vec<usize> = sel
-            .iter()
-            .map(|&v| meta.variables[v].components as usize)
-            .collect();
-        for (b, c) in bufs.iter().zip(&comps) {
-            if b.len() != n * c {
-                return Err(Error::InvalidArgument(format!(
-                    "output buffer holds {} values, {} needed",
-                    b.len(),
-                    n * c
-                )));
-            }
-        }
-        if n == 0 {
-            return Ok(());
-        }
-        let plan = self.plan(sel)?;
-        let jobs = split_jobs(n, bufs, &comps);
-        let (k, c_all) = (plan.inputs(), plan.outputs());
-        parallel::run(
-            jobs,
-            options,
-            || {
-                (
-                    plan.scratch(),
-                    vec![0f32; TILE * k],
-                    vec![0f32; TILE * c_all],
-                )
-            },
-            |(scratch, input, result), job| {
-                for p in 0..job.len {
-                    self.normalize(coords(job.start + p), t, &mut input[p * k..(p + 1) * k]);
-                }
-                plan.eval_tile(job.len, input, result, scratch);
-                scatter(job, result, &comps, c_all);
-            },
-        )
-    }
-}
-
-/// Cuts every output buffer into per-tile chunks and groups them by tile.
-fn split_jobs<'a>(n: usize, bufs: Vec<&'a mut [f32]>, comps: &[usize]) -> Vec<TileJob<'a>> {
-    let tiles = n.div_ceil(TILE);
-    let mut jobs: Vec<TileJob> = (0..tiles)
-        .map(|t| TileJob {
-            start: t * TILE,
-            len: TILE.min(n - t * TILE),
-            outs: Vec::with_capacity(bufs.len()),
-        })
-        .collect();
-    for (buf, &c) in bufs.into_iter().zip(comps) {
-        for (job, chunk) in jobs.iter_mut().zip(buf.chunks_mut(TILE * c)) {
-            job.outs.push(chunk);
-        }
-    }
-    jobs
-}
-
-/// Copies a tile's interleaved results (`c_all` per point) into the variables' chunks.
-fn scatter(job: TileJob, result: &[f32], comps: &[usize], c_all: usize) {
-    let mut first = 0;
-    for (out, &c) in job.outs.into_iter().zip(comps) {
-        for p in 0..job.len {
-            out[p * c..(p + 1) * c]
-                .copy_from_slice(&result[p * c_all + first..p * c_all + first + c]);
-        }
-        first += c;
     }
 }
 
