@@ -3,8 +3,8 @@ an outline, written to a PNG. Usage: pvpython render_vti.py IN.vti ARRAY OUT.png
 import sys
 
 from paraview.simple import (ColorBy, GetActiveViewOrCreate, GetColorTransferFunction,
-                             GetOpacityTransferFunction, OpenDataFile, ResetCamera, SaveScreenshot,
-                             Show, Outline)
+                             GetOpacityTransferFunction, GetScalarBar, OpenDataFile, ResetCamera,
+                             SaveScreenshot, Show, Outline)
 
 
 def main(path, array, png):
@@ -26,6 +26,9 @@ def main(path, array, png):
     lut.RescaleTransferFunction(lo, hi)
     GetOpacityTransferFunction(array).RescaleTransferFunction(lo, hi)
     display.SetScalarBarVisibility(view, True)
+    bar = GetScalarBar(lut, view)
+    bar.TitleColor = [0, 0, 0]  # dark text on the white background
+    bar.LabelColor = [0, 0, 0]
     outline = Show(Outline(Input=reader), view)
     outline.DiffuseColor = [0.2, 0.2, 0.2]
     view.CameraPosition = [1, -1.5, 1]
