@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Sets up what the tests need and runs the whole test suite: Rust (fmt,
 # clippy, unit and integration tests, the header check), the C API suite
-# (ctest, valgrind, AddressSanitizer), and the CMake package checks.
+# (ctest, valgrind, AddressSanitizer), the CMake package checks, and the
+# encoder's tests with libtorch (a PyTorch venv in ~/.cache/inr, made once).
 source "$(dirname "$0")/common.sh"
 cd "$ROOT"
 ensure_rust
@@ -29,6 +30,19 @@ cmake_status=0
 bash scripts/test-cmake.sh 2>&1 | tee "$LOG/cmake.log" || cmake_status=$?
 cmake_passed=$(grep -c '^ok: ' "$LOG/cmake.log" || true)
 cmake_failed=$(( cmake_status != 0 ? 1 : 0 ))
+
+log "encoder (libtorch through tch, cargo feature encoder)"
+bash scripts/setup-torch.sh > "$LOG/torch-setup.log" 2>&1 || { cat "$LOG/torch-setup.log"; exit 1; }
+(
+  source "$HOME/.cache/inr/torch-env.sh"
+  cargo clippy --all-targets --locked --features encoder -- -D warnings
+  cargo test --locked --features encoder --lib encode::
+  cargo test --locked --features encoder --test encode
+) 2>&1 | tee "$LOG/encoder.log"
+enc=$(awk '/^test result:/ { p += $4; f += $6 } END { printf "%d %d", p, f }' "$LOG/encoder.log")
+read -r enc_passed enc_failed <<< "$enc"
+rust_passed=$(( rust_passed + enc_passed ))
+rust_failed=$(( rust_failed + enc_failed ))
 
 passed=$(( rust_passed + ${c_passed:-0} + cmake_passed ))
 failed=$(( rust_failed + ${c_failed:-0} + cmake_failed + (c_status != 0 && ${c_failed:-0} == 0 ? 1 : 0) ))

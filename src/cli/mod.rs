@@ -9,6 +9,8 @@
 
 pub mod bench;
 pub mod decode;
+#[cfg(feature = "encoder")]
+pub mod encode;
 pub mod info;
 pub mod probe;
 pub mod synthetic;
@@ -52,6 +54,9 @@ pub enum Command {
     Info(info::InfoArgs),
     #[command(about = decode::ABOUT, long_about = decode::LONG_ABOUT)]
     Decode(decode::DecodeArgs),
+    #[cfg(feature = "encoder")]
+    #[command(about = encode::ABOUT, long_about = encode::LONG_ABOUT)]
+    Encode(encode::EncodeArgs),
     #[command(about = probe::ABOUT, long_about = probe::LONG_ABOUT)]
     Probe(probe::ProbeArgs),
     #[command(about = bench::ABOUT, long_about = bench::LONG_ABOUT)]
@@ -74,6 +79,8 @@ pub fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Info(a) => info::run(&a),
         Command::Decode(a) => decode::run(&a),
+        #[cfg(feature = "encoder")]
+        Command::Encode(a) => encode::run(&a),
         Command::Probe(a) => probe::run(&a),
         Command::Bench(a) => bench::run(&a),
         Command::Synthetic(a) => synthetic::run(&a),

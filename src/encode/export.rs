@@ -1,0 +1,83 @@
+//! From trained weights to an `.inr` file, and back through the pure-Rust
+//! decoder to measure what the file really reconstructs.
+
+use std::collections::BTreeMap;
+
+use crate::decode::{DecodeOptions, Decoder, PointTimes};
+use crate::error::Result;
+use crate::format::section::Compression;
+use crate::format::{Domain, FileBuilder, Metadata, TimeAxis, Variable, WeightEncoding};
+use crate::model::ResidualSiren;
+use crate::vtkxml::Grid;
+
+use super::data::Samples;
+use super::quality::{self, VariableQuality};
+
+/// The complete file: the model, the input grid as the domain, the time
+/// axis and the variables with their ranges.
+pub fn file_bytes(
+    samples: &Samples,
+    model: &ResidualSiren,
+    encoding: WeightEncoding,
+    attributes: BTreeMap<String, String>,
+) -> Result<Vec<u8>> {
+    let mut builder = FileBuilder::new();
+    let weights = builder.new_section("weights", Compression::Zstd);
+    let model_value = model.write(&mut builder, weights, encoding)?;
+    let axes = samples.point_axes();
+    let dims = axes.clone().map(|a| a.len() as u64);
+    let domain = match &samples.grid {
+        Grid::Image { spacing, .. } => Domain::Image {
+            dims,
+            origin: axes.clone().map(|a| a[0]),
+            spacing: *spacing,
+        },
+        _ => {
+            let section = builder.new_section("domain", Compression::Zstd);
+            let [x, y, z] = axes.map(|a| builder.push_f64_array(section, &a));
+            Domain::Rectilinear { dims, x, y, z }
+        }
+    };
+    let metadata = Metadata {
+        generator: format!("inr {} (encoder)", env!("CARGO_PKG_VERSION")),
+        domain,
+        time: (samples.times.len() > 1).then(|| TimeAxis {
+            values: samples.times.clone(),
+        }),
+        variables: samples
+            .variables
+            .iter()
+            .map(|v| Variable {
+                name: v.name.clone(),
+                components: v.components as u32,
+                association: v.association,
+                range: v.range.clone(),
+                units: None,
+            })
+            .collect(),
+        model: model_value,
+        sections: Vec::new(),
+        attributes,
+    };
+    builder.to_bytes(metadata)
+}
+
+/// Opens `bytes` with the decoder and measures every variable at every
+/// site of the samples.
+pub fn decoder_quality(samples: &Samples, bytes: &[u8]) -> Result<Vec<VariableQuality>> {
+    let decoder = Decoder::from_bytes(bytes.to_vec())?;
+    let timed = samples.times.len() > 1;
+    quality::measure(samples, |p| {
+        let part = &samples.parts[p];
+        let mut out = vec![0f32; part.targets.len()];
+        let times = PointTimes::Fixed(timed.then_some(part.time));
+        decoder.evaluate(
+            &part.coordinates(),
+            times,
+            &part.variables,
+            &mut out,
+            &DecodeOptions::default(),
+        )?;
+        Ok(out.into_iter().map(f64::from).collect())
+    })
+}

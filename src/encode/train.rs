@@ -1,0 +1,280 @@
+//! Training: Adam on the mean squared error of random minibatches, learning
+//! rate on a cosine schedule over the step or time budget (whichever runs out
+//! first), early stopping when the loss stops improving.
+
+use std::time::{Duration, Instant};
+
+use tch::nn::{self, OptimizerConfig, VarStore};
+use tch::{Device, Kind, Tensor};
+
+use crate::error::{Error, Result};
+
+use super::data::Samples;
+use super::siren::Siren;
+use super::tch_error;
+
+/// The samples as tensors on the training device.
+#[derive(Debug)]
+pub struct TrainData {
+    /// [n, inputs] normalized coordinates.
+    pub inputs: Tensor,
+    /// [n, outputs] targets in [-1, 1].
+    pub targets: Tensor,
+    /// [n, outputs] 1 where a target exists (point and cell variables live
+    /// at different sites); `None` when every site has every output.
+    pub mask: Option<Tensor>,
+    /// Number of sites.
+    pub len: usize,
+}
+
+impl TrainData {
+    /// Copies the samples to `device`, applying the input normalization.
+    pub fn new(samples: &Samples, device: Device) -> Result<TrainData> {
+        let (scale, shift) = samples.input_affine();
+        let (k, c) = (samples.inputs(), samples.outputs());
+        let n = samples.num_sites();
+        let mut inputs = Vec::with_capacity(n * k);
+        let mut targets = vec![0f32; n * c];
+        let mut mask = vec![0f32; n * c];
+        let mut row = 0;
+        for part in &samples.parts {
+            let tn = if k == 4 {
+                Some((scale[3] * part.time + shift[3]) as f32)
+            } else {
+                None
+            };
+            for p in part.coordinates().chunks_exact(3) {
+                inputs.extend((0..3).map(|a| (scale[a] * p[a] + shift[a]) as f32));
+                inputs.extend(tn);
+            }
+            let width = part.width(&samples.variables);
+            let columns: Vec<usize> = part
+                .variables
+                .iter()
+                .flat_map(|&v| {
+                    let var = &samples.variables[v];
+                    var.column..var.column + var.components
+                })
+                .collect();
+            for (s, t) in part.targets.chunks_exact(width).enumerate() {
+                let base = (row + s) * c;
+                for (&col, &y) in columns.iter().zip(t) {
+                    targets[base + col] = y;
+                    mask[base + col] = 1.0;
+                }
+            }
+            row += part.len();
+        }
+        let full = mask.iter().all(|&m| m == 1.0);
+        let tensor = |v: &[f32], cols: usize| {
+            Tensor::f_from_slice(v)
+                .and_then(|t| t.f_view([n as i64, cols as i64]))
+                .and_then(|t| t.f_to_device(device))
+                .map_err(tch_error)
+        };
+        Ok(TrainData {
+            inputs: tensor(&inputs, k)?,
+            targets: tensor(&targets, c)?,
+            mask: if full { None } else { Some(tensor(&mask, c)?) },
+            len: n,
+        })
+    }
+}
+
+/// Training settings.
+#[derive(Clone, Debug)]
+pub struct TrainOptions {
+    /// Most optimizer steps.
+    pub steps: usize,
+    /// Wall-clock budget; the schedule follows whichever budget is used faster.
+    pub max_time: Option<Duration>,
+    /// Sites per minibatch (all sites when the data has fewer).
+    pub batch: usize,
+    /// Initial learning rate; decays to 1 % of it on a cosine.
+    pub lr: f64,
+    /// The loss is checked every this many steps ...
+    pub check_every: usize,
+    /// ... and training stops after this many checks without a 0.1 %
+    /// improvement of the mean loss (0: never stop early).
+    pub patience: usize,
+}
+
+impl Default for TrainOptions {
+    fn default() -> Self {
+        TrainOptions {
+            steps: 20_000,
+            max_time: None,
+            batch: 16_384,
+            lr: 2e-3,
+            check_every: 100,
+            patience: 20,
+        }
+    }
+}
+
+/// Progress, reported at every check.
+#[derive(Clone, Copy, Debug)]
+pub struct Progress {
+    pub step: usize,
+    pub steps: usize,
+    /// Mean training loss (MSE in [-1, 1] units) since the last check.
+    pub loss: f64,
+    /// PSNR that loss means over the scaled range (2): `10 log10(4 / loss)`.
+    pub psnr_estimate: f64,
+    pub lr: f64,
+    pub elapsed: Duration,
+}
+
+/// Why training ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stop {
+    Steps,
+    Time,
+    Plateau,
+}
+
+/// What training did.
+#[derive(Clone, Copy, Debug)]
+pub struct TrainReport {
+    pub steps: usize,
+    pub final_loss: f64,
+    pub elapsed: Duration,
+    pub stop: Stop,
+}
+
+/// PSNR of a mean squared error over the scaled range [-1, 1].
+pub fn psnr_of_scaled_mse(mse: f64) -> f64 {
+    10.0 * (4.0 / mse).log10()
+}
+
+/// Trains `net` (whose variables are in `vs`) on `data`.
+pub fn train(
+    vs: &VarStore,
+    net: &Siren,
+    data: &TrainData,
+    opts: &TrainOptions,
+    progress: &mut dyn FnMut(&Progress),
+) -> Result<TrainReport> {
+    if opts.steps == 0 || opts.batch == 0 || opts.lr.is_nan() || opts.lr <= 0.0 {
+        return Err(Error::InvalidArgument(
+            "training needs steps, batch and learning rate above 0".into(),
+        ));
+    }
+    let start = Instant::now();
+    let mut opt = nn::Adam::default().build(vs, opts.lr).map_err(tch_error)?;
+    let device = data.inputs.device();
+    let full_batch = opts.batch >= data.len;
+    let check_every = opts.check_every.max(1);
+    let mut sum = Tensor::zeros([1], (Kind::Float, device));
+    let mut since_check = 0usize;
+    let (mut best, mut stale) = (f64::INFINITY, 0usize);
+    let mut last_loss = f64::NAN;
+    let mut stop = Stop::Steps;
+    let mut step = 0;
+    let mut lr = opts.lr;
+    while step < opts.steps {
+        let used = match opts.max_time {
+            Some(t) => {
+                let f = start.elapsed().as_secs_f64() / t.as_secs_f64().max(1e-9);
+                if f >= 1.0 {
+                    stop = Stop::Time;
+                    break;
+                }
+                f.max(step as f64 / opts.steps as f64)
+            }
+            None => step as f64 / opts.steps as f64,
+        };
+        let lr_min = 0.01 * opts.lr;
+        lr = lr_min + 0.5 * (opts.lr - lr_min) * (1.0 + (std::f64::consts::PI * used).cos());
+        opt.set_lr(lr);
+        let (x, y, m) = if full_batch {
+            (
+                data.inputs.shallow_clone(),
+                data.targets.shallow_clone(),
+                data.mask.as_ref().map(Tensor::shallow_clone),
+            )
+        } else {
+            let idx = Tensor::randint(data.len as i64, [opts.batch as i64], (Kind::Int64, device));
+            (
+                data.inputs.index_select(0, &idx),
+                data.targets.index_select(0, &idx),
+                data.mask.as_ref().map(|m| m.index_select(0, &idx)),
+            )
+        };
+        let diff = net.forward(&x) - y;
+        let loss = match &m {
+            None => diff.square().mean(Kind::Float),
+            Some(m) => (diff.square() * m).sum(Kind::Float) / m.sum(Kind::Float).clamp_min(1.0),
+        };
+        opt.backward_step(&loss);
+        sum += loss.detach();
+        since_check += 1;
+        step += 1;
+        if step % check_every == 0 || step == opts.steps {
+            let mean = f64::try_from(&sum).map_err(tch_error)? / since_check as f64;
+            if !mean.is_finite() {
+                return Err(Error::Invalid(format!(
+                    "training diverged at step {step} (loss {mean}); try a lower --lr"
+                )));
+            }
+            sum = Tensor::zeros([1], (Kind::Float, device));
+            since_check = 0;
+            last_loss = mean;
+            progress(&Progress {
+                step,
+                steps: opts.steps,
+                loss: mean,
+                psnr_estimate: psnr_of_scaled_mse(mean),
+                lr,
+                elapsed: start.elapsed(),
+            });
+            if mean < best * (1.0 - 1e-3) {
+                best = mean;
+                stale = 0;
+            } else {
+                stale += 1;
+                if opts.patience > 0 && stale >= opts.patience {
+                    stop = Stop::Plateau;
+                    break;
+                }
+            }
+        }
+    }
+    if since_check > 0 {
+        last_loss = f64::try_from(&sum).map_err(tch_error)? / since_check as f64;
+        progress(&Progress {
+            step,
+            steps: opts.steps,
+            loss: last_loss,
+            psnr_estimate: psnr_of_scaled_mse(last_loss),
+            lr,
+            elapsed: start.elapsed(),
+        });
+    }
+    Ok(TrainReport {
+        steps: step,
+        final_loss: last_loss,
+        elapsed: start.elapsed(),
+        stop,
+    })
+}
+
+/// The network's outputs at every site of `data`, [n * outputs] row-major
+/// in [-1, 1] units, on the CPU.
+pub fn predict(net: &Siren, data: &TrainData) -> Result<Vec<f32>> {
+    let _guard = tch::no_grad_guard();
+    let chunk = 1 << 16;
+    let mut out = Vec::with_capacity(data.len * net.shape.outputs);
+    let mut start = 0i64;
+    while (start as usize) < data.len {
+        let len = chunk.min(data.len as i64 - start);
+        let y = net
+            .forward(&data.inputs.narrow(0, start, len))
+            .to_device(Device::Cpu)
+            .contiguous()
+            .view(-1);
+        out.extend(Vec::<f32>::try_from(&y).map_err(tch_error)?);
+        start += len;
+    }
+    Ok(out)
+}
