@@ -1,34 +1,39 @@
 #!/usr/bin/env bash
-# The main job on bundled sample data: make a model file, inspect it, decode
-# it at twice the native resolution, open the result in ParaView headless and
-# write a picture. Output goes to out/demo/.
+# The main job on bundled sample data: encode a real data set into an .inr
+# file (CPU, or a GPU when present), inspect it, decode it at twice the native
+# resolution, open the result in ParaView headless and write a picture.
+# Output goes to out/demo/.
 #
-# Until the encoder lands (issue 4), the model is a synthetic residual SIREN
-# (random weights with SIREN initialization): the file, the decoder and the
-# ParaView path are real, the field is not learned from data.
+# The sample is one step of the Viscous Fingering data set (examples/data/).
+# Training stops after INR_DEMO_MINUTES minutes (default 1) on this CPU.
 source "$(dirname "$0")/common.sh"
 cd "$ROOT"
 ensure_rust
 ensure_paraview
 OUT="$ROOT/out/demo"
 mkdir -p "$OUT"
+SAMPLE="$ROOT/examples/data/viscous_fingers_001.vti"
 
-log "building inr (release)"
-cargo build --release --locked --bin inr
+log "setting up libtorch for the encoder (a PyTorch venv in ~/.cache/inr, made once)"
+bash "$ROOT/scripts/setup-torch.sh" > /dev/null
+source "$HOME/.cache/inr/torch-env.sh"
+
+log "building inr with the encoder (release)"
+cargo build --release --locked --features encoder --bin inr
 INR="$(inr_bin)"
 
-log "writing a sample model: $OUT/sample.inr"
-"$INR" synthetic -o "$OUT/sample.inr" --width 64 --blocks 3 --dims 48,40,32 --seed 7 --encoding codebook9
+log "encoding $SAMPLE at compression ratio 50"
+"$INR" encode "$SAMPLE" -o "$OUT/fingers.inr" --ratio 50 --max-minutes "${INR_DEMO_MINUTES:-1}" --seed 1
 
 log "inr info"
-"$INR" info "$OUT/sample.inr"
+"$INR" info "$OUT/fingers.inr"
 
-log "decoding at 2x native resolution"
-"$INR" decode "$OUT/sample.inr" --dims 96,80,64 --time 0.5 -o "$OUT/sample.vti"
+log "decoding at 2x native resolution (128^3)"
+"$INR" decode "$OUT/fingers.inr" --dims 128,128,128 -o "$OUT/fingers.vti"
 
-log "probing one point"
-"$INR" probe "$OUT/sample.inr" 2.0 2.5 40.0 0.5
+log "probing the center"
+"$INR" probe "$OUT/fingers.inr" 5 5 5
 
 log "rendering in ParaView (pvpython, off-screen under Xvfb)"
-xvfb-run -a -s "-screen 0 1280x1024x24" pvpython "$ROOT/scripts/render_vti.py" "$OUT/sample.vti" pressure "$OUT/sample.png"
-log "picture: $OUT/sample.png"
+xvfb-run -a -s "-screen 0 1280x1024x24" pvpython "$ROOT/scripts/render_vti.py" "$OUT/fingers.vti" ImageFile "$OUT/fingers.png"
+log "picture: $OUT/fingers.png"
