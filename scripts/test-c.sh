@@ -58,6 +58,9 @@ run_ctest() {
 configure_build() {
   local dir="$1"
   shift
+  # A fresh build dir each run: CMake refuses a cache made from another clone
+  # (CI clones afresh), and the C build takes seconds.
+  rm -rf "$dir"
   cmake -S "$ROOT/tests/c" -B "$dir" -DINR_DIR="$ROOT/cmake" -DINR_CLI="$INR_CLI" \
     -DINR_C_TESTS_WERROR=ON "$@"
   cmake --build "$dir" -j"$jobs"
