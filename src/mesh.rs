@@ -183,38 +183,17 @@ impl Mesh {
                 .iter()
                 .flat_map(|&v| (v as f32).to_le_bytes())
                 .collect();
-            let at = builder.append(section, &b);
-            ArrayRef {
-                section,
-                offset: at.offset,
-                count: self.points.len() as u64,
-                dtype: DType::F32,
-                bytes: None,
-            }
+            builder.push_array(section, &b, self.points.len(), DType::F32)
         } else {
             builder.push_f64_array(section, &self.points)
         };
         let mut varints = |v: &[u64]| {
             let b = crate::format::array::encode_delta_varint(v);
-            let at = builder.append(section, &b);
-            ArrayRef {
-                section,
-                offset: at.offset,
-                count: v.len() as u64,
-                dtype: DType::DeltaVarint,
-                bytes: Some(b.len() as u64),
-            }
+            builder.push_array(section, &b, v.len(), DType::DeltaVarint)
         };
         let offsets = varints(&self.offsets);
         let connectivity = varints(&self.connectivity);
-        let at = builder.append(section, &self.types);
-        let types = ArrayRef {
-            section,
-            offset: at.offset,
-            count: self.types.len() as u64,
-            dtype: DType::U8,
-            bytes: None,
-        };
+        let types = builder.push_array(section, &self.types, self.types.len(), DType::U8);
         Domain::Unstructured {
             num_points: self.num_points() as u64,
             num_cells: self.num_cells() as u64,

@@ -71,17 +71,29 @@ impl FileBuilder {
         Location { section, offset }
     }
 
-    /// Appends an f64 array (e.g. rectilinear coordinates).
-    pub fn push_f64_array(&mut self, section: u32, values: &[f64]) -> ArrayRef {
-        let bytes: Vec<u8> = values.iter().flat_map(|v| v.to_le_bytes()).collect();
-        let at = self.append(section, &bytes);
+    /// Appends an array already encoded as `dtype` (`count` elements in
+    /// `bytes`). Variable-length encodings record their byte length.
+    pub fn push_array(
+        &mut self,
+        section: u32,
+        bytes: &[u8],
+        count: usize,
+        dtype: DType,
+    ) -> ArrayRef {
+        let at = self.append(section, bytes);
         ArrayRef {
             section,
             offset: at.offset,
-            count: values.len() as u64,
-            dtype: DType::F64,
-            bytes: None,
+            count: count as u64,
+            dtype,
+            bytes: dtype.size().is_none().then_some(bytes.len() as u64),
         }
+    }
+
+    /// Appends an f64 array (e.g. rectilinear coordinates).
+    pub fn push_f64_array(&mut self, section: u32, values: &[f64]) -> ArrayRef {
+        let bytes: Vec<u8> = values.iter().flat_map(|v| v.to_le_bytes()).collect();
+        self.push_array(section, &bytes, values.len(), DType::F64)
     }
 
     /// Appends a weight tensor with the chosen encoding.
