@@ -3,6 +3,15 @@
 //! count), measured in the same run.
 //!
 //! `cargo run --release --features encoder --example bench_libtorch`
+//! `... --example bench_libtorch -- --model FILE.inr [--dims 128] [--threads 2]`
+//!
+//! With `--model`, the network is a trained `.inr` file's (its stored
+//! weights as the decoder loads them; time, if any, at the first step) and
+//! both sides evaluate all variables at the points of a `dims`^3 grid over
+//! the domain (the Rust side through `Decoder::evaluate`, since cell
+//! variables would otherwise be decoded at cell centers); the last line is
+//! `RESULT width=.. blocks=.. rust_pps=.. torch_pps=.. speedup=.. batch=..
+//! maxdiff=..` (maxdiff relative to each variable's range), for scripts.
 //!
 //! The network is a synthetic residual SIREN (`inr::synthetic`, f32
 //! weights; 3 inputs, 5 residual blocks, 4 outputs) at widths 64 and 256;
@@ -18,8 +27,9 @@
 
 use std::time::Instant;
 
+use inr::decode::PointTimes;
 use inr::format::{Association, WeightEncoding};
-use inr::model::{Dense, Layer, ResidualSiren};
+use inr::model::{Dense, Layer, Model, ResidualSiren};
 use inr::synthetic::SyntheticSpec;
 use inr::{DecodeOptions, Decoder, GridRequest};
 use tch::{Kind, Tensor};
@@ -83,7 +93,124 @@ fn best_of<T>(n: usize, mut f: impl FnMut() -> T) -> (f64, T) {
     (best, out.unwrap())
 }
 
+/// libtorch's best batch size and time for `f(batch)`, best of REPEAT each.
+fn best_batch(mut f: impl FnMut(usize) -> Tensor) -> (f64, usize, Tensor) {
+    let mut best = (f64::INFINITY, 0usize, None);
+    for batch in BATCHES {
+        let (s, out) = best_of(REPEAT, || tch::no_grad(|| f(batch)));
+        if s < best.0 {
+            best = (s, batch, Some(out));
+        }
+    }
+    (best.0, best.1, best.2.expect("a batch was timed"))
+}
+
+/// `--model FILE [--dims N] [--threads T]`: the trained network of FILE.
+fn bench_file(path: &str, edge: usize, threads: usize) -> inr::Result<()> {
+    tch::set_num_threads(threads as i32);
+    tch::set_num_interop_threads(1);
+    let decoder = Decoder::open(path)?;
+    let Model::ResidualSiren(model) = decoder.model();
+    let meta = decoder.metadata();
+    let grid = decoder.sampling_grid(Some([edge; 3]))?;
+    let points = edge * edge * edge;
+    let mut xyz = Vec::with_capacity(points * 3);
+    for z in &grid.axes[2] {
+        for y in &grid.axes[1] {
+            for x in &grid.axes[0] {
+                xyz.extend([*x, *y, *z]);
+            }
+        }
+    }
+    let variables: Vec<usize> = (0..meta.variables.len()).collect();
+    let (width, blocks) = (model.layers[0].features().1, model.layers.len() - 2);
+    let outputs = model.outputs();
+
+    let opts = DecodeOptions {
+        threads,
+        progress: None,
+    };
+    let mut rust = vec![0f32; points * outputs];
+    let (rust_s, r) = best_of(REPEAT, || {
+        decoder.evaluate(&xyz, PointTimes::Fixed(None), &variables, &mut rust, &opts)
+    });
+    r?;
+
+    // libtorch: normalized inputs (time at the first step), outputs mapped
+    // to each component's stored range inside the timing, as the decoder does.
+    let t0 = decoder.effective_time(None)?;
+    let k = model.inputs;
+    let mut coords = Vec::with_capacity(points * k);
+    for p in xyz.chunks_exact(3) {
+        let input = p.iter().copied().chain(std::iter::once(t0)).take(k);
+        for (a, v) in input.enumerate() {
+            coords.push((model.input_scale[a] * v + model.input_shift[a]) as f32);
+        }
+    }
+    let coords = Tensor::from_slice(&coords).view([points as i64, k as i64]);
+    let ranges: Vec<[f64; 2]> = meta
+        .variables
+        .iter()
+        .flat_map(|v| v.range.clone())
+        .collect();
+    let half: Vec<f32> = ranges
+        .iter()
+        .map(|r| ((r[1] - r[0]) / 2.0) as f32)
+        .collect();
+    let mid: Vec<f32> = ranges
+        .iter()
+        .map(|r| ((r[1] + r[0]) / 2.0) as f32)
+        .collect();
+    let (half, mid) = (Tensor::from_slice(&half), Tensor::from_slice(&mid));
+    let layers = torch_layers(model);
+    let (torch_s, batch, out) = best_batch(|batch| {
+        let parts: Vec<Tensor> = coords
+            .split(batch as i64, 0)
+            .iter()
+            .map(|x| forward(&layers, x) * &half + &mid)
+            .collect();
+        Tensor::cat(&parts, 0)
+    });
+    let out: Vec<f32> =
+        Vec::try_from(&out.to_kind(Kind::Float).contiguous().view(-1)).expect("tensor to vec");
+    let mut max_diff = 0f64;
+    for (i, (a, b)) in out.iter().zip(&rust).enumerate() {
+        let r = &ranges[i % outputs];
+        let diff = (*a as f64 - *b as f64).abs() / (r[1] - r[0]).max(f64::MIN_POSITIVE);
+        max_diff = max_diff.max(diff);
+    }
+    let (rust_pps, torch_pps) = (points as f64 / rust_s, points as f64 / torch_s);
+    println!(
+        "{path}: width {width}, {blocks} residual blocks, {outputs} outputs; {edge}^3 points; \
+         {threads} threads; best of {REPEAT}"
+    );
+    println!(
+        "Rust {rust_pps:.3e} points/s, libtorch {torch_pps:.3e} points/s (batch {batch}): \
+         {:.2}x; max |diff| / range {max_diff:.2e}",
+        rust_pps / torch_pps
+    );
+    println!(
+        "RESULT width={width} blocks={blocks} rust_pps={rust_pps:.4e} torch_pps={torch_pps:.4e} \
+         speedup={:.3} batch={batch} maxdiff={max_diff:.3e}",
+        rust_pps / torch_pps
+    );
+    assert!(max_diff < 1e-4, "outputs disagree: {max_diff:e}");
+    Ok(())
+}
+
+/// The value after `flag` on the command line.
+fn arg(args: &[String], flag: &str) -> Option<String> {
+    args.iter()
+        .position(|a| a == flag)
+        .and_then(|i| args.get(i + 1).cloned())
+}
+
 fn main() -> inr::Result<()> {
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(path) = arg(&args, "--model") {
+        let num = |flag, default| arg(&args, flag).map_or(default, |v| v.parse().expect(flag));
+        return bench_file(&path, num("--dims", EDGE), num("--threads", THREADS));
+    }
     tch::set_num_threads(THREADS as i32);
     tch::set_num_interop_threads(1);
     let points = EDGE * EDGE * EDGE;

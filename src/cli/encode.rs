@@ -3,12 +3,16 @@
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use clap::{Args, ValueEnum};
+use indicatif::{ProgressBar, ProgressStyle};
+use serde_json::json;
 use tch::Device;
 
-use crate::encode::{self, EncodeOptions, Samples, Size, TrainOptions, VariableQuality};
+use crate::encode::{self, EncodeOptions, EncodeReport, Samples, Size, TrainOptions};
 use crate::error::{Error, Result};
 use crate::format::writer::write_atomically;
 
@@ -23,19 +27,30 @@ The network is a residual SIREN (w0 = 30) that maps (x, y, z[, t]) to every
 component of the chosen variables; time becomes the fourth input when the
 series has more than one step. Point arrays are learned at the grid points,
 cell arrays at the cell centers. Its size follows --ratio (the data's float32
-bytes over the file's bytes; the widest network that fits) or --width and
---blocks. Training is Adam on random minibatches with a cosine learning rate
-over --steps or --max-minutes, whichever ends first, and stops early when the
-loss stops improving.
+bytes over the file's bytes) or --size: the widest network whose file fits;
+or --width and --blocks. Training is Adam on random minibatches with a cosine
+learning rate over --steps or --max-minutes, whichever ends first, and stops
+early when the loss stops improving; the best weights seen are kept.
+
+The weights are then quantized (deep compression): per tensor, k-means to
+2^bits shared values, stored as a codebook and bit-packed indices; the
+codebook values are fine-tuned with the assignment fixed, and kept when that
+lowers the error. Ctrl-C (or the time limit) ends training early and still
+writes the best model so far; a second Ctrl-C aborts. The file is written
+atomically: there is never a partial output.
 
 After writing, the file is decoded with the pure-Rust decoder at every data
-site and the report gives, per variable, the PSNR (20 log10(max - min) -
-10 log10(MSE), over the data's range) and the largest absolute error, then
-the file size and compression ratio.
+site. The report gives, per variable, PSNR (20 log10(max - min) - 10
+log10(MSE), over the data's range), NRMSE (RMSE / range), the largest
+absolute error and R^2, next to the PSNR of the trained network before
+quantization and the encoder's own estimate for the stored weights; then the
+file size, compression ratio, time and device. --report-json writes it as
+JSON too.
 
 Example:
   inr encode data.vti -o data.inr --ratio 50 --max-minutes 5
-  inr encode series.pvd -o series.inr --width 64 --blocks 3 --bits 0";
+  inr encode series.pvd -o series.inr --size 200 --blocks 2
+  inr encode data.vtr -o data.inr --width 64 --blocks 3 --bits 0";
 
 /// Where to train.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -56,8 +71,11 @@ pub struct EncodeArgs {
     #[arg(short, long, value_name = "FILE")]
     pub output: PathBuf,
     /// Target compression ratio (float32 data bytes / file bytes).
-    #[arg(long, default_value_t = 50.0, conflicts_with = "width")]
+    #[arg(long, default_value_t = 50.0, conflicts_with_all = ["width", "size"])]
     pub ratio: f64,
+    /// Target file size in kilobytes (1000 bytes), instead of --ratio.
+    #[arg(long, value_name = "KB", conflicts_with = "width")]
+    pub size: Option<f64>,
     /// Network width (hidden features); with --blocks, instead of --ratio.
     #[arg(long)]
     pub width: Option<usize>,
@@ -67,7 +85,7 @@ pub struct EncodeArgs {
     /// Most optimizer steps.
     #[arg(long, default_value_t = 20_000)]
     pub steps: usize,
-    /// Wall-clock limit of the training, in minutes.
+    /// Wall-clock limit of training and fine-tuning, in minutes.
     #[arg(long, value_name = "M")]
     pub max_minutes: Option<f64>,
     /// Sites per minibatch.
@@ -84,6 +102,13 @@ pub struct EncodeArgs {
     /// f32 weights.
     #[arg(long, default_value_t = 9, value_parser = clap::value_parser!(u8).range(0..=16))]
     pub bits: u8,
+    /// Steps of codebook fine-tuning after quantization [default: a tenth
+    /// of --steps]; 0 skips it.
+    #[arg(long, value_name = "N")]
+    pub finetune_steps: Option<usize>,
+    /// Initial learning rate of the fine-tuning [default: --lr / 10].
+    #[arg(long)]
+    pub finetune_lr: Option<f64>,
     /// Seed of the initialization and of the minibatches.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
@@ -96,48 +121,89 @@ pub struct EncodeArgs {
     /// Use only the first N time steps of a series.
     #[arg(long, value_name = "N")]
     pub time_steps: Option<usize>,
+    /// Also write the report as JSON to this file.
+    #[arg(long, value_name = "FILE")]
+    pub report_json: Option<PathBuf>,
+}
+
+impl EncodeArgs {
+    fn device(&self) -> Result<Device> {
+        match self.device {
+            DeviceChoice::Auto => Ok(Device::cuda_if_available()),
+            DeviceChoice::Cpu => Ok(Device::Cpu),
+            DeviceChoice::Cuda if tch::Cuda::is_available() => Ok(Device::Cuda(0)),
+            DeviceChoice::Cuda => Err(Error::InvalidArgument(
+                "--device cuda: libtorch sees no CUDA device".into(),
+            )),
+        }
+    }
+
+    fn size(&self) -> Result<Size> {
+        let blocks = self.blocks;
+        Ok(match (self.width, self.size) {
+            (Some(width), _) => Size::Explicit { width, blocks },
+            (None, Some(kb)) if kb.is_finite() && kb > 0.0 => Size::Bytes {
+                bytes: (kb * 1000.0) as u64,
+                blocks,
+            },
+            (None, Some(kb)) => {
+                return Err(Error::InvalidArgument(format!(
+                    "--size {kb} (must be above 0)"
+                )))
+            }
+            (None, None) => Size::Ratio {
+                ratio: self.ratio,
+                blocks,
+            },
+        })
+    }
+
+    fn options(&self, interrupt: Arc<AtomicBool>) -> Result<EncodeOptions> {
+        Ok(EncodeOptions {
+            size: self.size()?,
+            bits: self.bits,
+            train: TrainOptions {
+                steps: self.steps,
+                max_time: self
+                    .max_minutes
+                    .map(|m| Duration::from_secs_f64((m * 60.0).max(0.0))),
+                batch: self.batch,
+                lr: self.lr,
+                patience: self.patience,
+                interrupt: Some(interrupt),
+                ..TrainOptions::default()
+            },
+            finetune_steps: self.finetune_steps.unwrap_or(self.steps / 10),
+            finetune_lr: self.finetune_lr.unwrap_or(self.lr / 10.0),
+            seed: self.seed,
+            device: self.device()?,
+        })
+    }
+}
+
+/// The first Ctrl-C sets the flag: training ends and the best model so far
+/// is written. A second one exits at once; the output is written atomically,
+/// so that leaves no partial file.
+fn interrupt_flag() -> Arc<AtomicBool> {
+    let flag = Arc::new(AtomicBool::new(false));
+    let seen = flag.clone();
+    let installed = ctrlc::set_handler(move || {
+        if seen.swap(true, Ordering::SeqCst) {
+            eprintln!("\ninr: interrupted again; nothing written");
+            std::process::exit(130);
+        }
+        eprintln!("\ninr: interrupted; writing the best model so far (Ctrl-C again to abort)");
+    });
+    if let Err(e) = installed {
+        log::warn!("no Ctrl-C handler: {e}");
+    }
+    flag
 }
 
 /// Runs `inr encode`.
 pub fn run(args: &EncodeArgs) -> Result<()> {
     let start = Instant::now();
-    let device = match args.device {
-        DeviceChoice::Auto => Device::cuda_if_available(),
-        DeviceChoice::Cpu => Device::Cpu,
-        DeviceChoice::Cuda if tch::Cuda::is_available() => Device::Cuda(0),
-        DeviceChoice::Cuda => {
-            return Err(Error::InvalidArgument(
-                "--device cuda: libtorch sees no CUDA device".into(),
-            ))
-        }
-    };
-    let size = match args.width {
-        Some(width) => Size::Explicit {
-            width,
-            blocks: args.blocks,
-        },
-        None => Size::Ratio {
-            ratio: args.ratio,
-            blocks: args.blocks,
-        },
-    };
-    let opts = EncodeOptions {
-        size,
-        bits: args.bits,
-        train: TrainOptions {
-            steps: args.steps,
-            max_time: args
-                .max_minutes
-                .map(|m| Duration::from_secs_f64((m * 60.0).max(0.0))),
-            batch: args.batch,
-            lr: args.lr,
-            patience: args.patience,
-            ..TrainOptions::default()
-        },
-        seed: args.seed,
-        device,
-    };
-
+    let opts = args.options(interrupt_flag())?;
     let mut series = crate::vtkxml::read_series(&args.input)?;
     if let Some(n) = args.time_steps {
         series.steps.truncate(n.max(1));
@@ -153,36 +219,102 @@ pub fn run(args: &EncodeArgs) -> Result<()> {
         shape.width,
         shape.blocks,
         shape.parameters(),
-        device_name(device),
+        device_name(opts.device),
     ));
 
-    let terminal = std::io::stderr().is_terminal();
-    let mut last_line = Instant::now();
-    let mut progress = |p: &encode::Progress| {
-        let line = format!(
-            "step {:>6}/{} loss {:.3e} psnr ~{:.1} dB lr {:.1e} {:.0} s",
-            p.step,
-            p.steps,
-            p.loss,
-            p.psnr_estimate,
-            p.lr,
-            p.elapsed.as_secs_f64()
-        );
-        if terminal {
-            super::note(&format!("\r{line}   "));
-        } else if last_line.elapsed() >= Duration::from_secs(10) || p.step == p.steps {
-            super::note(&format!("inr: {line}\n"));
-            last_line = Instant::now();
-        }
-    };
-    let report = encode::encode(&samples, &opts, &mut progress)?;
-    if terminal {
-        super::note("\n");
-    }
+    let mut bar = ProgressView::new(opts.train.max_time);
+    let report = encode::encode(&samples, &opts, &mut |p| bar.update(p))?;
+    bar.finish();
     write_atomically(&args.output, &report.bytes)?;
+    let seconds = start.elapsed().as_secs_f64();
+    if let Some(path) = &args.report_json {
+        let json = report_json(args, &report, seconds);
+        write_atomically(path, format!("{json:#}\n").as_bytes())?;
+    }
+    super::print_out(&report_text(args, &report, seconds))
+}
 
-    let mut out = String::new();
-    out += &format!(
+/// The progress bar of training and fine-tuning: step, loss, the PSNR the
+/// loss means, learning rate, time left. Plain lines every 10 s when stderr
+/// is not a terminal.
+struct ProgressView {
+    bar: Option<ProgressBar>,
+    phase: Option<encode::Phase>,
+    max_time: Option<Duration>,
+    started: Instant,
+    terminal: bool,
+    last_line: Option<Instant>,
+}
+
+impl ProgressView {
+    fn new(max_time: Option<Duration>) -> Self {
+        ProgressView {
+            bar: None,
+            phase: None,
+            max_time,
+            started: Instant::now(),
+            terminal: std::io::stderr().is_terminal(),
+            last_line: None,
+        }
+    }
+
+    fn update(&mut self, p: &encode::Progress) {
+        let name = match p.phase {
+            encode::Phase::Train => "training",
+            encode::Phase::FineTune => "fine-tuning",
+        };
+        if self.phase != Some(p.phase) {
+            self.finish();
+            self.phase = Some(p.phase);
+            let bar = ProgressBar::new(p.steps as u64);
+            bar.set_style(
+                ProgressStyle::with_template("{prefix:>11} [{bar:30}] {pos}/{len} {msg}")
+                    .expect("a valid template")
+                    .progress_chars("=> "),
+            );
+            bar.set_prefix(name);
+            self.bar = Some(bar);
+        }
+        // Time left: the step rate's estimate, capped by the time limit.
+        let per_step = p.elapsed.as_secs_f64() / p.step.max(1) as f64;
+        let mut left = per_step * p.steps.saturating_sub(p.step) as f64;
+        if let Some(t) = self.max_time {
+            left = left.min((t.as_secs_f64() - self.started.elapsed().as_secs_f64()).max(0.0));
+        }
+        let msg = format!(
+            "loss {:.3e} psnr ~{:.1} dB lr {:.1e} eta {:.0} s",
+            p.loss, p.psnr_estimate, p.lr, left
+        );
+        if let Some(bar) = &self.bar {
+            bar.set_position(p.step as u64);
+            bar.set_message(msg.clone());
+        }
+        let due = self
+            .last_line
+            .is_none_or(|t| t.elapsed() >= Duration::from_secs(10));
+        if !self.terminal && due {
+            super::note(&format!("inr: {name} step {}/{} {msg}\n", p.step, p.steps));
+            self.last_line = Some(Instant::now());
+        }
+    }
+
+    fn finish(&mut self) {
+        if let Some(bar) = self.bar.take() {
+            bar.finish();
+        }
+    }
+}
+
+fn weights_name(bits: u8) -> String {
+    match bits {
+        0 => "f32 weights".to_string(),
+        b => format!("{b}-bit codebooks"),
+    }
+}
+
+/// The report printed at the end.
+fn report_text(args: &EncodeArgs, report: &EncodeReport, seconds: f64) -> String {
+    let mut out = format!(
         "wrote {}: {} for {} of float32 data, ratio {:.1}\n",
         args.output.display(),
         super::format_bytes(report.bytes.len() as u128),
@@ -194,50 +326,115 @@ pub fn run(args: &EncodeArgs) -> Result<()> {
         report.shape.width,
         report.shape.blocks,
         report.shape.parameters(),
-        match args.bits {
-            0 => "f32 weights".to_string(),
-            b => format!("{b}-bit codebooks"),
-        }
+        weights_name(args.bits)
     );
     out += &format!(
-        "training: {} steps in {:.1} s on {} ({}), final loss {:.3e}\n",
+        "training: {} steps in {:.1} s on {} ({}), loss {:.3e}\n",
         report.train.steps,
         report.train.elapsed.as_secs_f64(),
         device_name(report.device),
-        match report.train.stop {
-            encode::Stop::Steps => "step count reached",
-            encode::Stop::Time => "time limit reached",
-            encode::Stop::Plateau => "loss stopped improving",
-        },
+        stop_reason(report.train.stop),
         report.train.final_loss
     );
-    out += &quality_table(&report.file_quality, &report.model_quality);
-    out += &format!("total time {:.1} s\n", start.elapsed().as_secs_f64());
-    super::print_out(&out)
-}
-
-/// One line per variable: the file's PSNR and largest error (decoder), and
-/// the trained network's PSNR before the weights were stored.
-fn quality_table(file: &[VariableQuality], model: &[VariableQuality]) -> String {
-    let mut s = format!(
-        "{:<20} {:>10} {:>14} {:>12} {:>14}\n",
-        "variable", "PSNR (dB)", "max abs error", "range", "network PSNR"
-    );
-    for (f, m) in file.iter().zip(model) {
-        s += &format!(
-            "{:<20} {:>10.2} {:>14.4e} {:>12.4e} {:>14.2}\n",
-            f.name, f.psnr, f.max_abs_error, f.range, m.psnr
+    if let Some(f) = &report.finetune {
+        out += &format!(
+            "fine-tuning of the codebooks: {} steps in {:.1} s ({}), loss over all sites {:.3e} -> {:.3e}, {}\n",
+            f.train.steps,
+            f.train.elapsed.as_secs_f64(),
+            stop_reason(f.train.stop),
+            f.loss_before,
+            f.loss_after,
+            if f.kept { "kept" } else { "not kept (no gain)" }
         );
     }
+    out += &quality_table(report);
+    out += &format!("total time {seconds:.1} s\n");
+    out
+}
+
+fn stop_reason(stop: encode::Stop) -> &'static str {
+    match stop {
+        encode::Stop::Steps => "step count reached",
+        encode::Stop::Time => "time limit reached",
+        encode::Stop::Plateau => "loss stopped improving",
+        encode::Stop::Interrupted => "interrupted",
+    }
+}
+
+/// One line per variable: the file through the pure-Rust decoder (PSNR,
+/// NRMSE, largest error, R^2), then the PSNR of the trained network before
+/// quantization and the encoder's own estimate for the stored weights.
+fn quality_table(report: &EncodeReport) -> String {
+    let name = report
+        .file_quality
+        .iter()
+        .map(|q| q.name.chars().count())
+        .max()
+        .unwrap_or(0)
+        .max(8);
+    let mut s = format!(
+        "{:<name$} {:>9} {:>10} {:>13} {:>10} {:>11} {:>12} {:>12}\n",
+        "variable", "PSNR dB", "NRMSE", "max abs err", "R^2", "range", "network dB", "encoder dB"
+    );
+    let rows = report
+        .file_quality
+        .iter()
+        .zip(&report.network_quality)
+        .zip(&report.encoder_quality);
+    for ((f, n), e) in rows {
+        s += &format!(
+            "{:<name$} {:>9.2} {:>10.3e} {:>13.4e} {:>10.6} {:>11.4e} {:>12.2} {:>12.2}\n",
+            f.name, f.psnr, f.nrmse, f.max_abs_error, f.r2, f.range, n.psnr, e.psnr
+        );
+    }
+    let mean = encode::quality::mean_psnr;
     s += &format!(
-        "{:<20} {:>10.2} {:>14} {:>12} {:>14.2}\n",
+        "{:<name$} {:>9.2} {:>10} {:>13} {:>10} {:>11} {:>12.2} {:>12.2}\n",
         "mean",
-        encode::quality::mean_psnr(file),
+        mean(&report.file_quality),
         "",
         "",
-        encode::quality::mean_psnr(model)
+        "",
+        "",
+        mean(&report.network_quality),
+        mean(&report.encoder_quality)
     );
     s
+}
+
+/// The report as JSON (`--report-json`), for scripts.
+fn report_json(args: &EncodeArgs, report: &EncodeReport, seconds: f64) -> serde_json::Value {
+    let variables: Vec<_> = report
+        .file_quality
+        .iter()
+        .zip(&report.network_quality)
+        .zip(&report.encoder_quality)
+        .map(|((f, n), e)| {
+            json!({
+                "name": f.name, "psnr": f.psnr, "nrmse": f.nrmse, "max_abs_error": f.max_abs_error,
+                "r2": f.r2, "range": f.range, "network_psnr": n.psnr, "encoder_psnr": e.psnr,
+            })
+        })
+        .collect();
+    let s = report.shape;
+    json!({
+        "input": args.input.display().to_string(),
+        "output": args.output.display().to_string(),
+        "file_bytes": report.bytes.len(),
+        "raw_f32_bytes": report.raw_bytes,
+        "ratio": report.ratio(),
+        "network": {"width": s.width, "blocks": s.blocks, "inputs": s.inputs, "outputs": s.outputs,
+                    "parameters": s.parameters(), "bits": args.bits},
+        "device": device_name(report.device),
+        "training": {"steps": report.train.steps, "seconds": report.train.elapsed.as_secs_f64(),
+                     "stop": report.train.stop.name(), "final_loss": report.train.final_loss},
+        "finetune": report.finetune.map(|f| json!({
+            "steps": f.train.steps, "seconds": f.train.elapsed.as_secs_f64(), "kept": f.kept,
+            "stop": f.train.stop.name(), "loss_before": f.loss_before, "loss_after": f.loss_after})),
+        "variables": variables,
+        "mean_psnr": encode::quality::mean_psnr(&report.file_quality),
+        "seconds": seconds,
+    })
 }
 
 fn device_name(d: Device) -> String {

@@ -130,7 +130,8 @@ impl Samples {
         let path = first.path.display();
         let point_axes = point_axes(&first.grid).ok_or_else(|| {
             Error::Unsupported(format!(
-                "{path}: the encoder reads image and rectilinear grids only for now"
+                "{path}: an unstructured grid; the encoder reads image (.vti) and \
+                 rectilinear (.vtr) grids for now"
             ))
         })?;
         let chosen: Vec<&crate::vtkxml::Array> = if names.is_empty() {

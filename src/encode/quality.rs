@@ -1,7 +1,9 @@
 //! Error measures against the original data: per variable, PSNR over the
 //! data's range (`20 log10(max - min) - 10 log10(MSE)`, the project's
 //! convention; for a vector, `max - min` spans all its components and the MSE
-//! averages them) and the largest absolute error.
+//! averages them), NRMSE (RMSE over that range), R^2 (one minus the squared
+//! error over the squared deviation from the mean) and the largest absolute
+//! error.
 
 use crate::error::Result;
 
@@ -13,6 +15,10 @@ pub struct VariableQuality {
     pub name: String,
     pub psnr: f64,
     pub mse: f64,
+    /// sqrt(MSE) / range.
+    pub nrmse: f64,
+    /// 1 - sum (error^2) / sum ((value - mean)^2).
+    pub r2: f64,
     pub max_abs_error: f64,
     /// max - min over all components and steps.
     pub range: f64,
@@ -25,7 +31,9 @@ pub fn measure(
     mut predict: impl FnMut(usize) -> Result<Vec<f64>>,
 ) -> Result<Vec<VariableQuality>> {
     let nv = samples.variables.len();
+    let mean = means(samples);
     let (mut sq, mut count, mut max_err) = (vec![0f64; nv], vec![0u64; nv], vec![0f64; nv]);
+    let mut deviation = vec![0f64; nv];
     for (p, part) in samples.parts.iter().enumerate() {
         let pred = predict(p)?;
         let width = part.width(&samples.variables);
@@ -41,6 +49,7 @@ pub fn measure(
                     let truth = samples.unscale(v, c, t[i] as f64);
                     let e = (y[i] - truth).abs();
                     sq[v] += e * e;
+                    deviation[v] += (truth - mean[v]) * (truth - mean[v]);
                     max_err[v] = max_err[v].max(e);
                     i += 1;
                 }
@@ -64,11 +73,36 @@ pub fn measure(
                 name: var.name.clone(),
                 psnr: psnr(hi - lo, mse),
                 mse,
+                nrmse: mse.sqrt() / (hi - lo),
+                r2: 1.0 - sq[v] / deviation[v],
                 max_abs_error: max_err[v],
                 range: hi - lo,
             }
         })
         .collect())
+}
+
+/// Per variable, the mean of its values (all components, sites and steps).
+fn means(samples: &Samples) -> Vec<f64> {
+    let nv = samples.variables.len();
+    let (mut sum, mut count) = (vec![0f64; nv], vec![0u64; nv]);
+    for part in &samples.parts {
+        let width = part.width(&samples.variables);
+        for t in part.targets.chunks_exact(width) {
+            let mut i = 0;
+            for &v in &part.variables {
+                for c in 0..samples.variables[v].components {
+                    sum[v] += samples.unscale(v, c, t[i] as f64);
+                    i += 1;
+                }
+                count[v] += samples.variables[v].components as u64;
+            }
+        }
+    }
+    sum.iter()
+        .zip(&count)
+        .map(|(s, &n)| s / n.max(1) as f64)
+        .collect()
 }
 
 /// `20 log10(range) - 10 log10(mse)`; infinite for an exact reconstruction.

@@ -7,7 +7,9 @@ use tch::nn::{Init, Path, VarStore};
 use tch::{Device, Tensor};
 
 use crate::error::Result;
+use crate::format::writer::codebook_pays;
 use crate::model::{Dense, Layer, ResidualSiren};
+use crate::quantize::kmeans_1d;
 
 use super::tch_error;
 
@@ -36,11 +38,60 @@ impl Shape {
     }
 }
 
+/// A parameter tensor: free values, or deep compression's shared values
+/// `codebook[indices]` where only the codebook is trained (the indices, the
+/// k-means assignment, stay fixed).
+#[derive(Debug)]
+enum Param {
+    Free(Tensor),
+    Shared {
+        codebook: Tensor,
+        indices: Tensor,
+        shape: Vec<i64>,
+    },
+}
+
+impl Param {
+    fn value(&self) -> Tensor {
+        match self {
+            Param::Free(t) => t.shallow_clone(),
+            Param::Shared {
+                codebook,
+                indices,
+                shape,
+            } => codebook.index_select(0, indices).view(shape.as_slice()),
+        }
+    }
+
+    fn values(&self) -> Result<Vec<f32>> {
+        let t = self.value().detach().to_device(Device::Cpu).contiguous();
+        Vec::<f32>::try_from(&t.view(-1)).map_err(tch_error)
+    }
+
+    /// The same values as variables of `p`: shared through a k-means codebook
+    /// where the file will store a codebook ([`codebook_pays`]), else free.
+    fn quantized(&self, p: &Path, name: &str, bits: u8) -> Result<Param> {
+        let values = self.values()?;
+        let shape = self.value().size();
+        if bits == 0 || !codebook_pays(values.len(), bits) {
+            let t = Tensor::from_slice(&values).view(shape.as_slice());
+            return Ok(Param::Free(p.var_copy(name, &t)));
+        }
+        let q = kmeans_1d(&values, 1 << bits);
+        let indices: Vec<i64> = q.indices.iter().map(|&i| i as i64).collect();
+        Ok(Param::Shared {
+            codebook: p.var_copy(name, &Tensor::from_slice(&q.codebook)),
+            indices: Tensor::from_slice(&indices).to_device(p.device()),
+            shape,
+        })
+    }
+}
+
 /// One dense layer's variables: weight [out, in], bias [out].
 #[derive(Debug)]
 struct Linear {
-    weight: Tensor,
-    bias: Tensor,
+    weight: Param,
+    bias: Param,
 }
 
 impl Linear {
@@ -49,33 +100,36 @@ impl Linear {
     fn new(p: &Path, inp: usize, out: usize, limit: f64) -> Linear {
         let b = 1.0 / (inp as f64).sqrt();
         Linear {
-            weight: p.var(
+            weight: Param::Free(p.var(
                 "weight",
                 &[out as i64, inp as i64],
                 Init::Uniform {
                     lo: -limit,
                     up: limit,
                 },
-            ),
-            bias: p.var("bias", &[out as i64], Init::Uniform { lo: -b, up: b }),
+            )),
+            bias: Param::Free(p.var("bias", &[out as i64], Init::Uniform { lo: -b, up: b })),
         }
     }
 
     fn forward(&self, x: &Tensor) -> Tensor {
-        x.linear(&self.weight, Some(&self.bias))
+        x.linear(&self.weight.value(), Some(&self.bias.value()))
+    }
+
+    fn quantized(&self, p: &Path, bits: u8) -> Result<Linear> {
+        Ok(Linear {
+            weight: self.weight.quantized(p, "weight", bits)?,
+            bias: self.bias.quantized(p, "bias", bits)?,
+        })
     }
 
     fn export(&self) -> Result<Dense> {
-        let size = self.weight.size();
-        let flat = |t: &Tensor| -> Result<Vec<f32>> {
-            Vec::<f32>::try_from(&t.detach().to_device(Device::Cpu).contiguous().view(-1))
-                .map_err(tch_error)
-        };
+        let size = self.weight.value().size();
         Ok(Dense {
             out_features: size[0] as usize,
             in_features: size[1] as usize,
-            weight: flat(&self.weight)?,
-            bias: flat(&self.bias)?,
+            weight: self.weight.values()?,
+            bias: self.bias.values()?,
         })
     }
 }
@@ -118,6 +172,32 @@ impl Siren {
             blocks,
             head,
         }
+    }
+
+    /// The network with every tensor that the file stores as a codebook
+    /// quantized by k-means to `2^bits` shared values (deep compression),
+    /// as variables of `vs`: training it fine-tunes the codebook values.
+    /// The file then stores exactly these values.
+    pub fn quantized(&self, vs: &VarStore, bits: u8) -> Result<Siren> {
+        let root = vs.root();
+        let blocks = self
+            .blocks
+            .iter()
+            .enumerate()
+            .map(|(i, (a, b))| {
+                let p = &root / format!("block{i}");
+                Ok((
+                    a.quantized(&(&p / "1"), bits)?,
+                    b.quantized(&(&p / "2"), bits)?,
+                ))
+            })
+            .collect::<Result<_>>()?;
+        Ok(Siren {
+            shape: self.shape,
+            first: self.first.quantized(&(&root / "first"), bits)?,
+            blocks,
+            head: self.head.quantized(&(&root / "head"), bits)?,
+        })
     }
 
     /// `x` [n, inputs] normalized coordinates to [n, outputs] in [-1, 1] units.

@@ -1,126 +1,134 @@
-//! Choosing the network's size for a target compression ratio.
+//! Choosing the network's size for a byte budget (a compression ratio or a
+//! file size).
 //!
-//! The target file size is the data's float32 size divided by the ratio. A
-//! file holds, per weight tensor, either 4 bytes a value (f32) or a
-//! codebook of `min(values, 2^bits)` f32 entries plus `bits` per value
-//! (biases too: the writer quantizes them with the weights), and a
-//! metadata block of about a kilobyte. The width is the largest that fits.
+//! A formula for the file size misses the metadata, the domain (rectilinear
+//! axes), zstd and the writer's choice between codebook and f32 per tensor;
+//! at small sizes those dominate. So the size of a candidate network is
+//! measured: the real file is written in memory, with random weights that
+//! take at most `2^bits` distinct values per tensor, as trained and quantized
+//! weights do, so the writer's codebooks cost what the trained ones will
+//! (random indices are what zstd compresses least: the estimate errs small).
+//! The width is the largest whose file fits.
+
+use std::collections::BTreeMap;
+
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
 
 use crate::error::{Error, Result};
-use crate::format::limits;
+use crate::format::writer::codebook_pays;
+use crate::format::{limits, WeightEncoding};
+use crate::model::{Layer, ResidualSiren};
+use crate::synthetic::{self, SirenShape};
 
-use super::siren::Shape;
-
-/// Metadata, header and section table: a fixed allowance plus a little per
-/// layer (tensor descriptions in compressed JSON).
-const OVERHEAD_BYTES: u64 = 1024;
-const OVERHEAD_PER_TENSOR: u64 = 48;
+use super::data::Samples;
+use super::export;
+use super::siren::{Shape, W0};
 
 /// The narrowest network the encoder makes.
 pub const MIN_WIDTH: usize = 4;
 
-/// Estimated file bytes of a network of `shape` with `bits`-bit codebooks
-/// (0: f32 weights).
-pub fn estimate_bytes(shape: Shape, bits: u8) -> u64 {
-    let (k, w, c) = (
-        shape.inputs as u64,
-        shape.width as u64,
-        shape.outputs as u64,
+/// Bytes of the file that a network of `shape` trained on `samples` makes.
+pub fn file_bytes(samples: &Samples, shape: Shape, encoding: WeightEncoding) -> Result<u64> {
+    let bounds = vec![[-1.0, 1.0]; shape.inputs];
+    let mut model = synthetic::residual_siren(
+        SirenShape {
+            inputs: shape.inputs,
+            width: shape.width,
+            blocks: shape.blocks,
+            outputs: shape.outputs,
+            first_w0: W0 as f32,
+        },
+        &bounds,
+        0,
     );
-    // (values) of every tensor, weight then bias.
-    let mut tensors = vec![k * w, w];
-    for _ in 0..shape.blocks {
-        tensors.extend([w * w, w, w * w, w]);
+    if let WeightEncoding::Codebook { bits, .. } = encoding {
+        snap_to_levels(&mut model, bits);
     }
-    tensors.extend([w * c, c]);
-    let payload: u64 = tensors
-        .iter()
-        .map(|&n| {
-            if bits == 0 {
-                4 * n
-            } else {
-                4 * n.min(1 << bits) + (n * bits as u64).div_ceil(8)
-            }
-        })
-        .sum();
-    OVERHEAD_BYTES + OVERHEAD_PER_TENSOR * tensors.len() as u64 + payload
+    let (scale, shift) = samples.input_affine();
+    model.input_scale = scale;
+    model.input_shift = shift;
+    // As long as the encoder's own description of the network.
+    let mut attributes = BTreeMap::new();
+    attributes.insert("encoder".to_string(), "x".repeat(160));
+    let bytes = export::file_bytes(samples, &model, encoding, attributes)?;
+    Ok(bytes.len() as u64)
+}
+
+/// Replaces every tensor that the writer stores as a codebook by random
+/// draws from `2^bits` of its own values: as incompressible as a trained
+/// codebook and its indices. (The others stay random f32, which zstd cannot
+/// shrink either, like trained weights.)
+fn snap_to_levels(model: &mut ResidualSiren, bits: u8) {
+    let mut rng = ChaCha8Rng::seed_from_u64(1);
+    let levels = 1usize << bits;
+    let mut snap = |values: &mut Vec<f32>| {
+        if !codebook_pays(values.len(), bits) {
+            return;
+        }
+        let table = values[..levels].to_vec();
+        for v in values.iter_mut() {
+            *v = table[rng.gen_range(0..levels)];
+        }
+    };
+    for layer in &mut model.layers {
+        let denses = match layer {
+            Layer::Sine { dense, .. } | Layer::Linear { dense } => vec![dense],
+            Layer::ResidualSine { first, second, .. } => vec![first, second],
+        };
+        for d in denses {
+            snap(&mut d.weight);
+            snap(&mut d.bias);
+        }
+    }
 }
 
 /// The widest network with `blocks` residual blocks whose file fits in
 /// `target` bytes.
 pub fn width_for_bytes(
+    samples: &Samples,
     target: u64,
-    inputs: usize,
-    outputs: usize,
     blocks: usize,
-    bits: u8,
+    encoding: WeightEncoding,
 ) -> Result<usize> {
     let shape = |width| Shape {
-        inputs,
+        inputs: samples.inputs(),
         width,
         blocks,
-        outputs,
+        outputs: samples.outputs(),
     };
-    let fits = |w: usize| {
-        estimate_bytes(shape(w), bits) <= target && shape(w).parameters() <= limits::MAX_PARAMETERS
+    let bytes = |w: usize| file_bytes(samples, shape(w), encoding);
+    // zstd does a little better or worse on trained weights than on the
+    // stand-ins: keep 1 % in hand so that the file stays within the target.
+    let budget = target - target / 100;
+    let fits = |w: usize| -> Result<bool> {
+        Ok(shape(w).parameters() <= limits::MAX_PARAMETERS && bytes(w)? <= budget)
     };
-    if !fits(MIN_WIDTH) {
+    if !fits(MIN_WIDTH)? {
         return Err(Error::InvalidArgument(format!(
             "a target of {target} bytes is too small for a network of {blocks} blocks \
-             (width {MIN_WIDTH} needs about {} bytes): ask for a lower ratio or fewer blocks",
-            estimate_bytes(shape(MIN_WIDTH), bits)
+             (width {MIN_WIDTH} makes a file of {} bytes): ask for a lower ratio, a larger \
+             size or fewer blocks",
+            bytes(MIN_WIDTH)?
         )));
     }
-    // Bytes grow with the width: bisect the largest that fits.
+    // Bytes grow with the width: bracket, then bisect the largest that fits.
+    let max = limits::MAX_FEATURES as usize;
     let (mut lo, mut hi) = (MIN_WIDTH, MIN_WIDTH);
-    while fits(hi) && hi < limits::MAX_FEATURES as usize {
+    while fits(hi)? {
         lo = hi;
-        hi = (hi * 2).min(limits::MAX_FEATURES as usize);
-    }
-    if fits(hi) {
-        return Ok(hi);
+        if hi == max {
+            return Ok(hi);
+        }
+        hi = (hi * 2).min(max);
     }
     while hi - lo > 1 {
         let mid = (lo + hi) / 2;
-        if fits(mid) {
+        if fits(mid)? {
             lo = mid;
         } else {
             hi = mid;
         }
     }
     Ok(lo)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn f32_estimate_counts_four_bytes_a_parameter() {
-        let s = Shape {
-            inputs: 3,
-            width: 16,
-            blocks: 2,
-            outputs: 4,
-        };
-        assert_eq!(
-            estimate_bytes(s, 0),
-            4 * s.parameters() + OVERHEAD_BYTES + 12 * OVERHEAD_PER_TENSOR
-        );
-    }
-
-    #[test]
-    fn width_is_the_largest_that_fits() {
-        let target = 200_000;
-        let w = width_for_bytes(target, 4, 1, 3, 9).unwrap();
-        let shape = |width| Shape {
-            inputs: 4,
-            width,
-            blocks: 3,
-            outputs: 1,
-        };
-        assert!(estimate_bytes(shape(w), 9) <= target);
-        assert!(estimate_bytes(shape(w + 1), 9) > target);
-        assert!(width_for_bytes(100, 3, 1, 3, 0).is_err());
-    }
 }

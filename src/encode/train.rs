@@ -1,7 +1,10 @@
 //! Training: Adam on the mean squared error of random minibatches, learning
 //! rate on a cosine schedule over the step or time budget (whichever runs out
-//! first), early stopping when the loss stops improving.
+//! first), early stopping when the loss stops improving, and the best
+//! weights seen kept for the end (also when interrupted).
 
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use tch::nn::{self, OptimizerConfig, VarStore};
@@ -97,6 +100,9 @@ pub struct TrainOptions {
     /// ... and training stops after this many checks without a 0.1 %
     /// improvement of the mean loss (0: never stop early).
     pub patience: usize,
+    /// Set (e.g. by a Ctrl-C handler) to end training at the next step,
+    /// keeping the best weights so far.
+    pub interrupt: Option<Arc<AtomicBool>>,
 }
 
 impl Default for TrainOptions {
@@ -108,13 +114,24 @@ impl Default for TrainOptions {
             lr: 2e-3,
             check_every: 100,
             patience: 20,
+            interrupt: None,
         }
     }
+}
+
+/// Which optimization runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Phase {
+    /// The network's weights.
+    Train,
+    /// The codebook values of the quantized network.
+    FineTune,
 }
 
 /// Progress, reported at every check.
 #[derive(Clone, Copy, Debug)]
 pub struct Progress {
+    pub phase: Phase,
     pub step: usize,
     pub steps: usize,
     /// Mean training loss (MSE in [-1, 1] units) since the last check.
@@ -131,12 +148,26 @@ pub enum Stop {
     Steps,
     Time,
     Plateau,
+    Interrupted,
+}
+
+impl Stop {
+    /// A short name (also the JSON report's).
+    pub fn name(self) -> &'static str {
+        match self {
+            Stop::Steps => "steps",
+            Stop::Time => "time",
+            Stop::Plateau => "plateau",
+            Stop::Interrupted => "interrupted",
+        }
+    }
 }
 
 /// What training did.
 #[derive(Clone, Copy, Debug)]
 pub struct TrainReport {
     pub steps: usize,
+    /// Mean minibatch loss of the check window whose weights were kept.
     pub final_loss: f64,
     pub elapsed: Duration,
     pub stop: Stop,
@@ -147,12 +178,48 @@ pub fn psnr_of_scaled_mse(mse: f64) -> f64 {
     10.0 * (4.0 / mse).log10()
 }
 
+/// The weights of the best check window, restored at the end: with a noisy
+/// minibatch loss and a possibly cut-short schedule, the last weights need
+/// not be the best.
+struct Best {
+    loss: f64,
+    weights: Vec<Tensor>,
+}
+
+impl Best {
+    fn record(&mut self, vs: &VarStore, loss: f64) {
+        if loss < self.loss {
+            self.loss = loss;
+            self.weights = vs
+                .trainable_variables()
+                .iter()
+                .map(|t| t.detach().copy())
+                .collect();
+        }
+    }
+
+    fn restore(&self, vs: &VarStore) {
+        let _guard = tch::no_grad_guard();
+        for (mut v, w) in vs.trainable_variables().into_iter().zip(&self.weights) {
+            v.copy_(w);
+        }
+    }
+}
+
+/// Whether the interrupt flag is set.
+fn interrupted(opts: &TrainOptions) -> bool {
+    opts.interrupt
+        .as_ref()
+        .is_some_and(|f| f.load(Ordering::Relaxed))
+}
+
 /// Trains `net` (whose variables are in `vs`) on `data`.
 pub fn train(
     vs: &VarStore,
     net: &Siren,
     data: &TrainData,
     opts: &TrainOptions,
+    phase: Phase,
     progress: &mut dyn FnMut(&Progress),
 ) -> Result<TrainReport> {
     if opts.steps == 0 || opts.batch == 0 || opts.lr.is_nan() || opts.lr <= 0.0 {
@@ -167,12 +234,19 @@ pub fn train(
     let check_every = opts.check_every.max(1);
     let mut sum = Tensor::zeros([1], (Kind::Float, device));
     let mut since_check = 0usize;
-    let (mut best, mut stale) = (f64::INFINITY, 0usize);
-    let mut last_loss = f64::NAN;
+    let mut best = Best {
+        loss: f64::INFINITY,
+        weights: Vec::new(),
+    };
+    let (mut plateau_best, mut stale) = (f64::INFINITY, 0usize);
     let mut stop = Stop::Steps;
     let mut step = 0;
     let mut lr = opts.lr;
     while step < opts.steps {
+        if interrupted(opts) {
+            stop = Stop::Interrupted;
+            break;
+        }
         let used = match opts.max_time {
             Some(t) => {
                 let f = start.elapsed().as_secs_f64() / t.as_secs_f64().max(1e-9);
@@ -219,8 +293,9 @@ pub fn train(
             }
             sum = Tensor::zeros([1], (Kind::Float, device));
             since_check = 0;
-            last_loss = mean;
+            best.record(vs, mean);
             progress(&Progress {
+                phase,
                 step,
                 steps: opts.steps,
                 loss: mean,
@@ -228,8 +303,8 @@ pub fn train(
                 lr,
                 elapsed: start.elapsed(),
             });
-            if mean < best * (1.0 - 1e-3) {
-                best = mean;
+            if mean < plateau_best * (1.0 - 1e-3) {
+                plateau_best = mean;
                 stale = 0;
             } else {
                 stale += 1;
@@ -241,19 +316,24 @@ pub fn train(
         }
     }
     if since_check > 0 {
-        last_loss = f64::try_from(&sum).map_err(tch_error)? / since_check as f64;
+        let mean = f64::try_from(&sum).map_err(tch_error)? / since_check as f64;
+        if mean.is_finite() {
+            best.record(vs, mean);
+        }
         progress(&Progress {
+            phase,
             step,
             steps: opts.steps,
-            loss: last_loss,
-            psnr_estimate: psnr_of_scaled_mse(last_loss),
+            loss: mean,
+            psnr_estimate: psnr_of_scaled_mse(mean),
             lr,
             elapsed: start.elapsed(),
         });
     }
+    best.restore(vs);
     Ok(TrainReport {
         steps: step,
-        final_loss: last_loss,
+        final_loss: best.loss,
         elapsed: start.elapsed(),
         stop,
     })
@@ -277,4 +357,30 @@ pub fn predict(net: &Siren, data: &TrainData) -> Result<Vec<f32>> {
         start += len;
     }
     Ok(out)
+}
+
+/// The loss over all sites of `data` (masked MSE, in [-1, 1] units).
+pub fn full_loss(net: &Siren, data: &TrainData) -> Result<f64> {
+    let _guard = tch::no_grad_guard();
+    let chunk = 1 << 16;
+    let (mut sum, mut count) = (0f64, 0f64);
+    let mut start = 0i64;
+    while (start as usize) < data.len {
+        let len = chunk.min(data.len as i64 - start);
+        let sq = (net.forward(&data.inputs.narrow(0, start, len))
+            - data.targets.narrow(0, start, len))
+        .square();
+        let (s, c) = match &data.mask {
+            None => (sq.sum(Kind::Double), (len * sq.size()[1]) as f64),
+            Some(m) => {
+                let m = m.narrow(0, start, len);
+                let c = f64::try_from(m.sum(Kind::Double)).map_err(tch_error)?;
+                ((sq * m).sum(Kind::Double), c)
+            }
+        };
+        sum += f64::try_from(s).map_err(tch_error)?;
+        count += c;
+        start += len;
+    }
+    Ok(sum / count.max(1.0))
 }

@@ -317,7 +317,8 @@ impl ResidualSiren {
                 encoding,
             )?;
             // Biases are few and sensitive (ECNR keeps first-layer biases
-            // unpruned): never prune them, quantize them only as asked.
+            // unpruned): never prune them, quantize them only as asked (the
+            // writer keeps them f32 where a codebook would be larger).
             let bias_encoding = match encoding {
                 WeightEncoding::Codebook { bits, .. } => WeightEncoding::Codebook {
                     bits,
