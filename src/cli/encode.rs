@@ -91,9 +91,10 @@ pub struct EncodeArgs {
     /// Sites per minibatch.
     #[arg(long, default_value_t = 16_384)]
     pub batch: usize,
-    /// Initial learning rate (Adam; cosine decay to 1 % of it).
-    #[arg(long, default_value_t = 2e-3)]
-    pub lr: f64,
+    /// Initial learning rate (Adam; cosine decay to 1 % of it) [default:
+    /// 2e-3 up to width 32, 2e-3 * 32 / width above].
+    #[arg(long)]
+    pub lr: Option<f64>,
     /// Checks of the loss (every 100 steps) without improvement before
     /// stopping early; 0 never stops early.
     #[arg(long, default_value_t = 20)]
@@ -158,8 +159,10 @@ impl EncodeArgs {
         })
     }
 
-    fn options(&self, interrupt: Arc<AtomicBool>) -> Result<EncodeOptions> {
-        Ok(EncodeOptions {
+    /// The options for `samples`: the network's shape resolved (the
+    /// default learning rate depends on its width).
+    fn options(&self, samples: &Samples, interrupt: Arc<AtomicBool>) -> Result<EncodeOptions> {
+        let mut opts = EncodeOptions {
             size: self.size()?,
             bits: self.bits,
             train: TrainOptions {
@@ -168,16 +171,23 @@ impl EncodeArgs {
                     .max_minutes
                     .map(|m| Duration::from_secs_f64((m * 60.0).max(0.0))),
                 batch: self.batch,
-                lr: self.lr,
                 patience: self.patience,
                 interrupt: Some(interrupt),
                 ..TrainOptions::default()
             },
             finetune_steps: self.finetune_steps.unwrap_or(self.steps / 10),
-            finetune_lr: self.finetune_lr.unwrap_or(self.lr / 10.0),
             seed: self.seed,
             device: self.device()?,
-        })
+            ..EncodeOptions::default()
+        };
+        let shape = encode::choose_shape(samples, &opts)?;
+        opts.size = Size::Explicit {
+            width: shape.width,
+            blocks: shape.blocks,
+        };
+        opts.train.lr = self.lr.unwrap_or(encode::default_lr(shape.width));
+        opts.finetune_lr = self.finetune_lr.unwrap_or(opts.train.lr / 10.0);
+        Ok(opts)
     }
 }
 
@@ -203,15 +213,15 @@ fn interrupt_flag() -> Arc<AtomicBool> {
 /// Runs `inr encode`.
 pub fn run(args: &EncodeArgs) -> Result<()> {
     let start = Instant::now();
-    let opts = args.options(interrupt_flag())?;
     let mut series = crate::vtkxml::read_series(&args.input)?;
     if let Some(n) = args.time_steps {
         series.steps.truncate(n.max(1));
     }
     let samples = Samples::from_series(&series, &args.vars)?;
+    let opts = args.options(&samples, interrupt_flag())?;
     let shape = encode::choose_shape(&samples, &opts)?;
     super::note(&format!(
-        "inr: {} sites, {} steps, {} variables ({} components); network width {} blocks {} ({} parameters); training on {}\n",
+        "inr: {} sites, {} steps, {} variables ({} components); network width {} blocks {} ({} parameters), learning rate {:.1e}; training on {}\n",
         samples.num_sites(),
         samples.times.len(),
         samples.variables.len(),
@@ -219,6 +229,7 @@ pub fn run(args: &EncodeArgs) -> Result<()> {
         shape.width,
         shape.blocks,
         shape.parameters(),
+        opts.train.lr,
         device_name(opts.device),
     ));
 
@@ -426,7 +437,7 @@ fn report_json(args: &EncodeArgs, report: &EncodeReport, seconds: f64) -> serde_
         "network": {"width": s.width, "blocks": s.blocks, "inputs": s.inputs, "outputs": s.outputs,
                     "parameters": s.parameters(), "bits": args.bits},
         "device": device_name(report.device),
-        "training": {"steps": report.train.steps, "seconds": report.train.elapsed.as_secs_f64(),
+        "training": {"steps": report.train.steps, "lr": report.train.lr, "seconds": report.train.elapsed.as_secs_f64(),
                      "stop": report.train.stop.name(), "final_loss": report.train.final_loss},
         "finetune": report.finetune.map(|f| json!({
             "steps": f.train.steps, "seconds": f.train.elapsed.as_secs_f64(), "kept": f.kept,

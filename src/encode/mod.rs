@@ -26,7 +26,7 @@ use crate::format::WeightEncoding;
 pub use data::Samples;
 pub use quality::VariableQuality;
 pub use siren::Shape;
-pub use train::{Phase, Progress, Stop, TrainOptions, TrainReport};
+pub use train::{default_lr, Phase, Progress, Stop, TrainOptions, TrainReport};
 
 /// A libtorch error as the crate's error.
 pub(crate) fn tch_error(e: tch::TchError) -> Error {
