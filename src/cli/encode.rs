@@ -29,8 +29,9 @@ series has more than one step. Point arrays are learned at the grid points,
 cell arrays at the cell centers. Its size follows --ratio (the data's float32
 bytes over the file's bytes) or --size: the widest network whose file fits;
 or --width and --blocks. Training is Adam on random minibatches with a cosine
-learning rate over --steps or --max-minutes, whichever ends first, and stops
-early when the loss stops improving; the best weights seen are kept.
+learning rate over --steps or --max-minutes, whichever ends first, halved
+whenever the loss stops improving (--patience), and stops early after five
+halvings; the best weights seen are kept.
 
 The weights are then quantized (deep compression): per tensor, k-means to
 2^bits shared values, stored as a codebook and bit-packed indices; the
@@ -95,9 +96,10 @@ pub struct EncodeArgs {
     /// 2e-3 up to width 32, 2e-3 * 32 / width above].
     #[arg(long)]
     pub lr: Option<f64>,
-    /// Checks of the loss (every 100 steps) without improvement before
-    /// stopping early; 0 never stops early.
-    #[arg(long, default_value_t = 20)]
+    /// Checks of the loss (every 100 steps) without improvement before the
+    /// learning rate halves; the fifth halving stops training early. 0:
+    /// neither.
+    #[arg(long, default_value_t = 10)]
     pub patience: usize,
     /// Codebook bits per weight (k-means, 2^bits shared values); 0 stores
     /// f32 weights.

@@ -1,7 +1,8 @@
 //! Training: Adam on the mean squared error of random minibatches, learning
 //! rate on a cosine schedule over the step or time budget (whichever runs out
-//! first), early stopping when the loss stops improving, and the best
-//! weights seen kept for the end (also when interrupted).
+//! first) and halved whenever the loss stops improving, early stopping after
+//! a few halvings, and the best weights seen kept for the end (also when
+//! interrupted).
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -97,8 +98,9 @@ pub struct TrainOptions {
     pub lr: f64,
     /// The loss is checked every this many steps ...
     pub check_every: usize,
-    /// ... and training stops after this many checks without a 0.1 %
-    /// improvement of the mean loss (0: never stop early).
+    /// ... and after this many checks without a 0.1 % improvement of the
+    /// mean loss the learning rate halves; the fifth halving ends training
+    /// (0: neither).
     pub patience: usize,
     /// Set (e.g. by a Ctrl-C handler) to end training at the next step,
     /// keeping the best weights so far.
@@ -113,7 +115,7 @@ impl Default for TrainOptions {
             batch: 16_384,
             lr: 2e-3,
             check_every: 100,
-            patience: 20,
+            patience: 10,
             interrupt: None,
         }
     }
@@ -188,6 +190,9 @@ pub fn psnr_of_scaled_mse(mse: f64) -> f64 {
     10.0 * (4.0 / mse).log10()
 }
 
+/// Halvings of the learning rate on plateaus before training stops.
+const MAX_HALVINGS: u32 = 5;
+
 /// The weights of the best check window, restored at the end: with a noisy
 /// minibatch loss and a possibly cut-short schedule, the last weights need
 /// not be the best.
@@ -249,6 +254,9 @@ pub fn train(
         weights: Vec::new(),
     };
     let (mut plateau_best, mut stale) = (f64::INFINITY, 0usize);
+    // A loss that stalls at a high learning rate is noise, not
+    // convergence: halve the rate (on top of the schedule) and go on.
+    let (mut halvings, mut plateau_scale) = (0u32, 1.0);
     let mut stop = Stop::Steps;
     let mut step = 0;
     let mut lr = opts.lr;
@@ -269,7 +277,8 @@ pub fn train(
             None => step as f64 / opts.steps as f64,
         };
         let lr_min = 0.01 * opts.lr;
-        lr = lr_min + 0.5 * (opts.lr - lr_min) * (1.0 + (std::f64::consts::PI * used).cos());
+        lr = plateau_scale
+            * (lr_min + 0.5 * (opts.lr - lr_min) * (1.0 + (std::f64::consts::PI * used).cos()));
         opt.set_lr(lr);
         let (x, y, m) = if full_batch {
             (
@@ -319,8 +328,13 @@ pub fn train(
             } else {
                 stale += 1;
                 if opts.patience > 0 && stale >= opts.patience {
-                    stop = Stop::Plateau;
-                    break;
+                    stale = 0;
+                    halvings += 1;
+                    plateau_scale *= 0.5;
+                    if halvings >= MAX_HALVINGS {
+                        stop = Stop::Plateau;
+                        break;
+                    }
                 }
             }
         }
