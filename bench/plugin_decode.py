@@ -10,7 +10,6 @@ from vtkmodules.vtkParallelCore import vtkMultiProcessController
 
 plugin, file_name, edge, threads, repeat = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
 LoadPlugin(plugin, remote=False, ns=globals())
-from paraview.simple import INRReader  # noqa: E402
 
 controller = vtkMultiProcessController.GetGlobalController()
 rank, ranks = controller.GetLocalProcessId(), controller.GetNumberOfProcesses()

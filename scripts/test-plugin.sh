@@ -57,6 +57,6 @@ pvpython tests/paraview/check_pieces.py "$WORK/mpi" "$WORK/mpi-ref.vti" 2
 
 log "rendering: plugin output next to the reference decode (Xvfb)"
 "$INR" decode "$WORK/synth.inr" --time 0.5 -o "$WORK/render-ref.vti"
-xvfb-run -a -s "-screen 0 1024x768x24" pvpython tests/paraview/render_compare.py \
+xvfb-run -a -s "-screen 0 1280x1024x24" pvpython tests/paraview/render_compare.py \
   "$PLUGIN" "$WORK/synth.inr" "$WORK/render-ref.vti" "$WORK"
 echo "plugin tests: all passed"

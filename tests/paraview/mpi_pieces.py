@@ -17,7 +17,6 @@ LoadPlugin(plugin, remote=False, ns=globals())
 controller = vtkMultiProcessController.GetGlobalController()
 rank, ranks = controller.GetLocalProcessId(), controller.GetNumberOfProcesses()
 
-from paraview.simple import INRReader  # noqa: E402  (defined by the plugin)
 
 reader = INRReader(FileName=file_name)
 reader.SamplingDimensions = [int(d) for d in dims.split(",")]
