@@ -42,6 +42,20 @@ ensure_paraview() {
   apt_install paraview python3-paraview xvfb xauth
 }
 
+# What building the ParaView plugin needs: paraview-dev declares far fewer
+# -dev packages than find_package(ParaView) wants (measured on Debian 12),
+# OpenMPI for pvbatch under mpiexec, Xvfb for pictures.
+ensure_plugin_build_deps() {
+  apt_install paraview paraview-dev python3-paraview xvfb xauth cmake \
+    libavcodec-dev libavformat-dev libavutil-dev libswscale-dev libdouble-conversion-dev \
+    libeigen3-dev libexpat-dev libfreetype6-dev libgl-dev libgl2ps-dev libglew-dev \
+    libglu1-mesa-dev libhdf5-mpi-dev libjpeg-dev libjsoncpp-dev liblz4-dev libnetcdf-dev \
+    libpng-dev libproj-dev libpython3-dev libtheora-dev libtiff-dev libutfcpp-dev libx11-dev \
+    libxml2-dev libxt-dev mpi-default-dev zlib1g-dev qtbase5-dev libpugixml-dev libogg-dev \
+    libgdal-dev qttools5-dev libqt5svg5-dev qtxmlpatterns5-dev-tools libqt5opengl5-dev \
+    openmpi-bin
+}
+
 inr_bin() {
   echo "$CARGO_TARGET_DIR/release/inr"
 }

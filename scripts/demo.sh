@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The main job on bundled sample data: encode a real data set into an .inr
 # file (CPU, or a GPU when present), inspect it, decode it at twice the native
-# resolution, open the result in ParaView headless and write a picture.
+# resolution, open the .inr file in ParaView headless through the INR reader
+# plugin (decoded at twice the native resolution) and write a picture.
 # Output goes to out/demo/.
 #
 # The sample is one step of the Viscous Fingering data set (examples/data/).
@@ -10,6 +11,7 @@ source "$(dirname "$0")/common.sh"
 cd "$ROOT"
 ensure_rust
 ensure_paraview
+ensure_plugin_build_deps
 OUT="$ROOT/out/demo"
 mkdir -p "$OUT"
 SAMPLE="$ROOT/examples/data/viscous_fingers_001.vti"
@@ -34,6 +36,10 @@ log "decoding at 2x native resolution (128^3)"
 log "probing the center"
 "$INR" probe "$OUT/fingers.inr" 5 5 5
 
-log "rendering in ParaView (pvpython, off-screen under Xvfb)"
-xvfb-run -a -s "-screen 0 1280x1024x24" pvpython "$ROOT/scripts/render_vti.py" "$OUT/fingers.vti" ImageFile "$OUT/fingers.png"
+log "building the ParaView reader plugin"
+PLUGIN="$(bash "$ROOT/scripts/build-plugin.sh" | tail -n 1)"
+
+log "opening the .inr file in ParaView (pvpython with the plugin, off-screen under Xvfb)"
+xvfb-run -a -s "-screen 0 1280x1024x24" pvpython "$ROOT/scripts/render.py" "$OUT/fingers.inr" ImageFile \
+  "$OUT/fingers.png" "$PLUGIN" 128,128,128
 log "picture: $OUT/fingers.png"

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Sets up what the tests need and runs the whole test suite: Rust (fmt,
 # clippy, unit and integration tests, the header check), the C API suite
-# (ctest, valgrind, AddressSanitizer), the CMake package checks, and the
-# encoder's tests with libtorch (a PyTorch venv in ~/.cache/inr, made once).
+# (ctest, valgrind, AddressSanitizer), the CMake package checks, the
+# encoder's tests with libtorch (a PyTorch venv in ~/.cache/inr, made once),
+# and the ParaView reader plugin's tests (pvpython, pvbatch under MPI, Xvfb).
 source "$(dirname "$0")/common.sh"
 cd "$ROOT"
 ensure_rust
@@ -44,7 +45,13 @@ read -r enc_passed enc_failed <<< "$enc"
 rust_passed=$(( rust_passed + enc_passed ))
 rust_failed=$(( rust_failed + enc_failed ))
 
-passed=$(( rust_passed + ${c_passed:-0} + cmake_passed ))
-failed=$(( rust_failed + ${c_failed:-0} + cmake_failed + (c_status != 0 && ${c_failed:-0} == 0 ? 1 : 0) ))
+log "ParaView reader plugin (build, pvpython, pvbatch under MPI, rendering)"
+plugin_status=0
+bash scripts/test-plugin.sh 2>&1 | tee "$LOG/plugin.log" || plugin_status=$?
+plugin_passed=$(grep -c '^ok: ' "$LOG/plugin.log" || true)
+plugin_failed=$(( plugin_status != 0 ? 1 : 0 ))
+
+passed=$(( rust_passed + ${c_passed:-0} + cmake_passed + plugin_passed ))
+failed=$(( rust_failed + ${c_failed:-0} + cmake_failed + plugin_failed + (c_status != 0 && ${c_failed:-0} == 0 ? 1 : 0) ))
 printf '\nsuite: %d passed, %d failed, %d skipped\n' "$passed" "$failed" "$rust_skipped"
 [ "$failed" -eq 0 ]

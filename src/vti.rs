@@ -1,4 +1,6 @@
-//! Writing and reading VTK XML ImageData (`.vti`) files.
+//! Writing and reading VTK XML ImageData (`.vti`) files, and writing
+//! RectilinearGrid (`.vtr`) files (a rectilinear domain at its stored,
+//! non-uniform coordinates).
 //!
 //! Decoded grids leave the library as `.vti` because that is the format ParaView
 //! (and every VTK-based tool) opens without a plugin. Encoding is delegated to
@@ -28,8 +30,8 @@ use std::io::{self, BufWriter, Write};
 use std::path::Path;
 
 use vtkio::model::{
-    Attribute, Attributes, ByteOrder, DataArray, DataSet, ElementType, Extent, IOBuffer,
-    ImageDataPiece, Piece, Version, Vtk,
+    Attribute, Attributes, ByteOrder, Coordinates, DataArray, DataSet, ElementType, Extent,
+    IOBuffer, ImageDataPiece, Piece, RectilinearGridPiece, Version, Vtk,
 };
 
 use crate::error::{Error, Result};
@@ -106,6 +108,56 @@ pub fn write_image_data(
     let vtk = image_model(&grid, origin, spacing, arrays);
     persist_atomically(path, |file| {
         // Straight into the file: the encoded text is the largest copy.
+        let mut out = BufWriter::new(file);
+        vtk.write_xml(&mut out).map_err(io::Error::from)?;
+        out.flush()
+    })
+}
+
+/// Writes a rectilinear grid (`.vtr`) with the VTK point extent `extent`
+/// and the point coordinates along each axis (`f64`, stored exactly; one
+/// per point of the extent, strictly increasing). Arrays, validation and the
+/// atomic write are as for [`write_image_data`].
+pub fn write_rectilinear_grid(
+    path: &Path,
+    extent: [i64; 6],
+    axes: [&[f64]; 3],
+    arrays: &[VtiArray],
+) -> Result<()> {
+    let grid = Grid::new(extent)?;
+    for (a, axis) in axes.iter().enumerate() {
+        let n = (extent[2 * a + 1] - extent[2 * a] + 1) as usize;
+        let increasing = axis.windows(2).all(|w| w[0] < w[1]);
+        if axis.len() != n || !increasing || axis.iter().any(|v| !v.is_finite()) {
+            return Err(Error::InvalidArgument(format!(
+                "axis {a}: {} coordinates for {n} points, or not finite and increasing",
+                axis.len()
+            )));
+        }
+    }
+    check_arrays(&grid, arrays)?;
+    let coords = Coordinates {
+        x: IOBuffer::F64(axes[0].to_vec()),
+        y: IOBuffer::F64(axes[1].to_vec()),
+        z: IOBuffer::F64(axes[2].to_vec()),
+    };
+    let piece = RectilinearGridPiece {
+        extent: grid.model_extent(),
+        coords,
+        data: attributes(arrays),
+    };
+    let vtk = Vtk {
+        version: Version::new((1, 0)),
+        title: String::new(),
+        byte_order: ByteOrder::LittleEndian,
+        file_path: None,
+        data: DataSet::RectilinearGrid {
+            extent: grid.model_extent(),
+            meta: None,
+            pieces: vec![Piece::Inline(Box::new(piece))],
+        },
+    };
+    persist_atomically(path, |file| {
         let mut out = BufWriter::new(file);
         vtk.write_xml(&mut out).map_err(io::Error::from)?;
         out.flush()
@@ -268,17 +320,9 @@ fn check_array(grid: &Grid, a: &VtiArray) -> Result<()> {
 /// which vtkio always emits; little-endian avoids byte swaps on every
 /// machine ParaView runs on.
 fn image_model(grid: &Grid, origin: [f32; 3], spacing: [f32; 3], arrays: &[VtiArray]) -> Vtk {
-    let mut data = Attributes::new();
-    for a in arrays {
-        let target = match a.association {
-            Association::Point => &mut data.point,
-            Association::Cell => &mut data.cell,
-        };
-        target.push(model_attribute(a));
-    }
     let piece = ImageDataPiece {
         extent: grid.model_extent(),
-        data,
+        data: attributes(arrays),
     };
     Vtk {
         version: Version::new((1, 0)),
@@ -293,6 +337,19 @@ fn image_model(grid: &Grid, origin: [f32; 3], spacing: [f32; 3], arrays: &[VtiAr
             pieces: vec![Piece::Inline(Box::new(piece))],
         },
     }
+}
+
+/// The arrays as vtkio's point and cell attributes.
+fn attributes(arrays: &[VtiArray]) -> Attributes {
+    let mut data = Attributes::new();
+    for a in arrays {
+        let target = match a.association {
+            Association::Point => &mut data.point,
+            Association::Cell => &mut data.cell,
+        };
+        target.push(model_attribute(a));
+    }
+    data
 }
 
 /// Tags 1- and 3-component arrays as scalars and vectors so ParaView picks

@@ -333,7 +333,7 @@ fn rectilinear_cell_data() {
     );
     let report = encode::encode(&samples, &opts, &mut |_| {}).unwrap();
     assert_fidelity(&report);
-    let decoder = Decoder::from_bytes(report.bytes).unwrap();
+    let decoder = Decoder::from_bytes(report.bytes.clone()).unwrap();
     let meta = decoder.metadata();
     assert_eq!(meta.variables.len(), 9);
     for v in &meta.variables {
@@ -355,6 +355,35 @@ fn rectilinear_cell_data() {
     assert_eq!(&axes[0], x);
     assert_eq!(&axes[1], y);
     assert_eq!(&axes[2], z);
+
+    // `inr decode` writes the stored grid as .vtr: the same coordinates, the
+    // decoder's values.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("cth.inr");
+    inr::format::writer::write_atomically(&file, &report.bytes).unwrap();
+    let vtr = dir.path().join("cth.vtr");
+    let status = inr()
+        .args(["decode", file.to_str().unwrap(), "-o", vtr.to_str().unwrap()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let written = inr::vtkxml::read(&vtr).unwrap();
+    assert_eq!(written.grid, dataset.grid);
+    let grid = decoder
+        .decode_grid(&Default::default(), &Default::default())
+        .unwrap();
+    for (a, b) in written.arrays.iter().zip(&grid.arrays) {
+        assert_eq!(a.name, b.name);
+        assert!(a.values.iter().zip(&b.values).all(|(x, y)| *x == f64::from(*y)));
+    }
+    // A .vti name for it is refused before decoding.
+    let refused = inr()
+        .args(["decode", file.to_str().unwrap(), "-o"])
+        .arg(dir.path().join("cth.vti"))
+        .output()
+        .unwrap();
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains(".vtr"));
 }
 
 #[test]

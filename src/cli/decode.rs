@@ -11,7 +11,7 @@ use clap::Args;
 use crate::decode::{DecodeOptions, DecodedGrid, Decoder, GridRequest, Progress};
 use crate::error::{Error, Result};
 use crate::format::Association;
-use crate::sampling::{extent_len, Extent};
+use crate::sampling::{extent_len, Extent, SamplingGrid};
 use crate::vti::{self, VtiArray};
 
 pub const ABOUT: &str = "Decode an .inr file onto a grid and write it as a VTK .vti file";
@@ -64,12 +64,12 @@ pub struct DecodeArgs {
 pub fn run(args: &DecodeArgs) -> Result<()> {
     let decoder = Decoder::open(&args.file)?;
     let request = request(&decoder, args)?;
-    let (origin, spacing) = uniform_geometry(&decoder, &request)?;
-    let output = output_path(args)?;
+    let grid = decoder.sampling_grid(request.dims)?;
+    let output = output_path(args, grid.uniform.is_some())?;
     let start = Instant::now();
     let decoded = decode_with_progress(&decoder, &request, args.threads)?;
     let decoding = start.elapsed().as_secs_f64();
-    let written = write(&output, &decoded, origin, spacing)?;
+    let written = write(&output, &decoded, &grid)?;
     let writing = start.elapsed().as_secs_f64() - decoding;
     let time = super::time_description(&decoder, request.time)?;
     super::note(&summary(
@@ -109,25 +109,15 @@ fn extent6(values: &[usize]) -> Result<Extent> {
     })
 }
 
-/// Origin and spacing of the sampling grid. A rectilinear domain at its
-/// own dims has no uniform spacing, and `.vti` can only say uniform.
-fn uniform_geometry(decoder: &Decoder, request: &GridRequest) -> Result<([f64; 3], [f64; 3])> {
-    decoder.sampling_grid(request.dims)?.uniform.ok_or_else(|| {
-        Error::InvalidArgument(
-            "the rectilinear grid of this file cannot be written as .vti (a .vtr writer comes later): \
-             give --dims (other than the file's dims) to resample it uniformly"
-                .into(),
-        )
-    })
-}
-
-/// `-o`, or the input with the extension `.vti`; never the input itself.
-/// The directory must exist: better to learn that before a long decode.
-fn output_path(args: &DecodeArgs) -> Result<PathBuf> {
+/// `-o`, or the input with the extension `.vti` (`.vtr` for a rectilinear
+/// grid at its stored coordinates); never the input itself. The directory
+/// must exist: better to learn that before a long decode.
+fn output_path(args: &DecodeArgs, uniform: bool) -> Result<PathBuf> {
+    let extension = if uniform { "vti" } else { "vtr" };
     let output = args
         .output
         .clone()
-        .unwrap_or_else(|| args.file.with_extension("vti"));
+        .unwrap_or_else(|| args.file.with_extension(extension));
     let same = |a: &Path, b: &Path| {
         a.canonicalize()
             .ok()
@@ -144,6 +134,14 @@ fn output_path(args: &DecodeArgs) -> Result<PathBuf> {
     }
     if same(&output, &args.file) {
         return bad("that is the input file");
+    }
+    let other = if uniform { "vtr" } else { "vti" };
+    if output.extension().and_then(|e| e.to_str()) == Some(other) {
+        return bad(if uniform {
+            "a uniform grid is written as .vti"
+        } else {
+            "the stored grid of a rectilinear file is written as .vtr (or give --dims to resample it uniformly as .vti)"
+        });
     }
     let dir = match output.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
@@ -182,12 +180,7 @@ fn decode_with_progress(
 /// variable has none on an extent one point thick along an axis with cells
 /// (VTK would want one cell there that the grid does not have), so it is
 /// left out with a note rather than failing the whole decode.
-fn write(
-    path: &Path,
-    decoded: &DecodedGrid,
-    origin: [f64; 3],
-    spacing: [f64; 3],
-) -> Result<Vec<String>> {
+fn write(path: &Path, decoded: &DecodedGrid, grid: &SamplingGrid) -> Result<Vec<String>> {
     let mut arrays = Vec::new();
     for a in &decoded.arrays {
         if a.values.is_empty() {
@@ -214,7 +207,14 @@ fn write(
         ));
     }
     let extent = decoded.extent.map(|v| v as i64);
-    vti::write_image_data(path, extent, origin, spacing, &arrays)?;
+    match grid.uniform {
+        Some((origin, spacing)) => vti::write_image_data(path, extent, origin, spacing, &arrays)?,
+        None => {
+            let e = decoded.extent;
+            let axes = [0, 1, 2].map(|a| &grid.axes[a][e[2 * a]..=e[2 * a + 1]]);
+            vti::write_rectilinear_grid(path, extent, axes, &arrays)?
+        }
+    }
     Ok(arrays.iter().map(|a| a.name.to_string()).collect())
 }
 

@@ -202,11 +202,18 @@ impl Metadata {
         }
         for (i, s) in self.sections.iter().enumerate() {
             let end = s.offset.checked_add(s.stored_length);
-            if s.offset < data_start || end.is_none_or(|e| e > file_len) {
-                return Err(Error::OutOfBounds(format!(
+            let spans = || {
+                format!(
                     "section {i} ({}) spans bytes {}..+{} of a {file_len}-byte file",
                     s.name, s.offset, s.stored_length
-                )));
+                )
+            };
+            if s.offset < data_start || end.is_none() {
+                return Err(Error::OutOfBounds(spans()));
+            }
+            // A sound table that reaches past the end: the file was cut short.
+            if end.is_some_and(|e| e > file_len) {
+                return Err(Error::Truncated(format!("{}: the file is truncated", spans())));
             }
             if s.length > limits::MAX_SECTION_BYTES {
                 return Err(Error::LimitExceeded(format!(

@@ -1,16 +1,24 @@
-"""Renders a scalar array of a .vti file with ParaView: volume rendering plus
-an outline, written to a PNG. Usage: pvpython render_vti.py IN.vti ARRAY OUT.png"""
+"""Renders a scalar point array of a data set with ParaView: volume rendering
+plus an outline, written to a PNG.
+
+Usage: pvpython render.py IN ARRAY OUT.png [PLUGIN X,Y,Z]
+IN is anything ParaView opens; with PLUGIN (the INR reader's .so), IN may be
+an .inr file, decoded by the plugin onto X x Y x Z points."""
 import sys
 
 from paraview.simple import (ColorBy, GetActiveViewOrCreate, GetColorTransferFunction,
-                             GetOpacityTransferFunction, GetScalarBar, OpenDataFile, ResetCamera,
-                             SaveScreenshot, Show, Outline)
+                             GetOpacityTransferFunction, GetScalarBar, LoadPlugin, OpenDataFile,
+                             ResetCamera, SaveScreenshot, Show, Outline)
 
 
-def main(path, array, png):
+def main(path, array, png, plugin=None, dims=None):
+    if plugin:
+        LoadPlugin(plugin, remote=False, ns=globals())
     reader = OpenDataFile(path)
     if reader is None:
         raise SystemExit(f"ParaView cannot open {path}")
+    if dims:
+        reader.SamplingDimensions = [int(d) for d in dims.split(",")]
     reader.UpdatePipeline()
     lo, hi = reader.PointData[array].GetRange()
     view = GetActiveViewOrCreate("RenderView")
@@ -39,6 +47,6 @@ def main(path, array, png):
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 4:
+    if len(sys.argv) not in (4, 6):
         raise SystemExit(__doc__)
     main(*sys.argv[1:])

@@ -1,0 +1,128 @@
+/**
+ * @class vtkINRReader
+ * @brief Reads .inr files: scientific data stored as trained neural networks.
+ *
+ * The file's network is decoded on the CPU (libinr, through its C API) onto a
+ * grid over the stored bounds: the stored grid, or any number of points per
+ * axis (SamplingDimensions). Image files give vtkImageData with the stored
+ * origin and spacing; rectilinear files give vtkRectilinearGrid (the stored
+ * coordinates at the stored dimensions, uniform ones when resampled). Point
+ * variables become point data, cell variables cell data (decoded at cell
+ * centers); only the arrays enabled in the point and cell array selections
+ * are decoded.
+ *
+ * Time: TIME_STEPS and TIME_RANGE are the stored steps; a requested time
+ * between two steps is decoded at that time, since the network is
+ * continuous in t (times outside the range are clamped to it).
+ *
+ * Parallel: the reader sets CAN_PRODUCE_SUB_EXTENT, and decodes only the
+ * update extent it is asked for; pieces equal the whole grid bit for bit.
+ *
+ * Errors (missing, truncated, corrupt or unsupported files; bad settings)
+ * are reported with vtkErrorMacro and give an empty output; decoding reports
+ * progress and stops when the pipeline aborts.
+ */
+#ifndef vtkINRReader_h
+#define vtkINRReader_h
+
+#include "vtkDataObjectAlgorithm.h"
+#include "vtkINRReaderModule.h" // for the export macro
+
+#include <string> // for std::string
+#include <vector> // for std::vector
+
+class vtkDataArraySelection;
+struct inr_model;
+
+class VTKINRREADER_EXPORT vtkINRReader : public vtkDataObjectAlgorithm
+{
+public:
+  static vtkINRReader* New();
+  vtkTypeMacro(vtkINRReader, vtkDataObjectAlgorithm);
+  void PrintSelf(ostream& os, vtkIndent indent) override;
+
+  ///@{
+  /// The .inr file to read.
+  vtkSetStringMacro(FileName);
+  vtkGetStringMacro(FileName);
+  ///@}
+
+  ///@{
+  /// Points per axis of the grid to decode, over the stored bounds. 0 0 0
+  /// (the default) or any 0 means the stored grid.
+  vtkSetVector3Macro(SamplingDimensions, int);
+  vtkGetVector3Macro(SamplingDimensions, int);
+  ///@}
+
+  /// Points per axis of the stored grid (0 0 0 before a file is read).
+  vtkGetVector3Macro(NativeDimensions, int);
+
+  ///@{
+  /// Decoding threads per process; 0 (the default) uses all cores.
+  vtkSetClampMacro(NumberOfThreads, int, 0, 1024);
+  vtkGetMacro(NumberOfThreads, int);
+  ///@}
+
+  ///@{
+  /// Which variables to decode, by association. All are enabled by default.
+  vtkDataArraySelection* GetPointDataArraySelection() { return this->PointSelection; }
+  vtkDataArraySelection* GetCellDataArraySelection() { return this->CellSelection; }
+  int GetNumberOfPointArrays();
+  const char* GetPointArrayName(int index);
+  int GetPointArrayStatus(const char* name);
+  void SetPointArrayStatus(const char* name, int status);
+  int GetNumberOfCellArrays();
+  const char* GetCellArrayName(int index);
+  int GetCellArrayStatus(const char* name);
+  void SetCellArrayStatus(const char* name, int status);
+  ///@}
+
+  /// 1 when `name` is an .inr file (also a damaged one: reading it then
+  /// reports what is wrong), 0 when it is missing or something else.
+  int CanReadFile(const char* name);
+
+  /// Includes the array selections.
+  vtkMTimeType GetMTime() override;
+
+protected:
+  vtkINRReader();
+  ~vtkINRReader() override;
+
+  int FillOutputPortInformation(int port, vtkInformation* info) override;
+  int RequestDataObject(vtkInformation*, vtkInformationVector**, vtkInformationVector*) override;
+  int RequestInformation(vtkInformation*, vtkInformationVector**, vtkInformationVector*) override;
+  int RequestData(vtkInformation*, vtkInformationVector**, vtkInformationVector*) override;
+
+private:
+  vtkINRReader(const vtkINRReader&) = delete;
+  void operator=(const vtkINRReader&) = delete;
+
+  /// Opens FileName unless it is open already; reports errors.
+  bool OpenFile();
+  void CloseFile();
+  /// The dimensions to decode: SamplingDimensions, or the stored ones.
+  void DecodeDimensions(uint64_t dims[3]) const;
+  /// Indices of the variables to decode.
+  std::vector<size_t> SelectedVariables() const;
+  /// Decodes `extent` of the grid into `output`'s point and cell data.
+  bool DecodeArrays(vtkDataSet* output, const int extent[6], double time);
+  /// Sets the coordinates of a rectilinear output for `extent`.
+  bool SetRectilinearCoordinates(vtkDataObject* output, const int extent[6]);
+  /// Reports the library's last error with `what` as context.
+  void ReportError(const char* what, int status);
+  static bool Progress(void* self, double fraction);
+
+  char* FileName = nullptr;
+  int SamplingDimensions[3] = { 0, 0, 0 };
+  int NativeDimensions[3] = { 0, 0, 0 };
+  int NumberOfThreads = 0;
+  vtkDataArraySelection* PointSelection;
+  vtkDataArraySelection* CellSelection;
+
+  inr_model* Model = nullptr;
+  std::string OpenedFile;
+  int DomainKind = -1;
+  std::vector<double> TimeValues;
+};
+
+#endif

@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Builds the ParaView reader plugin (paraview-plugin/) against Debian's
+# ParaView 5.11 and libinr's CMake package from this source tree, then runs
+# the plugin tests in pvpython/pvbatch (tests/paraview/): every array, range,
+# extent, origin and spacing against `inr decode`; resampling; variable
+# subsets; time steps and times between them; a rectilinear file against the
+# shared cth.vtr; bad files; two MPI ranks each decoding their own piece; and
+# a rendering of the plugin's output next to the reference decode's.
+# Prints `ok: ...` per check; exits non-zero on the first failure.
+source "$(dirname "$0")/common.sh"
+cd "$ROOT"
+
+W="$CARGO_TARGET_DIR/plugin"
+WORK="$W/work"
+rm -rf "$WORK"
+mkdir -p "$WORK"
+
+log "building the plugin"
+PLUGIN="$(bash scripts/build-plugin.sh | tail -n 1)"
+echo "ok: plugin built: $PLUGIN"
+# Self-contained: libinr is linked in, nothing of libtorch.
+if ldd "$PLUGIN" | grep -Eq 'libinr|libtorch'; then
+  echo "FAILED: $PLUGIN links $(ldd "$PLUGIN" | grep -E 'libinr|libtorch')" >&2; exit 1
+fi
+echo "ok: the plugin carries libinr and no libtorch"
+
+log "fixtures"
+bash scripts/setup-torch.sh > "$W/torch-setup.log" 2>&1 || { cat "$W/torch-setup.log"; exit 1; }
+(
+  source "$HOME/.cache/inr/torch-env.sh"
+  cargo build --release --locked --features encoder --bin inr
+) > "$W/cargo.log" 2>&1 || { tail -30 "$W/cargo.log"; exit 1; }
+source "$HOME/.cache/inr/torch-env.sh"
+INR="$(inr_bin)"
+"$INR" synthetic -o "$WORK/synth.inr" --width 24 --blocks 2 --dims 24,20,16 --seed 3 --encoding codebook9
+"$INR" synthetic -o "$WORK/mesh.inr" --mesh tets
+"$INR" encode "$ROOT/../shared/data/cth/cth.vtr" -o "$WORK/cth.inr" --width 12 --blocks 1 --steps 30 \
+  --device cpu > "$W/cth-encode.log" 2>&1 || { cat "$W/cth-encode.log"; exit 1; }
+"$INR" decode "$WORK/cth.inr" -o "$WORK/cth-ref.vtr"
+: > "$WORK/empty.inr"
+echo "not an inr file" > "$WORK/text.inr"
+size=$(stat -c %s "$WORK/synth.inr")
+head -c $(( size / 2 )) "$WORK/synth.inr" > "$WORK/truncated.inr"
+cp "$WORK/synth.inr" "$WORK/corrupt.inr"
+printf '\x5a' | dd of="$WORK/corrupt.inr" bs=1 seek=$(( size * 3 / 4 )) conv=notrunc status=none
+echo "ok: fixtures in $WORK"
+
+log "reader tests (pvpython)"
+pvpython tests/paraview/reader_tests.py "$PLUGIN" "$INR" "$WORK"
+
+log "two MPI ranks, each its own piece (pvbatch)"
+mkdir -p "$WORK/mpi"
+mpiexec --allow-run-as-root --oversubscribe -n 2 pvbatch --symmetric tests/paraview/mpi_pieces.py \
+  "$PLUGIN" "$WORK/synth.inr" "$WORK/mpi" 40,36,20 0.5
+"$INR" decode "$WORK/synth.inr" --dims 40,36,20 --time 0.5 -o "$WORK/mpi-ref.vti"
+pvpython tests/paraview/check_pieces.py "$WORK/mpi" "$WORK/mpi-ref.vti" 2
+
+log "rendering: plugin output next to the reference decode (Xvfb)"
+"$INR" decode "$WORK/synth.inr" --time 0.5 -o "$WORK/render-ref.vti"
+xvfb-run -a -s "-screen 0 1280x1024x24" pvpython tests/paraview/render_compare.py \
+  "$PLUGIN" "$WORK/synth.inr" "$WORK/render-ref.vti" "$WORK"
+echo "plugin tests: all passed"
