@@ -10,6 +10,8 @@ source "$(dirname "$0")/../scripts/common.sh"
 cd "$ROOT"
 W="$CARGO_TARGET_DIR/plugin"
 PLUGIN="$(find "$W/build" -name INRReader.so | head -n 1)"
+# The release inr may be built with the encoder, which needs libtorch's path.
+if [ -f "$HOME/.cache/inr/torch-env.sh" ]; then source "$HOME/.cache/inr/torch-env.sh"; fi
 INR="$(inr_bin)"
 FILE="$W/bench.inr"
 "$INR" synthetic -o "$FILE" --width 64 --blocks 3 --dims 64,64,64 --encoding codebook9 --seed 1 > /dev/null

@@ -8,8 +8,9 @@
 //! With `--model`, the network is a trained `.inr` file's (its stored
 //! weights as the decoder loads them; time, if any, at the first step) and
 //! both sides evaluate all variables at the points of a `dims`^3 grid over
-//! the domain (the Rust side through `Decoder::evaluate`, since cell
-//! variables would otherwise be decoded at cell centers); the last line is
+//! the domain (the Rust side through `Decoder::decode_grid`, or through
+//! `Decoder::evaluate` at the same points when the file has cell variables,
+//! which a grid decode would evaluate at cell centers); the last line is
 //! `RESULT width=.. blocks=.. rust_pps=.. torch_pps=.. speedup=.. batch=..
 //! maxdiff=..` (maxdiff relative to each variable's range), for scripts.
 //!
@@ -130,11 +131,37 @@ fn bench_file(path: &str, edge: usize, threads: usize) -> inr::Result<()> {
         threads,
         progress: None,
     };
+    // The grid decode itself when every variable lives at the points (as a
+    // user decodes a grid); point queries at the grid's points otherwise
+    // (cell variables would be decoded at cell centers by a grid decode).
+    let on_points = meta
+        .variables
+        .iter()
+        .all(|v| v.association == Association::Point);
     let mut rust = vec![0f32; points * outputs];
-    let (rust_s, r) = best_of(REPEAT, || {
-        decoder.evaluate(&xyz, PointTimes::Fixed(None), &variables, &mut rust, &opts)
-    });
-    r?;
+    let rust_s = if on_points {
+        let req = GridRequest {
+            dims: Some([edge; 3]),
+            ..Default::default()
+        };
+        let (s, grid) = best_of(REPEAT, || decoder.decode_grid(&req, &opts));
+        // Interleave the per-variable arrays as point queries give them.
+        let mut column = 0;
+        for a in grid?.arrays {
+            for (p, tuple) in a.values.chunks_exact(a.components).enumerate() {
+                let at = p * outputs + column;
+                rust[at..at + a.components].copy_from_slice(tuple);
+            }
+            column += a.components;
+        }
+        s
+    } else {
+        let (s, r) = best_of(REPEAT, || {
+            decoder.evaluate(&xyz, PointTimes::Fixed(None), &variables, &mut rust, &opts)
+        });
+        r?;
+        s
+    };
 
     // libtorch: normalized inputs (time at the first step), outputs mapped
     // to each component's stored range inside the timing, as the decoder does.
@@ -182,7 +209,8 @@ fn bench_file(path: &str, edge: usize, threads: usize) -> inr::Result<()> {
     let (rust_pps, torch_pps) = (points as f64 / rust_s, points as f64 / torch_s);
     println!(
         "{path}: width {width}, {blocks} residual blocks, {outputs} outputs; {edge}^3 points; \
-         {threads} threads; best of {REPEAT}"
+         {threads} threads; best of {REPEAT}; Rust {}",
+        if on_points { "decode_grid" } else { "evaluate" }
     );
     println!(
         "Rust {rust_pps:.3e} points/s, libtorch {torch_pps:.3e} points/s (batch {batch}): \

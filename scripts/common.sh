@@ -48,7 +48,7 @@ ensure_paraview() {
 ensure_plugin_build_deps() {
   apt_install paraview paraview-dev python3-paraview xvfb xauth cmake \
     libavcodec-dev libavformat-dev libavutil-dev libswscale-dev libdouble-conversion-dev \
-    libeigen3-dev libexpat-dev libfreetype6-dev libgl-dev libgl2ps-dev libglew-dev \
+    libeigen3-dev libexpat1-dev libfreetype6-dev libgl-dev libgl2ps-dev libglew-dev \
     libglu1-mesa-dev libhdf5-mpi-dev libjpeg-dev libjsoncpp-dev liblz4-dev libnetcdf-dev \
     libpng-dev libproj-dev libpython3-dev libtheora-dev libtiff-dev libutfcpp-dev libx11-dev \
     libxml2-dev libxt-dev mpi-default-dev zlib1g-dev qtbase5-dev libpugixml-dev libogg-dev \

@@ -363,7 +363,12 @@ fn rectilinear_cell_data() {
     inr::format::writer::write_atomically(&file, &report.bytes).unwrap();
     let vtr = dir.path().join("cth.vtr");
     let status = inr()
-        .args(["decode", file.to_str().unwrap(), "-o", vtr.to_str().unwrap()])
+        .args([
+            "decode",
+            file.to_str().unwrap(),
+            "-o",
+            vtr.to_str().unwrap(),
+        ])
         .status()
         .unwrap();
     assert!(status.success());
@@ -374,7 +379,11 @@ fn rectilinear_cell_data() {
         .unwrap();
     for (a, b) in written.arrays.iter().zip(&grid.arrays) {
         assert_eq!(a.name, b.name);
-        assert!(a.values.iter().zip(&b.values).all(|(x, y)| *x == f64::from(*y)));
+        assert!(a
+            .values
+            .iter()
+            .zip(&b.values)
+            .all(|(x, y)| *x == f64::from(*y)));
     }
     // A .vti name for it is refused before decoding.
     let refused = inr()

@@ -991,7 +991,7 @@ fn contradictory_files_are_rejected() {
     cases.add(
         "a section reaching past the end of the file",
         table(|t| t[0]["stored_length"] = json!(t[0]["stored_length"].as_u64().unwrap() + 1)),
-        &["OutOfBounds"],
+        &["Truncated"],
     );
     cases.add(
         "a section inside the header",

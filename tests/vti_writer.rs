@@ -347,21 +347,32 @@ fn rectilinear_grid_round_trips_exactly() {
     ];
     inr::vti::write_rectilinear_grid(&path, [0, 3, 0, 2, 0, 1], [&x, &y, &z], &arrays).unwrap();
     let data = inr::vtkxml::read(&path).unwrap();
-    let inr::vtkxml::Grid::Rectilinear { extent, x: rx, y: ry, z: rz } = &data.grid else {
+    let inr::vtkxml::Grid::Rectilinear {
+        extent,
+        x: rx,
+        y: ry,
+        z: rz,
+    } = &data.grid
+    else {
         panic!("not a rectilinear grid: {:?}", data.grid);
     };
     assert_eq!(*extent, [0, 3, 0, 2, 0, 1]);
-    assert_eq!((rx.as_slice(), ry.as_slice(), rz.as_slice()), (&x[..], &y[..], &z[..]));
+    assert_eq!(
+        (rx.as_slice(), ry.as_slice(), rz.as_slice()),
+        (&x[..], &y[..], &z[..])
+    );
     assert_eq!(data.arrays[0].values, widen(&points));
     assert_eq!(data.arrays[1].values, widen(&cells));
     assert_eq!(data.arrays[1].association, inr::format::Association::Cell);
     // Coordinates that do not match the extent, or do not increase, write nothing.
     let other = dir.path().join("bad.vtr");
     let short = [0.0, 1.0];
-    let err = inr::vti::write_rectilinear_grid(&other, [0, 3, 0, 2, 0, 1], [&short, &y, &z], &arrays);
+    let err =
+        inr::vti::write_rectilinear_grid(&other, [0, 3, 0, 2, 0, 1], [&short, &y, &z], &arrays);
     assert!(matches!(err, Err(Error::InvalidArgument(_))), "{err:?}");
     let falling = [3.0, 2.0, 1.0, 0.0];
-    let err = inr::vti::write_rectilinear_grid(&other, [0, 3, 0, 2, 0, 1], [&falling, &y, &z], &arrays);
+    let err =
+        inr::vti::write_rectilinear_grid(&other, [0, 3, 0, 2, 0, 1], [&falling, &y, &z], &arrays);
     assert!(matches!(err, Err(Error::InvalidArgument(_))), "{err:?}");
     assert!(!other.exists());
 }

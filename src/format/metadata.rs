@@ -208,12 +208,15 @@ impl Metadata {
                     s.name, s.offset, s.stored_length
                 )
             };
-            if s.offset < data_start || end.is_none() {
+            if s.offset < data_start || s.offset > file_len || end.is_none() {
                 return Err(Error::OutOfBounds(spans()));
             }
-            // A sound table that reaches past the end: the file was cut short.
+            // Starts inside the file, ends past it: the file was cut short.
             if end.is_some_and(|e| e > file_len) {
-                return Err(Error::Truncated(format!("{}: the file is truncated", spans())));
+                return Err(Error::Truncated(format!(
+                    "{}: the file is truncated",
+                    spans()
+                )));
             }
             if s.length > limits::MAX_SECTION_BYTES {
                 return Err(Error::LimitExceeded(format!(

@@ -31,9 +31,9 @@ pub enum WeightEncoding {
 }
 
 /// Whether a codebook of `2^bits` f32 values plus `bits`-bit indices takes
-/// fewer bytes than `n` f32 values. The writer stores a tensor for which it
-/// does not as f32, and the encoder quantizes exactly the tensors for which
-/// it does.
+/// fewer bytes than `n` f32 values. Models asked to store codebooks store a
+/// tensor for which it does not as f32 (see `ResidualSiren::write`), and the
+/// encoder quantizes exactly the tensors for which it does.
 pub fn codebook_pays(n: usize, bits: u8) -> bool {
     let n = n as u64;
     let codebook = 4 * n.min(1 << bits) + (n * bits as u64).div_ceil(8);
@@ -137,15 +137,8 @@ impl FileBuilder {
                     at: self.append(section, &b),
                 }
             }
-            WeightEncoding::Codebook { bits, prune_zeros }
-                if prune_zeros || codebook_pays(values.len(), bits) =>
-            {
+            WeightEncoding::Codebook { bits, prune_zeros } => {
                 self.push_codebook(section, values, bits, prune_zeros)?
-            }
-            // A codebook would be larger than the values themselves (small
-            // tensors, e.g. biases): store them exactly instead.
-            WeightEncoding::Codebook { .. } => {
-                return self.push_tensor(section, values, shape, WeightEncoding::F32)
             }
         };
         Ok(TensorRef {

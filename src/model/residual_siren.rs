@@ -15,6 +15,7 @@ use crate::error::{Error, Result};
 use crate::format::limits;
 use crate::format::metadata::Metadata;
 use crate::format::tensor::TensorRef;
+use crate::format::writer::codebook_pays;
 use crate::format::{FileBuilder, WeightEncoding};
 
 /// The family's metadata, as stored under `"model"`.
@@ -309,16 +310,24 @@ impl ResidualSiren {
         section: u32,
         encoding: WeightEncoding,
     ) -> Result<serde_json::Value> {
+        // A codebook larger than the values themselves (small tensors:
+        // biases, the first layer, the head) is not worth it: those are f32.
+        let for_len = |n: usize, e: WeightEncoding| match e {
+            WeightEncoding::Codebook {
+                bits,
+                prune_zeros: false,
+            } if !codebook_pays(n, bits) => WeightEncoding::F32,
+            e => e,
+        };
         let mut push = |d: &Dense| -> Result<(TensorRef, TensorRef)> {
             let w = builder.push_tensor(
                 section,
                 &d.weight,
                 &[d.out_features as u64, d.in_features as u64],
-                encoding,
+                for_len(d.weight.len(), encoding),
             )?;
             // Biases are few and sensitive (ECNR keeps first-layer biases
-            // unpruned): never prune them, quantize them only as asked (the
-            // writer keeps them f32 where a codebook would be larger).
+            // unpruned): never prune them, quantize them only as asked.
             let bias_encoding = match encoding {
                 WeightEncoding::Codebook { bits, .. } => WeightEncoding::Codebook {
                     bits,
@@ -326,8 +335,12 @@ impl ResidualSiren {
                 },
                 e => e,
             };
-            let b =
-                builder.push_tensor(section, &d.bias, &[d.out_features as u64], bias_encoding)?;
+            let b = builder.push_tensor(
+                section,
+                &d.bias,
+                &[d.out_features as u64],
+                for_len(d.bias.len(), bias_encoding),
+            )?;
             Ok((w, b))
         };
         let layers = self
