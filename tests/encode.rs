@@ -62,6 +62,16 @@ fn write_analytic(path: &Path) {
     write_image_data(path, extent, origin, spacing, &arrays).unwrap();
 }
 
+/// libtorch's random generator (which `encode` seeds) and its thread count
+/// belong to the process: tests that train in this process take turns, or
+/// the same seed would not give the same file.
+fn libtorch() -> std::sync::MutexGuard<'static, ()> {
+    static LIBTORCH: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let guard = LIBTORCH.lock().unwrap_or_else(|e| e.into_inner());
+    tch::set_num_threads(2);
+    guard
+}
+
 fn options(size: Size, bits: u8, steps: usize, lr: f64) -> EncodeOptions {
     EncodeOptions {
         size,
@@ -82,7 +92,7 @@ fn options(size: Size, bits: u8, steps: usize, lr: f64) -> EncodeOptions {
 
 #[test]
 fn analytic_field_round_trips_through_the_decoder() {
-    tch::set_num_threads(2);
+    let _libtorch = libtorch();
     let dir = tempfile::tempdir().unwrap();
     let vti = dir.path().join("analytic.vti");
     write_analytic(&vti);
@@ -182,7 +192,7 @@ fn samples_of(path: &str, vars: &[&str], steps: Option<usize>) -> Samples {
 
 #[test]
 fn codebooks_fine_tuned_meet_the_ratio_and_the_fidelity_bound() {
-    tch::set_num_threads(2);
+    let _libtorch = libtorch();
     let dir = tempfile::tempdir().unwrap();
     let vti = dir.path().join("analytic.vti");
     write_analytic(&vti);
@@ -239,7 +249,7 @@ fn codebooks_fine_tuned_meet_the_ratio_and_the_fidelity_bound() {
 
 #[test]
 fn size_in_bytes_is_an_upper_bound() {
-    tch::set_num_threads(2);
+    let _libtorch = libtorch();
     let samples = samples_of(
         data!("viscous_fingers/001_density_001_064_2.0.vti"),
         &[],
@@ -272,7 +282,7 @@ fn size_in_bytes_is_an_upper_bound() {
 
 #[test]
 fn viscous_fingers_step() {
-    tch::set_num_threads(2);
+    let _libtorch = libtorch();
     let samples = samples_of(
         data!("viscous_fingers/001_density_001_064_2.0.vti"),
         &[],
@@ -294,7 +304,7 @@ fn viscous_fingers_step() {
 
 #[test]
 fn time_series_becomes_a_fourth_input() {
-    tch::set_num_threads(2);
+    let _libtorch = libtorch();
     let samples = samples_of(data!("viscous_fingers/viscous_fingers.pvd"), &[], Some(2));
     assert_eq!(samples.inputs(), 4);
     assert_eq!(samples.times.len(), 2);
@@ -318,7 +328,7 @@ fn time_series_becomes_a_fourth_input() {
 
 #[test]
 fn rectilinear_cell_data() {
-    tch::set_num_threads(2);
+    let _libtorch = libtorch();
     let path = data!("cth/cth.vtr");
     let samples = samples_of(path, &[], None);
     assert_eq!(samples.outputs(), 9);
@@ -397,7 +407,7 @@ fn rectilinear_cell_data() {
 
 #[test]
 fn float64_point_data() {
-    tch::set_num_threads(2);
+    let _libtorch = libtorch();
     let path = data!("isabel/isabel_02.vti");
     let samples = samples_of(path, &[], None);
     let opts = options(
@@ -422,7 +432,7 @@ fn float64_point_data() {
 
 #[test]
 fn same_seed_same_file_on_the_cpu() {
-    tch::set_num_threads(2);
+    let _libtorch = libtorch();
     let dir = tempfile::tempdir().unwrap();
     let vti = dir.path().join("analytic.vti");
     write_analytic(&vti);

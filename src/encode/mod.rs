@@ -56,6 +56,8 @@ pub struct EncodeOptions {
     pub finetune_steps: usize,
     /// Initial learning rate of the fine-tuning.
     pub finetune_lr: f64,
+    /// Seeds libtorch's generator, which is global to the process: encodes
+    /// running at the same time in one process are not repeatable.
     pub seed: u64,
     pub device: Device,
 }

@@ -3,10 +3,17 @@
 //! micro-kernels chosen at run time; we call it single-threaded per tile and
 //! parallelize over tiles, which keeps each tile's activations in one core's cache.
 
+use super::narrow::{matmul_narrow, prefers_narrow};
+
 /// `c[m x n] = w[m x k] * x[k x n]`, all row-major: a layer's weights
 /// (PyTorch's `[out_features, in_features]`) times feature-major activations.
+/// Narrow layers go to a direct kernel (`narrow`), the rest to the GEMM.
 pub fn matmul_wx(m: usize, k: usize, n: usize, w: &[f32], x: &[f32], c: &mut [f32]) {
-    matmul(m, k, n, w, x, c)
+    if prefers_narrow(m, k) {
+        matmul_narrow(m, k, n, w, x, c)
+    } else {
+        matmul(m, k, n, w, x, c)
+    }
 }
 
 /// Plain `c[m x n] = a[m x k] * b[k x n]`, all row-major: the baseline for the

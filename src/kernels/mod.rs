@@ -3,4 +3,5 @@
 
 pub mod gemm;
 pub mod mlp;
+pub mod narrow;
 pub mod sine;

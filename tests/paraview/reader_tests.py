@@ -98,6 +98,34 @@ reader.NumberOfThreads = 1
 reader.UpdatePipeline(times[0])
 same_image(fetch(reader), reference("synth.inr", "--time", repr(times[0])), "one thread")
 
+# Progress reaches ParaView, and an abort stops the decode.
+algorithm = reader.GetClientSideObject()
+seen = []
+observer = algorithm.AddObserver("ProgressEvent", lambda obj, event: seen.append(obj.GetProgress()))
+reader.SamplingDimensions = [160, 160, 160]
+reader.UpdatePipeline(times[0])
+check(len(seen) >= 2 and seen[-1] == 1.0 and seen == sorted(seen),
+      "progress reported, rising to 1 (%d events)" % len(seen))
+
+
+def abort_at_first_progress(obj, event):
+    if 0 < obj.GetProgress() < 1:
+        obj.SetAbortExecute(1)
+
+
+algorithm.RemoveObserver(observer)
+observer = algorithm.AddObserver("ProgressEvent", abort_at_first_progress)
+algorithm.Modified()
+reader.UpdatePipeline(times[1])
+aborted = algorithm.GetOutputDataObject(0)
+check(aborted.GetPointData().GetNumberOfArrays() == 0, "an abort stops the decode (no arrays)")
+algorithm.RemoveObserver(observer)
+algorithm.SetAbortExecute(0)
+algorithm.Modified()
+reader.UpdatePipeline(times[1])
+check(algorithm.GetOutputDataObject(0).GetPointData().GetNumberOfArrays() == 2, "the next update decodes again")
+reader.SamplingDimensions = [0, 0, 0]
+
 # --- a rectilinear file with cell data (encoded from the shared cth.vtr) -------
 cth = OpenDataFile(path("cth.inr"))
 cth.UpdatePipeline()
