@@ -56,7 +56,7 @@ EOF
 }
 
 # Compares two .vti files: extent, origin, spacing, and every Float32 array
-# bit for bit. Reads raw appended data (decode_grid) and inline binary (inr).
+# bit for bit. Reads inline binary (both write it) and raw appended data.
 compare_vti() {
   python3 - "$1" "$2" <<'EOF'
 import base64, re, struct, sys

@@ -8,10 +8,12 @@
 // PointData, cell variables (evaluated at cell centers) CellData. Without
 // TIME, the first time step is decoded. Progress goes to stderr.
 //
-// The .vti is written here, without VTK: every array is raw binary in an
-// <AppendedData> block (a UInt64 byte count, then the float32 values), the
-// layout VTK itself writes by default. The file appears atomically: it is
-// written to OUT.vti.tmp, then renamed.
+// The .vti is written here, without VTK: every array is inline binary, one
+// base64 stream of a UInt64 byte count and the float32 values (VTK's layout
+// for uncompressed inline data). Not raw appended data, VTK's default: with
+// Debian 12's current expat (2.5.0-1+deb12u5, reparse deferral backported),
+// ParaView 5.11 cannot parse raw or base64 appended data any more. The file
+// appears atomically: it is written to OUT.vti.tmp, then renamed.
 //
 // Exit status: 0 on success, 1 on failure (the libinr status and message go to
 // stderr), 2 for bad arguments.
@@ -124,7 +126,33 @@ bool host_is_little_endian() {
   return first == 1;
 }
 
-// Writes the grid as VTK XML ImageData with raw appended data, to
+// Base64 (RFC 4648, with padding) of `n` bytes.
+std::string base64(const unsigned char* data, size_t n) {
+  static const char digits[] =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  out.reserve((n + 2) / 3 * 4);
+  for (size_t i = 0; i < n; i += 3) {
+    const uint32_t b = (uint32_t{data[i]} << 16) | (i + 1 < n ? uint32_t{data[i + 1]} << 8 : 0) |
+                       (i + 2 < n ? uint32_t{data[i + 2]} : 0);
+    out += digits[(b >> 18) & 63];
+    out += digits[(b >> 12) & 63];
+    out += i + 1 < n ? digits[(b >> 6) & 63] : '=';
+    out += i + 2 < n ? digits[b & 63] : '=';
+  }
+  return out;
+}
+
+// One array's inline binary content: base64 of its byte count and values.
+std::string inline_binary(const std::vector<float>& values) {
+  const uint64_t bytes = values.size() * sizeof(float);
+  std::vector<unsigned char> raw(sizeof bytes + bytes);
+  std::memcpy(raw.data(), &bytes, sizeof bytes);
+  if (bytes > 0) std::memcpy(raw.data() + sizeof bytes, values.data(), bytes);
+  return base64(raw.data(), raw.size());
+}
+
+// Writes the grid as VTK XML ImageData with inline binary data, to
 // `path`.tmp and then renamed to `path`.
 void write_vti(const std::string& path, const uint64_t dims[3], const double origin[3],
                const double spacing[3], const std::vector<Variable>& variables,
@@ -132,20 +160,18 @@ void write_vti(const std::string& path, const uint64_t dims[3], const double ori
   std::ostringstream extent;
   extent << "0 " << dims[0] - 1 << " 0 " << dims[1] - 1 << " 0 " << dims[2] - 1;
 
-  // Array headers, with each array's offset into the appended block. The
-  // first scalar and the first vector of each kind are the active ones.
+  // The arrays. The first scalar and the first vector of each kind are the
+  // active ones.
   std::ostringstream point_data, cell_data;
   std::string active[2][2];  // [point, cell][scalars, vectors]
-  uint64_t offset = 0;
   for (const Variable& v : variables) {
     const int where = v.association == INR_ASSOCIATION_CELL ? 1 : 0;
     if (v.components == 1 && active[where][0].empty()) active[where][0] = v.name;
     if (v.components == 3 && active[where][1].empty()) active[where][1] = v.name;
     std::ostream& section = v.association == INR_ASSOCIATION_CELL ? cell_data : point_data;
     section << "        <DataArray type=\"Float32\" Name=\"" << xml_escape(v.name)
-            << "\" NumberOfComponents=\"" << v.components << "\" format=\"appended\" offset=\""
-            << offset << "\"/>\n";
-    offset += sizeof(uint64_t) + v.values.size() * sizeof(float);
+            << "\" NumberOfComponents=\"" << v.components << "\" format=\"binary\">\n          "
+            << inline_binary(v.values) << "\n        </DataArray>\n";
   }
 
   std::ostringstream xml;
@@ -172,21 +198,14 @@ void write_vti(const std::string& path, const uint64_t dims[3], const double ori
       << cell_data.str() << "      </CellData>\n"
       << "    </Piece>\n"
       << "  </ImageData>\n"
-      << "  <AppendedData encoding=\"raw\">\n   _";
+      << "</VTKFile>\n";
 
   const std::string tmp = path + ".tmp";
   {
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
     if (!out) throw std::runtime_error("cannot create " + tmp + ": " + std::strerror(errno));
-    const std::string head = xml.str();
-    out.write(head.data(), static_cast<std::streamsize>(head.size()));
-    for (const Variable& v : variables) {
-      const uint64_t bytes = v.values.size() * sizeof(float);
-      out.write(reinterpret_cast<const char*>(&bytes), sizeof bytes);
-      out.write(reinterpret_cast<const char*>(v.values.data()),
-                static_cast<std::streamsize>(bytes));
-    }
-    out << "\n  </AppendedData>\n</VTKFile>\n";
+    const std::string text = xml.str();
+    out.write(text.data(), static_cast<std::streamsize>(text.size()));
     out.close();
     if (!out) {
       std::remove(tmp.c_str());

@@ -1897,7 +1897,11 @@ static int test_progress(const char *img_path, const char *mesh_path)
     progress_log log = new_log(1);
     inr_decode_options o = {1, on_progress, &log};
     inr_status s = inr_decode_grid(m, dims, NULL, &var, 1, 0.5, outs, &count, &o);
-    if (s == INR_ERROR_CANCELLED) {
+    if (s == INR_ERROR_CANCELLED && log.calls == 1 && log.first >= 1.0) {
+      /* The only call was the final one (the decode beat the first interval,
+       * e.g. under valgrind, which runs one thread at a time): that a false
+       * there cancels is checked elsewhere; grow the grid. */
+    } else if (s == INR_ERROR_CANCELLED) {
       cancelled = true;
       CHECK(log.calls >= 1);
       CHECKF(log.first < 1.0, "cancelled at fraction %g", log.first);
