@@ -48,15 +48,20 @@ pub fn file_bytes(samples: &Samples, shape: Shape, encoding: WeightEncoding) -> 
     let (scale, shift) = samples.input_affine();
     model.input_scale = scale;
     model.input_shift = shift;
-    // As long as the encoder's own description of the network.
-    let mut attributes = BTreeMap::new();
-    attributes.insert("encoder".to_string(), "x".repeat(160));
+    // The encoder's own description of the network, at its longest.
+    let description = format!(
+        "residual siren width {} blocks {} w0 30, 1000000 steps, batch 16384, \
+         lr 0.0018823529411764706, seed 18446744073709551615, 16-bit codebooks, \
+         codebooks fine-tuned 100000 steps",
+        shape.width, shape.blocks
+    );
+    let attributes = BTreeMap::from([("encoder".to_string(), description)]);
     let bytes = export::file_bytes(samples, &model, encoding, attributes)?;
     Ok(bytes.len() as u64)
 }
 
-/// Replaces every tensor that the writer stores as a codebook by random
-/// draws from `2^bits` of its own values: as incompressible as a trained
+/// Replaces every tensor that the writer stores as a codebook by draws from
+/// `2^bits` of its own values: as incompressible as a trained
 /// codebook and its indices. (The others stay random f32, which zstd cannot
 /// shrink either, like trained weights.)
 fn snap_to_levels(model: &mut ResidualSiren, bits: u8) {
@@ -66,8 +71,10 @@ fn snap_to_levels(model: &mut ResidualSiren, bits: u8) {
         if !codebook_pays(values.len(), bits) {
             return;
         }
+        // Every table value used (as k-means uses every centroid), then
+        // random draws: a codebook of exactly 2^bits entries.
         let table = values[..levels].to_vec();
-        for v in values.iter_mut() {
+        for v in values[levels..].iter_mut() {
             *v = table[rng.gen_range(0..levels)];
         }
     };
