@@ -6,7 +6,9 @@ source "$(dirname "$0")/common.sh"
 cd "$ROOT"
 ensure_rust
 ensure_plugin_build_deps
-BUILD="$CARGO_TARGET_DIR/plugin/build"
+# One build dir per source tree: CMake refuses a cache made from another
+# clone (CI clones elsewhere on the same machine, sharing this cache).
+BUILD="$CARGO_TARGET_DIR/plugin/build-$(printf '%s' "$ROOT" | sha1sum | cut -c1-12)"
 mkdir -p "$BUILD"
 cmake -S paraview-plugin -B "$BUILD" -DINR_DIR="$ROOT/cmake" -DCMAKE_BUILD_TYPE=Release \
   > "$BUILD/../configure.log" 2>&1 || { cat "$BUILD/../configure.log" >&2; exit 1; }
