@@ -4,8 +4,11 @@
 # the plugin tests in pvpython/pvbatch (tests/paraview/): every array, range,
 # extent, origin and spacing against `inr decode`; resampling; variable
 # subsets; time steps and times between them; a rectilinear file against the
-# shared cth.vtr; bad files; two MPI ranks each decoding their own piece; and
-# a rendering of the plugin's output next to the reference decode's.
+# shared cth.vtr; meshes (the shared disk_out_ref tetrahedra and mug
+# hexahedra: the mesh, refined, resampled against VTK's probe filter); bad
+# files; two MPI ranks each decoding their own piece of a grid and of a
+# mesh; and a rendering of the plugin's output next to the reference
+# decode's.
 # Prints `ok: ...` per check; exits non-zero on the first failure.
 source "$(dirname "$0")/common.sh"
 cd "$ROOT"
@@ -37,6 +40,10 @@ INR="$(inr_bin)"
 "$INR" encode "$ROOT/../shared/data/cth/cth.vtr" -o "$WORK/cth.inr" --width 12 --blocks 1 --steps 30 \
   --device cpu > "$W/cth-encode.log" 2>&1 || { cat "$W/cth-encode.log"; exit 1; }
 "$INR" decode "$WORK/cth.inr" -o "$WORK/cth-ref.vtr"
+"$INR" encode "$ROOT/../shared/data/disk_out_ref/disk_out_ref_tets.vtu" -o "$WORK/disk.inr" --width 16 \
+  --blocks 1 --steps 30 --device cpu > "$W/disk-encode.log" 2>&1 || { cat "$W/disk-encode.log"; exit 1; }
+"$INR" encode "$ROOT/../shared/data/mug/mug.pvd" --time-steps 3 -o "$WORK/mug.inr" --width 12 \
+  --blocks 1 --steps 30 --device cpu > "$W/mug-encode.log" 2>&1 || { cat "$W/mug-encode.log"; exit 1; }
 : > "$WORK/empty.inr"
 echo "not an inr file" > "$WORK/text.inr"
 size=$(stat -c %s "$WORK/synth.inr")
@@ -47,6 +54,16 @@ echo "ok: fixtures in $WORK"
 
 log "reader tests (pvpython)"
 pvpython tests/paraview/reader_tests.py "$PLUGIN" "$INR" "$WORK"
+
+log "unstructured files: mesh, refined mesh, resampled image (pvpython)"
+pvpython tests/paraview/mesh_tests.py "$PLUGIN" "$INR" "$WORK"
+
+log "two MPI ranks, each its share of a mesh's cells (pvbatch)"
+mkdir -p "$WORK/mpi-mesh"
+mpiexec --allow-run-as-root --oversubscribe -n 2 pvbatch --symmetric tests/paraview/mpi_mesh_pieces.py \
+  "$PLUGIN" "$WORK/disk.inr" "$WORK/mpi-mesh" 0
+"$INR" decode "$WORK/disk.inr" -o "$WORK/mpi-mesh-ref.vtu"
+pvpython tests/paraview/check_mesh_pieces.py "$WORK/mpi-mesh" "$WORK/mpi-mesh-ref.vtu" 2
 
 log "two MPI ranks, each its own piece (pvbatch)"
 mkdir -p "$WORK/mpi"

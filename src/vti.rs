@@ -1,6 +1,6 @@
 //! Writing and reading VTK XML ImageData (`.vti`) files, and writing
 //! RectilinearGrid (`.vtr`) files (a rectilinear domain at its stored,
-//! non-uniform coordinates).
+//! non-uniform coordinates) and UnstructuredGrid (`.vtu`) files (a mesh).
 //!
 //! Decoded grids leave the library as `.vti` because that is the format ParaView
 //! (and every VTK-based tool) opens without a plugin. Encoding is delegated to
@@ -30,11 +30,13 @@ use std::io::{self, BufWriter, Write};
 use std::path::Path;
 
 use vtkio::model::{
-    Attribute, Attributes, ByteOrder, Coordinates, DataArray, DataSet, ElementType, Extent,
-    IOBuffer, ImageDataPiece, Piece, RectilinearGridPiece, Version, Vtk,
+    Attribute, Attributes, ByteOrder, CellType, Cells, Coordinates, DataArray, DataSet,
+    ElementType, Extent, IOBuffer, ImageDataPiece, Piece, RectilinearGridPiece,
+    UnstructuredGridPiece, Version, VertexNumbers, Vtk,
 };
 
 use crate::error::{Error, Result};
+use crate::mesh::Mesh;
 
 /// Where a data array lives on the grid.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -48,14 +50,38 @@ pub enum Association {
 /// One named array to write.
 ///
 /// `values` holds `components` interleaved values per tuple, tuples in VTK
-/// order (x fastest, then y, then z), so a decoder's output buffer can be
-/// passed without reshuffling.
+/// order (x fastest, then y, then z; or mesh order), so a decoder's output
+/// buffer can be passed without reshuffling.
 #[derive(Clone, Copy, Debug)]
 pub struct VtiArray<'a> {
     pub name: &'a str,
     pub components: usize,
     pub association: Association,
-    pub values: &'a [f32],
+    pub values: Values<'a>,
+}
+
+/// The values of an array: decoded data, or a mask (VTK's
+/// `vtkValidPointMask` is an unsigned char array).
+#[derive(Clone, Copy, Debug)]
+pub enum Values<'a> {
+    F32(&'a [f32]),
+    U8(&'a [u8]),
+}
+
+impl Values<'_> {
+    fn len(&self) -> usize {
+        match self {
+            Values::F32(v) => v.len(),
+            Values::U8(v) => v.len(),
+        }
+    }
+
+    fn buffer(&self) -> IOBuffer {
+        match self {
+            Values::F32(v) => IOBuffer::F32(v.to_vec()),
+            Values::U8(v) => IOBuffer::U8(v.to_vec()),
+        }
+    }
 }
 
 /// What [`read_image_data`] returns.
@@ -161,6 +187,89 @@ pub fn write_rectilinear_grid(
         let mut out = BufWriter::new(file);
         vtk.write_xml(&mut out).map_err(io::Error::from)?;
         out.flush()
+    })
+}
+
+/// Writes an unstructured grid (`.vtu`): the mesh's points (as `Float32`
+/// when the mesh came from `Float32` points, else `Float64`: exact either
+/// way), its cells in VTK's layout, and arrays of one tuple per point or per
+/// cell. Validation and the atomic write are as for [`write_image_data`].
+pub fn write_unstructured_grid(path: &Path, mesh: &Mesh, arrays: &[VtiArray]) -> Result<()> {
+    let counts = Grid {
+        extent: [0; 6],
+        points: mesh.num_points(),
+        cells: mesh.num_cells(),
+    };
+    check_arrays(&counts, arrays)?;
+    let types = mesh
+        .types
+        .iter()
+        .map(|&t| {
+            cell_type(t).ok_or_else(|| {
+                Error::InvalidArgument(format!("VTK cell type {t} cannot be written"))
+            })
+        })
+        .collect::<Result<Vec<CellType>>>()?;
+    let points = if mesh.points_f32 {
+        IOBuffer::F32(mesh.points.iter().map(|&v| v as f32).collect())
+    } else {
+        IOBuffer::F64(mesh.points.clone())
+    };
+    let piece = UnstructuredGridPiece {
+        points,
+        cells: Cells {
+            // vtkio takes VTK's end offsets, without the leading 0.
+            cell_verts: VertexNumbers::XML {
+                connectivity: mesh.connectivity.clone(),
+                offsets: mesh.offsets[1..].to_vec(),
+            },
+            types,
+        },
+        data: attributes(arrays),
+    };
+    let vtk = Vtk {
+        version: Version::new((1, 0)),
+        title: String::new(),
+        byte_order: ByteOrder::LittleEndian,
+        file_path: None,
+        data: DataSet::UnstructuredGrid {
+            meta: None,
+            pieces: vec![Piece::Inline(Box::new(piece))],
+        },
+    };
+    persist_atomically(path, |file| {
+        let mut out = BufWriter::new(file);
+        vtk.write_xml(&mut out).map_err(io::Error::from)?;
+        out.flush()
+    })
+}
+
+/// vtkio's name of the VTK cell types a stored mesh may hold.
+fn cell_type(t: u8) -> Option<CellType> {
+    use CellType::*;
+    Some(match t {
+        1 => Vertex,
+        2 => PolyVertex,
+        3 => Line,
+        4 => PolyLine,
+        5 => Triangle,
+        6 => TriangleStrip,
+        7 => Polygon,
+        8 => Pixel,
+        9 => Quad,
+        10 => Tetra,
+        11 => Voxel,
+        12 => Hexahedron,
+        13 => Wedge,
+        14 => Pyramid,
+        21 => QuadraticEdge,
+        22 => QuadraticTriangle,
+        23 => QuadraticQuad,
+        24 => QuadraticTetra,
+        25 => QuadraticHexahedron,
+        26 => QuadraticWedge,
+        27 => QuadraticPyramid,
+        _ => return None,
     })
 }
 
@@ -358,6 +467,8 @@ fn model_attribute(a: &VtiArray) -> Attribute {
     // check_array has bounded the component count to u32.
     let num_comp = u32::try_from(a.components).unwrap_or(u32::MAX);
     let elem = match num_comp {
+        // A mask is never the array to colour by.
+        _ if matches!(a.values, Values::U8(_)) => ElementType::Generic(num_comp),
         1 => ElementType::Scalars {
             num_comp,
             lookup_table: None,
@@ -368,7 +479,7 @@ fn model_attribute(a: &VtiArray) -> Attribute {
     Attribute::DataArray(DataArray {
         name: a.name.to_string(),
         elem,
-        data: IOBuffer::F32(a.values.to_vec()),
+        data: a.values.buffer(),
     })
 }
 

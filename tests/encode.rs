@@ -6,7 +6,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use inr::encode::{self, EncodeOptions, Samples, Size, TrainOptions};
-use inr::vti::{write_image_data, Association, VtiArray};
+use inr::vti::{write_image_data, Association, Values, VtiArray};
 use inr::Decoder;
 
 /// 24 x 20 x 16 points of smooth sin/cos products: a scalar and a 3-vector
@@ -44,19 +44,19 @@ fn write_analytic(path: &Path) {
             name: "scalar",
             components: 1,
             association: Association::Point,
-            values: &scalar,
+            values: Values::F32(&scalar),
         },
         VtiArray {
             name: "vector",
             components: 3,
             association: Association::Point,
-            values: &vector,
+            values: Values::F32(&vector),
         },
         VtiArray {
             name: "cell_scalar",
             components: 1,
             association: Association::Cell,
-            values: &cells,
+            values: Values::F32(&cells),
         },
     ];
     write_image_data(path, extent, origin, spacing, &arrays).unwrap();
@@ -521,13 +521,15 @@ fn command_line_errors_are_clear_and_write_nothing() {
     std::fs::write(&truncated, &bytes[..bytes.len() / 2]).unwrap();
     let text = dir.path().join("text.vti");
     std::fs::write(&text, "not a VTK file").unwrap();
+    let bad_cells = dir.path().join("bad_cells.vtu");
+    std::fs::write(&bad_cells, BAD_CELL_TYPE_VTU).unwrap();
     let out = dir.path().join("out.inr");
     let v = vti.to_str().unwrap();
     let cases: Vec<(Vec<&str>, &str)> = vec![
         (vec!["missing.vti"], "missing.vti"),
         (vec![truncated.to_str().unwrap()], "truncated"),
         (vec![text.to_str().unwrap()], "text.vti"),
-        (vec![data!("disk_out_ref/disk_out_ref.vtu")], "unstructured"),
+        (vec![bad_cells.to_str().unwrap()], "cell type 99"),
         (vec![v, "--vars", "nope"], "nope"),
         (vec![v, "--ratio", "0"], "ratio"),
         (vec![v, "--ratio", "1e9"], "too small"),
@@ -553,6 +555,93 @@ fn command_line_errors_are_clear_and_write_nothing() {
         );
         assert!(!out.exists(), "{args:?} wrote a file");
     }
+}
+
+/// One tetrahedron with a cell type VTK does not have.
+const BAD_CELL_TYPE_VTU: &str = r#"<VTKFile type="UnstructuredGrid" version="0.1">
+<UnstructuredGrid><Piece NumberOfPoints="4" NumberOfCells="1">
+<PointData><DataArray type="Float32" Name="f" format="ascii">1 2 3 4</DataArray></PointData>
+<Points><DataArray type="Float32" NumberOfComponents="3" format="ascii">0 0 0 1 0 0 0 1 0 0 0 1</DataArray></Points>
+<Cells>
+<DataArray type="Int64" Name="connectivity" format="ascii">0 1 2 3</DataArray>
+<DataArray type="Int64" Name="offsets" format="ascii">4</DataArray>
+<DataArray type="UInt8" Name="types" format="ascii">99</DataArray>
+</Cells></Piece></UnstructuredGrid></VTKFile>"#;
+
+/// The mesh of a `.vtu` file as the encoder reads it.
+fn mesh_of(path: &str) -> inr::mesh::Mesh {
+    let series = inr::vtkxml::read_series(Path::new(path)).unwrap();
+    match &series.steps[0].1.grid {
+        inr::vtkxml::Grid::Unstructured(mesh) => mesh.clone(),
+        g => panic!("not a mesh: {g:?}"),
+    }
+}
+
+#[test]
+fn tetrahedral_mesh_stored_exactly_with_values_at_its_nodes() {
+    let _libtorch = libtorch();
+    let path = data!("disk_out_ref/disk_out_ref_tets.vtu");
+    let samples = samples_of(path, &[], None);
+    assert_eq!(samples.inputs(), 3);
+    // Temp, V (3), Pres, AsH3, GaMe3, CH4, H2 at the 8,499 nodes.
+    assert_eq!(samples.outputs(), 9);
+    assert_eq!(samples.num_sites(), 8499);
+    let opts = options(
+        Size::Explicit {
+            width: 32,
+            blocks: 2,
+        },
+        9,
+        300,
+        1e-3,
+    );
+    let report = encode::encode(&samples, &opts, &mut |_| {}).unwrap();
+    assert_fidelity(&report);
+    for q in &report.file_quality {
+        assert!(q.psnr > 20.0, "{}: {} dB", q.name, q.psnr);
+    }
+    let decoder = Decoder::from_bytes(report.bytes.clone()).unwrap();
+    // Points bit for bit, cells and types exactly.
+    let mesh = mesh_of(path);
+    assert_eq!(decoder.mesh().unwrap(), &mesh);
+    assert_eq!(mesh.num_cells(), 44_832);
+    assert!(mesh.types.iter().all(|&t| t == 10));
+    // The model-only ratio counts the file less its mesh.
+    let mesh_bytes = decoder.metadata().mesh_bytes();
+    assert!(mesh_bytes > 0);
+    assert_eq!(report.model_bytes, report.bytes.len() as u64 - mesh_bytes);
+    assert!(report.model_ratio() > report.ratio());
+    // Node values through the library equal what the report measured.
+    let nodes = decoder
+        .decode_nodes(&[], None, &inr::DecodeOptions::default())
+        .unwrap();
+    assert_eq!(nodes[1].len(), 3 * 8499);
+}
+
+#[test]
+fn hexahedral_time_series_meets_a_model_only_ratio() {
+    let _libtorch = libtorch();
+    let samples = samples_of(data!("mug/mug.pvd"), &[], Some(3));
+    assert_eq!(samples.inputs(), 4);
+    assert_eq!(samples.times.len(), 3);
+    assert_eq!(samples.raw_f32_bytes(), 3 * 3774 * 2 * 4);
+    let ratio = 4.0;
+    let opts = options(Size::Ratio { ratio, blocks: 1 }, 9, 200, 1e-3);
+    let report = encode::encode(&samples, &opts, &mut |_| {}).unwrap();
+    assert_fidelity(&report);
+    let target = samples.raw_f32_bytes() as f64 / ratio;
+    eprintln!(
+        "width {}: model {} bytes (target {target:.0}), file {} bytes",
+        report.shape.width,
+        report.model_bytes,
+        report.bytes.len()
+    );
+    assert!(report.model_bytes as f64 <= target);
+    assert!(report.model_ratio() < ratio * 1.15, "{}", report.model_ratio());
+    let decoder = Decoder::from_bytes(report.bytes).unwrap();
+    assert_eq!(decoder.mesh().unwrap(), &mesh_of(data!("mug/mug_00.vtu")));
+    assert!(decoder.mesh().unwrap().types.iter().all(|&t| t == 12));
+    assert_eq!(decoder.metadata().time.as_ref().unwrap().values, samples.times);
 }
 
 /// Starts a long encode of the bundled data and waits until training runs.

@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use inr::vti::{read_image_data, write_image_data, Association, VtiArray, VtiImage};
+use inr::vti::{read_image_data, write_image_data, Association, Values, VtiArray, VtiImage};
 use inr::Error;
 
 const ISABEL: &str = concat!(
@@ -31,7 +31,7 @@ fn array<'a>(name: &'a str, components: usize, assoc: Association, v: &'a [f32])
         name,
         components,
         association: assoc,
-        values: v,
+        values: Values::F32(v),
     }
 }
 

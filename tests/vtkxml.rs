@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use flate2::write::ZlibEncoder;
 use flate2::Compression;
-use inr::vti::{write_image_data, VtiArray};
+use inr::vti::{write_image_data, Values, VtiArray};
 use inr::vtkxml::{read, read_bytes, read_series, Array, Association, Dataset, Grid, Series};
 use inr::Error;
 
@@ -112,18 +112,12 @@ struct Mesh<'a> {
 
 fn mesh(d: &Dataset) -> Mesh<'_> {
     match &d.grid {
-        Grid::Unstructured {
-            points,
-            points_f32,
-            connectivity,
-            offsets,
-            types,
-        } => Mesh {
-            points,
-            points_f32: *points_f32,
-            connectivity,
-            offsets,
-            types,
+        Grid::Unstructured(m) => Mesh {
+            points: &m.points,
+            points_f32: m.points_f32,
+            connectivity: &m.connectivity,
+            offsets: &m.offsets,
+            types: &m.types,
         },
         other => panic!("not unstructured: {other:?}"),
     }
@@ -352,19 +346,19 @@ fn vti_writer_output_reads_back_exactly() {
             name: "s",
             components: 1,
             association: inr::vti::Association::Point,
-            values: &scalar,
+            values: Values::F32(&scalar),
         },
         VtiArray {
             name: "v",
             components: 3,
             association: inr::vti::Association::Point,
-            values: &vector,
+            values: Values::F32(&vector),
         },
         VtiArray {
             name: "c",
             components: 1,
             association: inr::vti::Association::Cell,
-            values: &cell,
+            values: Values::F32(&cell),
         },
     ];
     write_image_data(&path, extent, [0.5, -1.0, 2.0], [0.25, 0.5, 2.0], &arrays).unwrap();

@@ -125,7 +125,7 @@ pub(crate) unsafe fn outputs_arg<'a>(
         .collect()
 }
 
-unsafe fn dims_arg(dims: *const u64) -> FfiResult<Option<[usize; 3]>> {
+pub(crate) unsafe fn dims_arg(dims: *const u64) -> FfiResult<Option<[usize; 3]>> {
     if dims.is_null() {
         return Ok(None);
     }
@@ -134,7 +134,7 @@ unsafe fn dims_arg(dims: *const u64) -> FfiResult<Option<[usize; 3]>> {
     Ok(Some([conv(d[0])?, conv(d[1])?, conv(d[2])?]))
 }
 
-unsafe fn extent_arg(grid: &SamplingGrid, extent: *const i64) -> FfiResult<Extent> {
+pub(crate) unsafe fn extent_arg(grid: &SamplingGrid, extent: *const i64) -> FfiResult<Extent> {
     if extent.is_null() {
         return Ok(grid.whole_extent());
     }

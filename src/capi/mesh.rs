@@ -21,19 +21,7 @@ pub unsafe extern "C" fn inr_mesh_sizes(
     n_cells: *mut u64,
     connectivity_len: *mut u64,
 ) -> inr_status {
-    boundary(|| {
-        let mesh = mesh_of(model)?;
-        if n_points.is_null() || n_cells.is_null() || connectivity_len.is_null() {
-            return Err(null("n_points, n_cells or connectivity_len"));
-        }
-        write_out(n_points, "n_points", mesh.num_points() as u64)?;
-        write_out(n_cells, "n_cells", mesh.num_cells() as u64)?;
-        write_out(
-            connectivity_len,
-            "connectivity_len",
-            mesh.connectivity.len() as u64,
-        )
-    })
+    boundary(|| write_sizes(mesh_of(model)?, n_points, n_cells, connectivity_len))
 }
 
 /// The mesh points, exactly as stored: `len` must be 3 * n_points doubles
@@ -44,20 +32,7 @@ pub unsafe extern "C" fn inr_mesh_points(
     out: *mut f64,
     len: usize,
 ) -> inr_status {
-    boundary(|| {
-        let mesh = mesh_of(model)?;
-        if out.is_null() {
-            return Err(null("out"));
-        }
-        if len != mesh.points.len() {
-            return Err(invalid(format!(
-                "{len} doubles for {} coordinates",
-                mesh.points.len()
-            )));
-        }
-        std::ptr::copy_nonoverlapping(mesh.points.as_ptr(), out, len);
-        Ok(())
-    })
+    boundary(|| copy_points(mesh_of(model)?, out, len))
 }
 
 /// The cells in VTK's layout: `offsets` (n_cells + 1 values, starting at 0),
@@ -76,32 +51,12 @@ pub unsafe extern "C" fn inr_mesh_cells(
     types_len: usize,
 ) -> inr_status {
     boundary(|| {
-        let mesh = mesh_of(model)?;
-        if offsets.is_null() || connectivity.is_null() || types.is_null() {
-            return Err(null("offsets, connectivity or types"));
-        }
-        if offsets_len != mesh.offsets.len()
-            || connectivity_len != mesh.connectivity.len()
-            || types_len != mesh.types.len()
-        {
-            return Err(invalid(format!(
-                "lengths {offsets_len}, {connectivity_len}, {types_len}; the mesh needs {}, {}, {}",
-                mesh.offsets.len(),
-                mesh.connectivity.len(),
-                mesh.types.len()
-            )));
-        }
-        // Counts are below 2^32 (the reader's limit), so they fit an i64.
-        let o = std::slice::from_raw_parts_mut(offsets, offsets_len);
-        o.iter_mut()
-            .zip(&mesh.offsets)
-            .for_each(|(d, &s)| *d = s as i64);
-        let c = std::slice::from_raw_parts_mut(connectivity, connectivity_len);
-        c.iter_mut()
-            .zip(&mesh.connectivity)
-            .for_each(|(d, &s)| *d = s as i64);
-        std::ptr::copy_nonoverlapping(mesh.types.as_ptr(), types, types_len);
-        Ok(())
+        copy_cells(
+            mesh_of(model)?,
+            (offsets, offsets_len),
+            (connectivity, connectivity_len),
+            (types, types_len),
+        )
     })
 }
 
@@ -143,4 +98,73 @@ pub unsafe extern "C" fn inr_decode_nodes(
         })?;
         Ok(())
     })
+}
+
+/// Writes a mesh's point and cell counts and connectivity length; none of
+/// them when one pointer is NULL.
+pub(crate) unsafe fn write_sizes(
+    mesh: &Mesh,
+    n_points: *mut u64,
+    n_cells: *mut u64,
+    connectivity_len: *mut u64,
+) -> FfiResult {
+    if n_points.is_null() || n_cells.is_null() || connectivity_len.is_null() {
+        return Err(null("n_points, n_cells or connectivity_len"));
+    }
+    write_out(n_points, "n_points", mesh.num_points() as u64)?;
+    write_out(n_cells, "n_cells", mesh.num_cells() as u64)?;
+    write_out(
+        connectivity_len,
+        "connectivity_len",
+        mesh.connectivity.len() as u64,
+    )
+}
+
+/// Copies a mesh's points into a caller's buffer of `len` doubles.
+pub(crate) unsafe fn copy_points(mesh: &Mesh, out: *mut f64, len: usize) -> FfiResult {
+    if out.is_null() {
+        return Err(null("out"));
+    }
+    if len != mesh.points.len() {
+        return Err(invalid(format!(
+            "{len} doubles for {} coordinates",
+            mesh.points.len()
+        )));
+    }
+    std::ptr::copy_nonoverlapping(mesh.points.as_ptr(), out, len);
+    Ok(())
+}
+
+/// Copies a mesh's cells (VTK layout) into the caller's three buffers.
+pub(crate) unsafe fn copy_cells(
+    mesh: &Mesh,
+    (offsets, offsets_len): (*mut i64, usize),
+    (connectivity, connectivity_len): (*mut i64, usize),
+    (types, types_len): (*mut u8, usize),
+) -> FfiResult {
+    if offsets.is_null() || connectivity.is_null() || types.is_null() {
+        return Err(null("offsets, connectivity or types"));
+    }
+    if offsets_len != mesh.offsets.len()
+        || connectivity_len != mesh.connectivity.len()
+        || types_len != mesh.types.len()
+    {
+        return Err(invalid(format!(
+            "lengths {offsets_len}, {connectivity_len}, {types_len}; the mesh needs {}, {}, {}",
+            mesh.offsets.len(),
+            mesh.connectivity.len(),
+            mesh.types.len()
+        )));
+    }
+    // Counts are below 2^32 (the reader's limit), so they fit an i64.
+    let o = std::slice::from_raw_parts_mut(offsets, offsets_len);
+    o.iter_mut()
+        .zip(&mesh.offsets)
+        .for_each(|(d, &s)| *d = s as i64);
+    let c = std::slice::from_raw_parts_mut(connectivity, connectivity_len);
+    c.iter_mut()
+        .zip(&mesh.connectivity)
+        .for_each(|(d, &s)| *d = s as i64);
+    std::ptr::copy_nonoverlapping(mesh.types.as_ptr(), types, types_len);
+    Ok(())
 }

@@ -15,16 +15,20 @@ mod decode;
 mod error;
 mod info;
 mod mesh;
+mod mesh_view;
 mod model;
+mod resample;
 
 pub use decode::*;
 pub use error::*;
 pub use info::*;
 pub use mesh::*;
+pub use mesh_view::*;
 pub use model::*;
+pub use resample::*;
 
 /// Major version of the C ABI: changes when a function's signature or
 /// meaning changes incompatibly.
 pub const INR_ABI_VERSION_MAJOR: u32 = 1;
 /// Minor version of the C ABI: grows when functions are added.
-pub const INR_ABI_VERSION_MINOR: u32 = 0;
+pub const INR_ABI_VERSION_MINOR: u32 = 1;

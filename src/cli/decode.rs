@@ -1,5 +1,7 @@
-//! `inr decode`: a grid decode written as a VTK `.vti` file, the format
-//! ParaView and every VTK tool open without a plugin.
+//! `inr decode`: a grid decode written as a VTK `.vti` file (`.vtr` for a
+//! rectilinear grid at its stored coordinates), the format ParaView and
+//! every VTK tool open without a plugin; unstructured files go to
+//! [`super::decode_mesh`].
 
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -12,12 +14,14 @@ use crate::decode::{DecodeOptions, DecodedGrid, Decoder, GridRequest, Progress};
 use crate::error::{Error, Result};
 use crate::format::Association;
 use crate::sampling::{extent_len, Extent, SamplingGrid};
-use crate::vti::{self, VtiArray};
+use crate::vti::{self, Values, VtiArray};
 
-pub const ABOUT: &str = "Decode an .inr file onto a grid and write it as a VTK .vti file";
+pub const ABOUT: &str =
+    "Decode an .inr file onto a grid or its mesh and write it as a VTK file (.vti, .vtr, .vtu)";
 
 pub const LONG_ABOUT: &str = "\
-Decode an .inr file onto a grid and write it as a VTK image data (.vti) file.
+Decode an .inr file onto a grid and write it as a VTK image data (.vti) file,
+or onto its mesh as an unstructured grid (.vtu).
 
 By default the file's own grid is decoded; --dims resamples the domain's
 bounding box uniformly with any number of points per axis (the network is
@@ -28,11 +32,21 @@ written as point data, cell variables at the cell centers as cell data.
 Times between stored steps are interpolated by the network; times outside
 them are clamped to the first or last step.
 
+Unstructured files: by default the stored mesh is written (.vtu) with point
+variables at its nodes and cell variables at the cell centroids; --refine L
+refines every cell L times first (a tetrahedron into 8, a hexahedron into 8,
+...) for a smooth close-up. --dims instead resamples the mesh's bounding box
+onto a uniform grid (.vti): points inside the mesh get the decoded values,
+points outside get --outside (default 0) and the point array
+vtkValidPointMask tells which is which (1 inside, 0 outside), as VTK's probe
+filter does; every variable is point data there.
+
 A one-line summary (size, time, points per second) goes to stderr, with a
 progress percentage while decoding when stderr is a terminal.
 
 Example:
-  inr decode run42.inr --dims 256,256,128 --vars pressure,velocity --time 0.5 -o p.vti";
+  inr decode run42.inr --dims 256,256,128 --vars pressure,velocity --time 0.5 -o p.vti
+  inr decode mesh.inr --refine 2 -o fine.vtu";
 
 /// Arguments of `inr decode`.
 #[derive(Debug, Args)]
@@ -52,20 +66,35 @@ pub struct DecodeArgs {
     /// Time to decode [default: the first step].
     #[arg(long, value_name = "T", allow_negative_numbers = true)]
     pub time: Option<f64>,
+    /// Unstructured files: refine every cell this many times.
+    #[arg(long, value_name = "L", conflicts_with_all = ["dims", "extent"])]
+    pub refine: Option<u32>,
+    /// Unstructured files with --dims: the value of points outside the mesh.
+    #[arg(long, value_name = "VALUE", default_value_t = 0.0, allow_negative_numbers = true)]
+    pub outside: f32,
     /// Worker threads; 0: one per core.
     #[arg(long, default_value_t = 0, value_parser = RangedU64ValueParser::<usize>::new().range(0..=1024))]
     pub threads: usize,
-    /// Output file [default: FILE with the extension .vti].
-    #[arg(short, long, value_name = "OUT.vti")]
+    /// Output file [default: FILE with the extension .vti, .vtr or .vtu].
+    #[arg(short, long, value_name = "OUT")]
     pub output: Option<PathBuf>,
 }
 
 /// Checks every argument, decodes, writes, reports.
 pub fn run(args: &DecodeArgs) -> Result<()> {
     let decoder = Decoder::open(&args.file)?;
+    if decoder.native_grid().is_none() {
+        return super::decode_mesh::run(&decoder, args);
+    }
+    if args.refine.is_some() {
+        return Err(Error::InvalidArgument(
+            "--refine: the file holds a grid, not a mesh (give --dims to resample it)".into(),
+        ));
+    }
     let request = request(&decoder, args)?;
     let grid = decoder.sampling_grid(request.dims)?;
-    let output = output_path(args, grid.uniform.is_some())?;
+    let extension = if grid.uniform.is_some() { "vti" } else { "vtr" };
+    let output = output_path(args, extension)?;
     let start = Instant::now();
     let decoded = decode_with_progress(&decoder, &request, args.threads)?;
     let decoding = start.elapsed().as_secs_f64();
@@ -83,7 +112,7 @@ pub fn run(args: &DecodeArgs) -> Result<()> {
 }
 
 /// The grid request, with every option checked before the decode starts.
-fn request(decoder: &Decoder, args: &DecodeArgs) -> Result<GridRequest> {
+pub(super) fn request(decoder: &Decoder, args: &DecodeArgs) -> Result<GridRequest> {
     let dims = args.dims.as_deref().map(super::dims3).transpose()?;
     let extent = args.extent.as_deref().map(extent6).transpose()?;
     let variables = super::variable_indices(decoder, &args.vars)?;
@@ -109,11 +138,11 @@ fn extent6(values: &[usize]) -> Result<Extent> {
     })
 }
 
-/// `-o`, or the input with the extension `.vti` (`.vtr` for a rectilinear
-/// grid at its stored coordinates); never the input itself. The directory
+/// `-o`, or the input with `extension` (`vti` for a uniform grid, `vtr`
+/// for a rectilinear grid at its stored coordinates, `vtu` for a mesh);
+/// never the input itself, nor another of these extensions. The directory
 /// must exist: better to learn that before a long decode.
-fn output_path(args: &DecodeArgs, uniform: bool) -> Result<PathBuf> {
-    let extension = if uniform { "vti" } else { "vtr" };
+pub(super) fn output_path(args: &DecodeArgs, extension: &str) -> Result<PathBuf> {
     let output = args
         .output
         .clone()
@@ -135,12 +164,12 @@ fn output_path(args: &DecodeArgs, uniform: bool) -> Result<PathBuf> {
     if same(&output, &args.file) {
         return bad("that is the input file");
     }
-    let other = if uniform { "vtr" } else { "vti" };
-    if output.extension().and_then(|e| e.to_str()) == Some(other) {
-        return bad(if uniform {
-            "a uniform grid is written as .vti"
-        } else {
-            "the stored grid of a rectilinear file is written as .vtr (or give --dims to resample it uniformly as .vti)"
+    let given = output.extension().and_then(|e| e.to_str()).unwrap_or("");
+    if given != extension && ["vti", "vtr", "vtu"].contains(&given) {
+        return bad(match extension {
+            "vti" => "a uniform grid is written as .vti",
+            "vtr" => "the stored grid of a rectilinear file is written as .vtr (or give --dims to resample it uniformly as .vti)",
+            _ => "a mesh is written as .vtu (or give --dims to resample it as .vti)",
         });
     }
     let dir = match output.parent() {
@@ -163,13 +192,22 @@ fn decode_with_progress(
     request: &GridRequest,
     threads: usize,
 ) -> Result<DecodedGrid> {
+    with_progress(threads, |options| decoder.decode_grid(request, options))
+}
+
+/// Runs `decode` with options that show `decoding  42%` on stderr when a
+/// person watches it.
+pub(super) fn with_progress<T>(
+    threads: usize,
+    decode: impl FnOnce(&DecodeOptions) -> Result<T>,
+) -> Result<T> {
     let show = std::io::stderr().is_terminal();
     let bar = |fraction: f64| {
         super::note(&format!("\rdecoding {:3.0}%", 100.0 * fraction));
         true
     };
     let progress: Option<Progress> = if show { Some(&bar) } else { None };
-    let result = decoder.decode_grid(request, &DecodeOptions { threads, progress });
+    let result = decode(&DecodeOptions { threads, progress });
     if show {
         super::note("\r             \r");
     }
@@ -198,7 +236,7 @@ fn write(path: &Path, decoded: &DecodedGrid, grid: &SamplingGrid) -> Result<Vec<
             name: &a.name,
             components: a.components,
             association,
-            values: &a.values,
+            values: Values::F32(&a.values),
         });
     }
     if arrays.is_empty() {

@@ -17,18 +17,20 @@ use crate::error::{Error, Result};
 use crate::format::writer::write_atomically;
 
 pub const ABOUT: &str =
-    "Train a network on a VTK data set (.vti, .vtr, .pvd) and write it as an .inr file";
+    "Train a network on a VTK data set (.vti, .vtr, .vtu, .pvd) and write it as an .inr file";
 
 pub const LONG_ABOUT: &str = "\
-Train a network on a VTK data set (.vti, .vtr, or a .pvd series of them) and
-write it as an .inr file.
+Train a network on a VTK data set (.vti, .vtr, .vtu, or a .pvd series of
+them) and write it as an .inr file.
 
 The network is a residual SIREN (w0 = 30) that maps (x, y, z[, t]) to every
 component of the chosen variables; time becomes the fourth input when the
-series has more than one step. Point arrays are learned at the grid points,
-cell arrays at the cell centers. Its size follows --ratio (the data's float32
-bytes over the file's bytes) or --size: the widest network whose file fits;
-or --width and --blocks. Training is Adam on random minibatches with a cosine
+series has more than one step. Point arrays are learned at the grid points
+(mesh nodes), cell arrays at the cell centers (centroids). An unstructured
+mesh is stored in the file exactly, once for the whole series. Its size
+follows --ratio (the data's float32 bytes over the file's bytes; over the
+model's bytes, the file less its mesh, for a mesh) or --size (the same
+bytes): the widest network that fits; or --width and --blocks. Training is Adam on random minibatches with a cosine
 learning rate over --steps or --max-minutes, whichever ends first, halved
 whenever the loss stops improving (--patience), and stops early after five
 halvings; the best weights seen are kept.
@@ -65,16 +67,18 @@ pub enum DeviceChoice {
 /// Arguments of `inr encode`.
 #[derive(Debug, Args)]
 pub struct EncodeArgs {
-    /// The data: .vti, .vtr, or a .pvd collection of them.
+    /// The data: .vti, .vtr, .vtu, or a .pvd collection of them.
     #[arg(value_name = "INPUT")]
     pub input: PathBuf,
     /// The .inr file to write.
     #[arg(short, long, value_name = "FILE")]
     pub output: PathBuf,
-    /// Target compression ratio (float32 data bytes / file bytes).
+    /// Target compression ratio (float32 data bytes / file bytes; / model
+    /// bytes for a mesh).
     #[arg(long, default_value_t = 50.0, conflicts_with_all = ["width", "size"])]
     pub ratio: f64,
-    /// Target file size in kilobytes (1000 bytes), instead of --ratio.
+    /// Target file size in kilobytes (1000 bytes; the model's, for a mesh),
+    /// instead of --ratio.
     #[arg(long, value_name = "KB", conflicts_with = "width")]
     pub size: Option<f64>,
     /// Network width (hidden features); with --blocks, instead of --ratio.
@@ -334,6 +338,15 @@ fn report_text(args: &EncodeArgs, report: &EncodeReport, seconds: f64) -> String
         super::format_bytes(report.raw_bytes as u128),
         report.ratio()
     );
+    let mesh_bytes = report.bytes.len() as u64 - report.model_bytes;
+    if mesh_bytes > 0 {
+        out += &format!(
+            "mesh {} (stored exactly), model {}: model-only ratio {:.1}\n",
+            super::format_bytes(mesh_bytes as u128),
+            super::format_bytes(report.model_bytes as u128),
+            report.model_ratio()
+        );
+    }
     out += &format!(
         "network: width {} blocks {} ({} parameters), {}\n",
         report.shape.width,
@@ -436,6 +449,8 @@ fn report_json(args: &EncodeArgs, report: &EncodeReport, seconds: f64) -> serde_
         "file_bytes": report.bytes.len(),
         "raw_f32_bytes": report.raw_bytes,
         "ratio": report.ratio(),
+        "model_bytes": report.model_bytes,
+        "model_ratio": report.model_ratio(),
         "network": {"width": s.width, "blocks": s.blocks, "inputs": s.inputs, "outputs": s.outputs,
                     "parameters": s.parameters(), "bits": args.bits},
         "device": device_name(report.device),

@@ -92,7 +92,30 @@ fn summary(path: &Path, file: &InrFile, decoder: Option<&Decoder>) -> String {
             super::format_bytes(stored.into())
         ),
     );
-    line(&mut s, "compression", &compression(meta, file.file_len()));
+    let mesh = meta.mesh_bytes();
+    if mesh > 0 {
+        line(
+            &mut s,
+            "mesh bytes",
+            &format!("{mesh} (stored exactly: points, cells, types)"),
+        );
+        line(
+            &mut s,
+            "model bytes",
+            &format!("{} (the file less its mesh)", file.file_len() - mesh),
+        );
+        line(
+            &mut s,
+            "compression",
+            &format!(
+                "{} model only; {} whole file",
+                compression(meta, file.file_len() - mesh),
+                compression(meta, file.file_len())
+            ),
+        );
+    } else {
+        line(&mut s, "compression", &compression(meta, file.file_len()));
+    }
     for (key, value) in &meta.attributes {
         line(&mut s, &format!("attribute {key}"), value);
     }
@@ -310,15 +333,15 @@ fn model_description(meta: &Metadata, decoder: Option<&Decoder>) -> String {
     text
 }
 
-/// The raw float32 size of all variables at all time steps, against the
-/// file size: what storing the network saves.
-fn compression(meta: &Metadata, file_len: u64) -> String {
+/// The raw float32 size of all variables at all time steps, against
+/// `stored` bytes (the file, or its model): what storing the network saves.
+fn compression(meta: &Metadata, stored: u64) -> String {
     match raw_bytes(meta) {
-        Some(raw) if file_len > 0 => format!(
-            "{:.2}x (raw float32 data: {}, file: {} bytes)",
-            raw as f64 / file_len as f64,
+        Some(raw) if stored > 0 => format!(
+            "{:.2}x (raw float32 data: {}, stored: {} bytes)",
+            raw as f64 / stored as f64,
             super::format_bytes(raw),
-            file_len
+            stored
         ),
         _ => "unknown (no raw size for this domain)".into(),
     }

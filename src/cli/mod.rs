@@ -9,6 +9,7 @@
 
 pub mod bench;
 pub mod decode;
+pub mod decode_mesh;
 #[cfg(feature = "encoder")]
 pub mod encode;
 pub mod info;

@@ -7,6 +7,7 @@ pub mod nodes;
 pub mod parallel;
 pub mod passes;
 pub mod points;
+pub mod resample;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -14,6 +15,7 @@ use std::sync::Arc;
 use crate::error::{Error, Result};
 use crate::format::{DType, Domain, InrFile, Metadata};
 use crate::kernels::mlp::{OutputMap, Plan};
+use crate::mesh::locate::CellLocator;
 use crate::mesh::Mesh;
 use crate::model::{Model, ResidualSiren};
 use crate::sampling::SamplingGrid;
@@ -33,6 +35,8 @@ pub struct Decoder {
     native: Option<SamplingGrid>,
     /// The stored mesh of an unstructured file, read on first use.
     mesh: OnceCell<Mesh>,
+    /// The spatial index over the mesh's cells, built on the first resample.
+    locator: OnceCell<CellLocator>,
 }
 
 impl Decoder {
@@ -76,6 +80,7 @@ impl Decoder {
             bounds,
             native,
             mesh: OnceCell::new(),
+            locator: OnceCell::new(),
         })
     }
 

@@ -1,10 +1,12 @@
-//! Decoding an unstructured file at its own mesh: point variables at the
-//! nodes, cell variables at the cell centroids.
+//! Decoding an unstructured file at a mesh (the stored one, a piece of it,
+//! a refined one): point variables at the nodes, cell variables at the cell
+//! centroids.
 
 use crate::decode::parallel::DecodeOptions;
 use crate::decode::{Decoder, Sites};
 use crate::error::{Error, Result};
 use crate::format::Association;
+use crate::mesh::extract::{extract, MeshRequest, MeshView};
 use crate::mesh::Mesh;
 
 impl Decoder {
@@ -19,10 +21,21 @@ impl Decoder {
         self.mesh.get_or_try_init(|| Mesh::load(self.file()))
     }
 
-    /// Number of values of `variable` at the mesh: nodes (point data) or
-    /// cells (cell data) times components.
+    /// A piece of the stored mesh, refined: see [`MeshRequest`].
+    pub fn mesh_view(&self, request: &MeshRequest) -> Result<MeshView> {
+        extract(self.mesh()?, request)
+    }
+
+    /// Number of values of `variable` at the stored mesh: nodes (point
+    /// data) or cells (cell data) times components.
     pub fn node_value_count(&self, variable: usize) -> Result<usize> {
-        let mesh = self.mesh()?;
+        self.mesh_value_count(self.mesh()?, variable)
+    }
+
+    /// Number of values of `variable` at `mesh`'s nodes (point data) or
+    /// cells (cell data), times components.
+    pub fn mesh_value_count(&self, mesh: &Mesh, variable: usize) -> Result<usize> {
+        self.mesh()?;
         let var = self.metadata().variables.get(variable).ok_or_else(|| {
             Error::InvalidArgument(format!(
                 "variable index {variable} of {}",
@@ -36,8 +49,8 @@ impl Decoder {
         Ok(tuples * var.components as usize)
     }
 
-    /// Decodes `variables` at the mesh into one buffer per variable, each of
-    /// [`Decoder::node_value_count`] values.
+    /// Decodes `variables` at the stored mesh into one buffer per variable,
+    /// each of [`Decoder::node_value_count`] values.
     pub fn decode_nodes_into(
         &self,
         variables: &[usize],
@@ -45,9 +58,22 @@ impl Decoder {
         outs: &mut [&mut [f32]],
         options: &DecodeOptions,
     ) -> Result<()> {
-        let mesh = self.mesh()?;
+        self.decode_mesh_into(self.mesh()?, variables, time, outs, options)
+    }
+
+    /// Decodes `variables` at `mesh` (the stored mesh or one made from it)
+    /// into one buffer per variable, each of [`Decoder::mesh_value_count`]
+    /// values.
+    pub fn decode_mesh_into(
+        &self,
+        mesh: &Mesh,
+        variables: &[usize],
+        time: Option<f64>,
+        outs: &mut [&mut [f32]],
+        options: &DecodeOptions,
+    ) -> Result<()> {
         for &v in variables {
-            self.node_value_count(v)?;
+            self.mesh_value_count(mesh, v)?;
         }
         let t = self.effective_time(time)?;
         let sites = |assoc: Association| {

@@ -3,11 +3,15 @@
 //! when there is more than one step, and targets scaled to [-1, 1] by each
 //! component's range over all steps.
 //!
-//! Image and rectilinear grids are supported; unstructured grids are an
-//! [`Error::Unsupported`] for now.
+//! Image and rectilinear grids give structured sites (products of axes);
+//! unstructured grids give their nodes and cell centroids, the mesh shared
+//! by every step.
+
+use std::sync::Arc;
 
 use crate::error::{Error, Result};
 use crate::format::Association;
+use crate::mesh::Mesh;
 use crate::model::normalization::{self, InputAffine};
 use crate::vtkxml::{Grid, Series};
 
@@ -23,25 +27,48 @@ pub struct VariableInfo {
     pub column: usize,
 }
 
-/// The samples of one time step and one association: a structured set of
-/// sites (the product of three axes, x fastest) and the targets of the
-/// variables attached there.
+/// Where the values of one association sit.
+#[derive(Clone, Debug)]
+pub enum Sites {
+    /// The product of three axes, x fastest: grid points or cell centers.
+    Axes([Vec<f64>; 3]),
+    /// Explicit x, y, z triples: mesh nodes or cell centroids (shared by
+    /// every step of a series).
+    Points(Arc<[f64]>),
+}
+
+/// The samples of one time step and one association: the sites and the
+/// targets of the variables attached there.
 #[derive(Clone, Debug)]
 pub struct Part {
     pub time: f64,
     pub association: Association,
-    /// Site coordinates along each axis: points, or cell centers.
-    pub axes: [Vec<f64>; 3],
+    pub sites: Sites,
     /// Indices into [`Samples::variables`] of the variables in `targets`.
     pub variables: Vec<usize>,
     /// Per site, the scaled components of `variables` in order.
     pub targets: Vec<f32>,
 }
 
+impl Sites {
+    /// Number of sites.
+    pub fn len(&self) -> usize {
+        match self {
+            Sites::Axes(axes) => axes.iter().map(Vec::len).product(),
+            Sites::Points(p) => p.len() / 3,
+        }
+    }
+
+    /// True when there are no sites.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
 impl Part {
     /// Number of sites.
     pub fn len(&self) -> usize {
-        self.axes.iter().map(Vec::len).product()
+        self.sites.len()
     }
 
     /// True when the part has no sites.
@@ -54,9 +81,12 @@ impl Part {
         self.variables.iter().map(|&v| vars[v].components).sum()
     }
 
-    /// The domain coordinates (x, y, z) of every site, x fastest.
+    /// The domain coordinates (x, y, z) of every site (x fastest on axes).
     pub fn coordinates(&self) -> Vec<f64> {
-        let [x, y, z] = &self.axes;
+        let [x, y, z] = match &self.sites {
+            Sites::Points(p) => return p.to_vec(),
+            Sites::Axes(axes) => axes,
+        };
         let mut out = Vec::with_capacity(3 * self.len());
         for &zc in z {
             for &yc in y {
@@ -98,9 +128,18 @@ impl Samples {
         normalization::bounding_box(&self.bounds)
     }
 
-    /// Point coordinates along each axis of the grid.
-    pub fn point_axes(&self) -> [Vec<f64>; 3] {
-        point_axes(&self.grid).expect("checked when the samples were built")
+    /// Point coordinates along each axis of a structured grid; `None` for a
+    /// mesh.
+    pub fn point_axes(&self) -> Option<[Vec<f64>; 3]> {
+        point_axes(&self.grid)
+    }
+
+    /// The mesh of unstructured samples.
+    pub fn mesh(&self) -> Option<&Mesh> {
+        match &self.grid {
+            Grid::Unstructured(mesh) => Some(mesh),
+            _ => None,
+        }
     }
 
     /// Total number of sites over all parts.
@@ -128,12 +167,13 @@ impl Samples {
             .first()
             .ok_or_else(|| Error::InvalidArgument("the series has no time steps".into()))?;
         let path = first.path.display();
-        let point_axes = point_axes(&first.grid).ok_or_else(|| {
-            Error::Unsupported(format!(
-                "{path}: an unstructured grid; the encoder reads image (.vti) and \
-                 rectilinear (.vtr) grids for now"
-            ))
+        let site_sets = SiteSets::of(&first.grid).ok_or_else(|| {
+            Error::Invalid(format!("{path}: the grid has no points"))
         })?;
+        if let Grid::Unstructured(mesh) = &first.grid {
+            mesh.validate(mesh.num_points() as u64, mesh.num_cells() as u64)
+                .map_err(|e| Error::Unsupported(format!("{path}: {e}")))?;
+        }
         let chosen: Vec<&crate::vtkxml::Array> = if names.is_empty() {
             first.arrays.iter().collect()
         } else {
@@ -200,7 +240,6 @@ impl Samples {
                 }
             }
         }
-        let cell_axes = point_axes.clone().map(|a| cell_centers(&a));
         let mut parts = Vec::new();
         for (t, ds) in &series.steps {
             for association in [Association::Point, Association::Cell] {
@@ -210,11 +249,8 @@ impl Samples {
                 if vars.is_empty() {
                     continue;
                 }
-                let axes = match association {
-                    Association::Point => point_axes.clone(),
-                    Association::Cell => cell_axes.clone(),
-                };
-                let n: usize = axes.iter().map(Vec::len).product();
+                let sites = site_sets.sites(association);
+                let n = sites.len();
                 let arrays: Vec<&[f64]> = vars
                     .iter()
                     .map(|&v| {
@@ -245,14 +281,14 @@ impl Samples {
                 parts.push(Part {
                     time: *t,
                     association,
-                    axes,
+                    sites,
                     variables: vars,
                     targets,
                 });
             }
         }
         let times = series.times();
-        let mut bounds: Vec<[f64; 2]> = point_axes.iter().map(|a| [a[0], a[a.len() - 1]]).collect();
+        let mut bounds = site_sets.bounds.to_vec();
         if times.len() > 1 {
             bounds.push([times[0], times[times.len() - 1]]);
         }
@@ -263,6 +299,48 @@ impl Samples {
             parts,
             bounds,
         })
+    }
+}
+
+/// The sites of point and of cell variables on a grid, and the bounds of
+/// its points (the input normalization's box).
+struct SiteSets {
+    points: Sites,
+    cells: Sites,
+    bounds: [[f64; 2]; 3],
+}
+
+impl SiteSets {
+    /// `None` for a grid without points.
+    fn of(grid: &Grid) -> Option<SiteSets> {
+        if let Some(axes) = point_axes(grid) {
+            let bounds = std::array::from_fn(|a| [axes[a][0], axes[a][axes[a].len() - 1]]);
+            let cells = Sites::Axes(axes.clone().map(|a| cell_centers(&a)));
+            return Some(SiteSets {
+                points: Sites::Axes(axes),
+                cells,
+                bounds,
+            });
+        }
+        let Grid::Unstructured(mesh) = grid else {
+            return None;
+        };
+        if mesh.num_points() == 0 {
+            return None;
+        }
+        let b = mesh.bounds();
+        Some(SiteSets {
+            points: Sites::Points(mesh.points.clone().into()),
+            cells: Sites::Points(mesh.cell_centers().into()),
+            bounds: std::array::from_fn(|a| [b[2 * a], b[2 * a + 1]]),
+        })
+    }
+
+    fn sites(&self, association: Association) -> Sites {
+        match association {
+            Association::Point => self.points.clone(),
+            Association::Cell => self.cells.clone(),
+        }
     }
 }
 
@@ -288,7 +366,7 @@ fn point_axes(grid: &Grid) -> Option<[Vec<f64>; 3]> {
                 .collect()
         })),
         Grid::Rectilinear { x, y, z, .. } => Some([x.clone(), y.clone(), z.clone()]),
-        Grid::Unstructured { .. } => None,
+        Grid::Unstructured(_) => None,
     }
     .filter(|axes: &[Vec<f64>; 3]| axes.iter().all(|a| !a.is_empty()))
 }

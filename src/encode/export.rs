@@ -4,9 +4,9 @@
 use std::collections::BTreeMap;
 
 use crate::decode::{DecodeOptions, Decoder, PointTimes};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::format::section::Compression;
-use crate::format::{Domain, FileBuilder, Metadata, TimeAxis, Variable, WeightEncoding};
+use crate::format::{Domain, FileBuilder, InrFile, Metadata, TimeAxis, Variable, WeightEncoding};
 use crate::model::ResidualSiren;
 use crate::vtkxml::Grid;
 
@@ -24,20 +24,7 @@ pub fn file_bytes(
     let mut builder = FileBuilder::new();
     let weights = builder.new_section("weights", Compression::Zstd);
     let model_value = model.write(&mut builder, weights, encoding)?;
-    let axes = samples.point_axes();
-    let dims = axes.clone().map(|a| a.len() as u64);
-    let domain = match &samples.grid {
-        Grid::Image { spacing, .. } => Domain::Image {
-            dims,
-            origin: axes.clone().map(|a| a[0]),
-            spacing: *spacing,
-        },
-        _ => {
-            let section = builder.new_section("domain", Compression::Zstd);
-            let [x, y, z] = axes.map(|a| builder.push_f64_array(section, &a));
-            Domain::Rectilinear { dims, x, y, z }
-        }
-    };
+    let domain = domain(samples, &mut builder)?;
     let metadata = Metadata {
         generator: format!("inr {} (encoder)", env!("CARGO_PKG_VERSION")),
         domain,
@@ -60,6 +47,35 @@ pub fn file_bytes(
         attributes,
     };
     builder.to_bytes(metadata)
+}
+
+/// The bytes of a file that are not its mesh: the whole file for grids.
+pub fn model_bytes(bytes: &[u8]) -> Result<u64> {
+    let file = InrFile::from_bytes(bytes.to_vec())?;
+    Ok(file.file_len() - file.metadata().mesh_bytes())
+}
+
+/// The domain of the samples' grid; a mesh or rectilinear axes go into a
+/// section of their own.
+fn domain(samples: &Samples, builder: &mut FileBuilder) -> Result<Domain> {
+    let axes = match (&samples.grid, samples.point_axes()) {
+        (Grid::Unstructured(mesh), _) => return Ok(mesh.write(builder)),
+        (_, Some(axes)) => axes,
+        (_, None) => return Err(Error::Invalid("the grid has no points".into())),
+    };
+    let dims = axes.clone().map(|a| a.len() as u64);
+    Ok(match &samples.grid {
+        Grid::Image { spacing, .. } => Domain::Image {
+            dims,
+            origin: axes.clone().map(|a| a[0]),
+            spacing: *spacing,
+        },
+        _ => {
+            let section = builder.new_section("domain", Compression::Zstd);
+            let [x, y, z] = axes.map(|a| builder.push_f64_array(section, &a));
+            Domain::Rectilinear { dims, x, y, z }
+        }
+    })
 }
 
 /// Opens `bytes` with the decoder and measures every variable at every

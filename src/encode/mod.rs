@@ -119,6 +119,8 @@ pub struct EncodeReport {
     pub shape: Shape,
     /// The data as float32, the reference of the compression ratio.
     pub raw_bytes: u64,
+    /// The file's bytes less its mesh sections (all of them for grids).
+    pub model_bytes: u64,
     pub train: TrainReport,
     pub finetune: Option<FineTuneReport>,
     /// The trained network (libtorch, f32 weights), at every site.
@@ -136,6 +138,12 @@ impl EncodeReport {
     /// Raw float32 bytes over file bytes.
     pub fn ratio(&self) -> f64 {
         self.raw_bytes as f64 / self.bytes.len() as f64
+    }
+
+    /// Raw float32 bytes over the model's bytes (the file less its mesh,
+    /// the ratio papers on meshes state); the file's ratio for grids.
+    pub fn model_ratio(&self) -> f64 {
+        self.raw_bytes as f64 / self.model_bytes as f64
     }
 }
 
@@ -220,8 +228,10 @@ pub fn encode(
         attributes(opts, shape, &report, &finetune),
     )?;
     let file_quality = export::decoder_quality(samples, &bytes)?;
+    let model_bytes = export::model_bytes(&bytes)?;
     Ok(EncodeReport {
         bytes,
+        model_bytes,
         shape,
         raw_bytes: samples.raw_f32_bytes(),
         train: report,

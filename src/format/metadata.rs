@@ -178,6 +178,33 @@ impl Metadata {
         self.variables.iter().map(|v| v.components as usize).sum()
     }
 
+    /// Stored bytes of the sections that hold an unstructured mesh (0 for
+    /// other domains): what a file spends on the mesh rather than the
+    /// model, so that the model-only compression ratio can be stated.
+    pub fn mesh_bytes(&self) -> u64 {
+        let Domain::Unstructured {
+            points,
+            connectivity,
+            offsets,
+            types,
+            ..
+        } = &self.domain
+        else {
+            return 0;
+        };
+        let mut sections: Vec<u32> = [points, connectivity, offsets, types]
+            .iter()
+            .map(|a| a.section)
+            .collect();
+        sections.sort_unstable();
+        sections.dedup();
+        sections
+            .iter()
+            .filter_map(|&i| self.sections.get(i as usize))
+            .map(|e| e.stored_length)
+            .sum()
+    }
+
     /// Finds a variable by name.
     pub fn variable_index(&self, name: &str) -> Option<usize> {
         self.variables.iter().position(|v| v.name == name)

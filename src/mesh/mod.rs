@@ -6,6 +6,8 @@ use crate::format::metadata::{ArrayRef, DType, Domain};
 use crate::format::section::Compression;
 use crate::format::{FileBuilder, InrFile};
 
+pub mod extract;
+
 /// Most points or cells of a stored mesh.
 pub const MAX_MESH_ITEMS: u64 = 1 << 32;
 

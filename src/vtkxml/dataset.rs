@@ -6,6 +6,7 @@ use super::binary::{self, AppendedSection, Encoding, HeaderType, ScalarType, Val
 use super::xml::{self, ArrayMarkup, Attrs, Markup, PieceMarkup};
 use super::{Array, Association, Ctx, Grid, MAX_VALUES};
 use crate::error::Result;
+use crate::mesh::Mesh;
 
 /// The dataset kinds this module reads, one per file extension.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -343,11 +344,11 @@ fn unstructured(decoder: &Decoder, piece: &PieceMarkup) -> Result<Grid> {
     let mut offsets = Vec::with_capacity(num_cells + 1);
     offsets.push(0);
     offsets.extend_from_slice(&end_offsets);
-    Ok(Grid::Unstructured {
+    Ok(Grid::Unstructured(Mesh {
         points,
         points_f32,
         connectivity,
         offsets,
         types: types.into_iter().map(|t| t as u8).collect(),
-    })
+    }))
 }

@@ -47,6 +47,7 @@ use rayon::prelude::*;
 
 use crate::error::{Error, Result};
 pub use crate::format::Association;
+use crate::mesh::Mesh;
 
 /// The most values (tuples times components) one array may hold.
 /// (Crate-private: cbindgen would export a public constant into `inr.h`.)
@@ -70,21 +71,10 @@ pub enum Grid {
         y: Vec<f64>,
         z: Vec<f64>,
     },
-    /// Arbitrary cells.
-    Unstructured {
-        /// `x, y, z` of each point.
-        points: Vec<f64>,
-        /// The file stored the points as `Float32`.
-        points_f32: bool,
-        /// Point ids of every cell, cell after cell.
-        connectivity: Vec<u64>,
-        /// `num_cells + 1` entries starting at 0: cell `c` uses
-        /// `connectivity[offsets[c]..offsets[c + 1]]`. (VTK stores only
-        /// the end offsets; the leading 0 is added here.)
-        offsets: Vec<u64>,
-        /// VTK cell type of each cell (12 hexahedron, 10 tetrahedron, ...).
-        types: Vec<u8>,
-    },
+    /// Arbitrary cells, in VTK's layout ([`Mesh`]: VTK stores only the end
+    /// offsets; the leading 0 is added here). `points_f32` tells whether the
+    /// file stored the points as `Float32`.
+    Unstructured(Mesh),
 }
 
 impl Grid {
@@ -94,7 +84,7 @@ impl Grid {
             Grid::Image { extent, .. } | Grid::Rectilinear { extent, .. } => axis_points(extent)
                 .iter()
                 .fold(1, |a, &n| a.saturating_mul(n)),
-            Grid::Unstructured { points, .. } => points.len() / 3,
+            Grid::Unstructured(mesh) => mesh.num_points(),
         }
     }
 
@@ -105,7 +95,7 @@ impl Grid {
             Grid::Image { extent, .. } | Grid::Rectilinear { extent, .. } => axis_points(extent)
                 .iter()
                 .fold(1, |a, &n| a.saturating_mul(n.saturating_sub(1).max(1))),
-            Grid::Unstructured { types, .. } => types.len(),
+            Grid::Unstructured(mesh) => mesh.num_cells(),
         }
     }
 }

@@ -1042,6 +1042,8 @@ static int test_mesh(const char *path, const char *expect_path, const char *prob
   check_variable_subsets(m, &vf);
   check_open_memory(m, path, gd);
 
+  check_mesh_views(m, np, nc, pts);
+
   /* a second handle on the same file reads its own copy of the mesh */
   inr_model *m2 = open_or_die(path);
   double *pts2 = t_xmalloc((size_t)(3 * np) * sizeof(double));
@@ -1059,6 +1061,241 @@ static int test_mesh(const char *path, const char *expect_path, const char *prob
   t_free_facts(&ex);
   t_free_facts(&probes);
   return 0;
+}
+
+/* Mesh views: pieces (together every cell once, values equal the whole
+ * mesh's bit for bit), a refined mesh (values equal point queries at its
+ * points), and resampling onto a grid over the mesh's bounds (the box mesh
+ * fills its bounds: every point inside, values equal point queries). */
+static void check_mesh_views(inr_model *m, uint64_t np, uint64_t nc, const double *pts)
+{
+  decoded whole = decode_nodes(m, NULL, 0, 0.5, NULL);
+  size_t nvars = whole.n;
+  int64_t *cell_seen = t_xmalloc((size_t)nc * sizeof(int64_t));
+  memset(cell_seen, 0, (size_t)nc * sizeof(int64_t));
+  for (uint64_t piece = 0; piece < 3; piece++) {
+    inr_mesh_view *v = NULL;
+    REQUIRE_OK(inr_mesh_view_new(m, 0, piece, 3, &v));
+    uint64_t vp = 0, vc = 0, vconn = 0;
+    CHECK_OK(inr_mesh_view_sizes(v, &vp, &vc, &vconn));
+    CHECK(vp > 0 && vp <= np && vc > 0 && vc <= nc);
+    double *vpts = t_xmalloc((size_t)(3 * vp) * sizeof(double));
+    int64_t *psrc = t_xmalloc((size_t)vp * sizeof(int64_t)), *csrc = t_xmalloc((size_t)vc * sizeof(int64_t));
+    CHECK_OK(inr_mesh_view_points(v, vpts, (size_t)(3 * vp)));
+    CHECK_OK(inr_mesh_view_sources(v, psrc, (size_t)vp, csrc, (size_t)vc));
+    bool same_points = true;
+    for (uint64_t i = 0; i < vp; i++)
+      same_points = same_points && psrc[i] >= 0 && (uint64_t)psrc[i] < np &&
+                    memcmp(&vpts[3 * i], &pts[3 * psrc[i]], 3 * sizeof(double)) == 0;
+    CHECKF(same_points, "piece %" PRIu64 ": points differ from the stored ones", piece);
+    for (uint64_t c = 0; c < vc; c++)
+      if (csrc[c] >= 0 && (uint64_t)csrc[c] < nc) cell_seen[csrc[c]]++;
+    /* values at the piece's nodes and cells equal the whole mesh's */
+    float **bufs = t_xmalloc(nvars * sizeof(float *));
+    size_t *lens = t_xmalloc(nvars * sizeof(size_t));
+    for (size_t k = 0; k < nvars; k++) {
+      CHECK_OK(inr_mesh_view_value_count(m, v, k, &lens[k]));
+      bufs[k] = t_xmalloc((lens[k] + 1) * sizeof(float));
+    }
+    CHECK_OK(inr_decode_mesh_view(m, v, NULL, 0, 0.5, bufs, lens, NULL));
+    for (size_t k = 0; k < nvars; k++) {
+      bool point = lens[k] % vp == 0 && lens[k] / vp == whole.len[k] / np && whole.len[k] % np == 0 &&
+                   (whole.len[k] / np) * vc != lens[k];
+      size_t comps = whole.len[k] / (point ? np : nc);
+      bool same = true;
+      uint64_t n = point ? vp : vc;
+      for (uint64_t i = 0; i < n; i++) {
+        int64_t src = point ? psrc[i] : csrc[i];
+        same = same && memcmp(&bufs[k][comps * i], &whole.buf[k][comps * (size_t)src], comps * sizeof(float)) == 0;
+      }
+      CHECKF(same, "piece %" PRIu64 ": variable %zu differs from the whole mesh's", piece, k);
+      free(bufs[k]);
+    }
+    free(bufs);
+    free(lens);
+    free(vpts);
+    free(psrc);
+    free(csrc);
+    inr_mesh_view_free(v);
+  }
+  bool once = true;
+  for (uint64_t c = 0; c < nc; c++) once = once && cell_seen[c] == 1;
+  CHECKF(once, "the 3 pieces do not hold every cell exactly once");
+  free(cell_seen);
+
+  /* refined once: 8 cells per cell, the stored points first */
+  inr_mesh_view *r = NULL;
+  REQUIRE_OK(inr_mesh_view_new(m, 1, 0, 1, &r));
+  uint64_t rp = 0, rc = 0, rconn = 0;
+  CHECK_OK(inr_mesh_view_sizes(r, &rp, &rc, &rconn));
+  CHECK_EQ_U64(rc, 8 * nc);
+  CHECK(rp > np);
+  double *rpts = t_xmalloc((size_t)(3 * rp) * sizeof(double));
+  CHECK_OK(inr_mesh_view_points(r, rpts, (size_t)(3 * rp)));
+  CHECK(memcmp(rpts, pts, (size_t)(3 * np) * sizeof(double)) == 0);
+  int64_t *off = t_xmalloc((size_t)(rc + 1) * sizeof(int64_t)), *conn = t_xmalloc((size_t)rconn * sizeof(int64_t));
+  uint8_t *types = t_xmalloc((size_t)rc);
+  CHECK_OK(inr_mesh_view_cells(r, off, (size_t)rc + 1, conn, (size_t)rconn, types, (size_t)rc));
+  CHECK(off[0] == 0 && off[rc] == (int64_t)rconn);
+  size_t first = 0, n0 = 0;
+  CHECK_OK(inr_mesh_view_value_count(m, r, first, &n0));
+  CHECK_EQ_U64(n0 % rp, 0);
+  float *rv = t_xmalloc(n0 * sizeof(float));
+  CHECK_OK(inr_decode_mesh_view(m, r, &first, 1, 0.5, &rv, &n0, &ONE_THREAD));
+  float *qv = query(m, rpts, (size_t)rp, NULL, 0.5, &first, 1, NULL, NULL);
+  CHECKF(t_same_floats(rv, qv, n0), "refined mesh values differ from point queries at its points");
+  free(qv);
+  free(rv);
+  free(off);
+  free(conn);
+  free(types);
+  free(rpts);
+  inr_mesh_view_free(r);
+
+  /* resampling: the box mesh fills its bounds */
+  const uint64_t gd[3] = {7, 6, 5};
+  const size_t ng = 7 * 6 * 5;
+  double go[3], gs[3];
+  REQUIRE_OK(inr_grid_geometry(m, gd, go, gs));
+  uint8_t *mask = t_xmalloc(ng + 1);
+  FILL_N(mask, ng + 1);
+  CHECK_OK(inr_grid_inside_mask(m, gd, NULL, mask, ng, NULL));
+  CHECK_UNTOUCHED(mask[ng]);
+  bool all_in = true;
+  for (size_t i = 0; i < ng; i++) all_in = all_in && mask[i] == 1;
+  CHECKF(all_in, "grid points over the box mesh's bounds found outside it");
+  double *gp = t_xmalloc(3 * ng * sizeof(double));
+  size_t q = 0;
+  for (uint64_t k = 0; k < gd[2]; k++)
+    for (uint64_t j = 0; j < gd[1]; j++)
+      for (uint64_t i = 0; i < gd[0]; i++, q++) {
+        gp[3 * q] = go[0] + gs[0] * (double)i;
+        gp[3 * q + 1] = go[1] + gs[1] * (double)j;
+        gp[3 * q + 2] = go[2] + gs[2] * (double)k;
+      }
+  for (size_t k = 0; k < nvars; k++) {
+    size_t n = 0;
+    CHECK_OK(inr_resample_value_count(m, gd, NULL, k, &n));
+    CHECK_EQ_U64(n % ng, 0);
+    float *rs = t_xmalloc((n + 1) * sizeof(float));
+    FILL_N(rs, n + 1);
+    uint8_t *mk = t_xmalloc(ng);
+    CHECK_OK(inr_resample_grid(m, gd, NULL, &k, 1, 0.5, NAN, &rs, &n, mk, ng, NULL));
+    CHECK_UNTOUCHED(rs[n]);
+    CHECK(memcmp(mk, mask, ng) == 0);
+    float *want = query(m, gp, ng, NULL, 0.5, &k, 1, NULL, NULL);
+    CHECKF(t_same_floats(rs, want, n), "resampled variable %zu differs from point queries", k);
+    /* without a mask, and a sub-extent */
+    float *rs2 = t_xmalloc(n * sizeof(float));
+    CHECK_OK(inr_resample_grid(m, gd, NULL, &k, 1, 0.5, NAN, &rs2, &n, NULL, 0, &ONE_THREAD));
+    CHECK(t_same_floats(rs, rs2, n));
+    const int64_t e[6] = {1, 5, 0, 3, 2, 4};
+    size_t ns = 0, comps = n / ng;
+    CHECK_OK(inr_resample_value_count(m, gd, e, k, &ns));
+    CHECK_EQ_U64(ns, 5 * 4 * 3 * comps);
+    float *part = t_xmalloc(ns * sizeof(float));
+    CHECK_OK(inr_resample_grid(m, gd, e, &k, 1, 0.5, 0.0f, &part, &ns, NULL, 0, NULL));
+    bool same = true;
+    size_t p = 0;
+    for (int64_t kk = e[4]; kk <= e[5]; kk++)
+      for (int64_t jj = e[2]; jj <= e[3]; jj++)
+        for (int64_t ii = e[0]; ii <= e[1]; ii++, p++) {
+          size_t w = (size_t)(ii + 7 * (jj + 6 * kk));
+          same = same && memcmp(&part[comps * p], &rs[comps * w], comps * sizeof(float)) == 0;
+        }
+    CHECKF(same, "a resampled sub-extent differs from the whole grid");
+    free(part);
+    free(rs2);
+    free(want);
+    free(mk);
+    free(rs);
+  }
+  free(gp);
+  free(mask);
+  free_decoded(&whole);
+}
+
+/* Argument errors of mesh views and resampling, and both on an image. */
+static void check_mesh_view_errors(inr_model *img, inr_model *m)
+{
+  inr_mesh_view *v = (inr_mesh_view *)(uintptr_t)1;
+  inr_mesh_view *const untouched = v;
+  CHECK_FAILS(inr_mesh_view_new(NULL, 0, 0, 1, &v), INR_ERROR_NULL_ARGUMENT);
+  CHECK_FAILS(inr_mesh_view_new(m, 0, 0, 1, NULL), INR_ERROR_NULL_ARGUMENT);
+  CHECK_FAILS(inr_mesh_view_new(m, 0, 1, 1, &v), INR_ERROR_INVALID_ARGUMENT);
+  CHECK_FAILS(inr_mesh_view_new(m, 0, 0, 0, &v), INR_ERROR_INVALID_ARGUMENT);
+  CHECK_FAILS(inr_mesh_view_new(m, 40, 0, 1, &v), INR_ERROR_LIMIT);
+  CHECK_FAILS(inr_mesh_view_new(img, 0, 0, 1, &v), INR_ERROR_INVALID_ARGUMENT);
+  CHECK(v == untouched);
+  inr_mesh_view_free(NULL);
+  REQUIRE_OK(inr_mesh_view_new(m, 0, 1, 2, &v));
+  uint64_t a, b, c;
+  CHECK_FAILS(inr_mesh_view_sizes(NULL, &a, &b, &c), INR_ERROR_NULL_ARGUMENT);
+  CHECK_FAILS(inr_mesh_view_sizes(v, &a, NULL, &c), INR_ERROR_NULL_ARGUMENT);
+  REQUIRE_OK(inr_mesh_view_sizes(v, &a, &b, &c));
+  double pts[3];
+  CHECK_FAILS(inr_mesh_view_points(v, NULL, (size_t)(3 * a)), INR_ERROR_NULL_ARGUMENT);
+  CHECK_FAILS(inr_mesh_view_points(v, pts, 3), INR_ERROR_INVALID_ARGUMENT);
+  CHECK_FAILS(inr_mesh_view_points(NULL, pts, 3), INR_ERROR_NULL_ARGUMENT);
+  int64_t off[2], conn[2], src[2];
+  uint8_t ty[2];
+  CHECK_FAILS(inr_mesh_view_cells(v, off, 1, conn, 1, ty, 1), INR_ERROR_INVALID_ARGUMENT);
+  CHECK_FAILS(inr_mesh_view_cells(v, NULL, 1, conn, 1, ty, 1), INR_ERROR_NULL_ARGUMENT);
+  CHECK_FAILS(inr_mesh_view_sources(v, src, 1, NULL, 0), INR_ERROR_INVALID_ARGUMENT);
+  CHECK_FAILS(inr_mesh_view_sources(v, NULL, 0, src, 1), INR_ERROR_INVALID_ARGUMENT);
+  CHECK_OK(inr_mesh_view_sources(v, NULL, 0, NULL, 0));
+  CHECK_FAILS(inr_mesh_view_sources(NULL, NULL, 0, NULL, 0), INR_ERROR_NULL_ARGUMENT);
+  size_t n = 0;
+  CHECK_FAILS(inr_mesh_view_value_count(m, v, 99, &n), INR_ERROR_INVALID_ARGUMENT);
+  CHECK_FAILS(inr_mesh_view_value_count(m, NULL, 0, &n), INR_ERROR_NULL_ARGUMENT);
+  CHECK_FAILS(inr_mesh_view_value_count(m, v, 0, NULL), INR_ERROR_NULL_ARGUMENT);
+  REQUIRE_OK(inr_mesh_view_value_count(m, v, 0, &n));
+  float *buf = t_xmalloc((n + 1) * sizeof(float));
+  size_t short_len = n - 1, zero = 0;
+  CHECK_FAILS(inr_decode_mesh_view(m, v, &zero, 1, 0.5, &buf, &short_len, NULL), INR_ERROR_INVALID_ARGUMENT);
+  CHECK_FAILS(inr_decode_mesh_view(m, NULL, &zero, 1, 0.5, &buf, &n, NULL), INR_ERROR_NULL_ARGUMENT);
+  CHECK_FAILS(inr_decode_mesh_view(img, v, &zero, 1, 0.5, &buf, &n, NULL), INR_ERROR_INVALID_ARGUMENT);
+  free(buf);
+  inr_mesh_view_free(v);
+
+  /* resampling */
+  const uint64_t gd[3] = {4, 4, 4}, zero_dims[3] = {0, 4, 4};
+  uint8_t mask[64];
+  float vals[64 * 3];
+  float *out = vals;
+  size_t len = 64;
+  const int64_t outside[6] = {0, 4, 0, 3, 0, 3};
+  CHECK_FAILS(inr_resample_value_count(m, NULL, NULL, 0, &n), INR_ERROR_NULL_ARGUMENT);
+  CHECK_FAILS(inr_resample_value_count(m, gd, outside, 0, &n), INR_ERROR_INVALID_ARGUMENT);
+  CHECK_FAILS(inr_resample_value_count(m, gd, NULL, 99, &n), INR_ERROR_INVALID_ARGUMENT);
+  CHECK_FAILS(inr_resample_value_count(img, gd, NULL, 0, &n), INR_ERROR_INVALID_ARGUMENT);
+  CHECK_FAILS(inr_grid_inside_mask(m, gd, NULL, NULL, 64, NULL), INR_ERROR_NULL_ARGUMENT);
+  CHECK_FAILS(inr_grid_inside_mask(m, gd, NULL, mask, 63, NULL), INR_ERROR_INVALID_ARGUMENT);
+  CHECK_FAILS(inr_grid_inside_mask(m, zero_dims, NULL, mask, 64, NULL), INR_ERROR_INVALID_ARGUMENT);
+  CHECK_FAILS(inr_grid_inside_mask(img, gd, NULL, mask, 64, NULL), INR_ERROR_INVALID_ARGUMENT);
+  CHECK_FAILS(inr_grid_inside_mask(NULL, gd, NULL, mask, 64, NULL), INR_ERROR_NULL_ARGUMENT);
+  CHECK_FAILS(inr_resample_grid(m, gd, NULL, &zero, 1, 0.5, 0.0f, &out, &len, NULL, 5, NULL),
+              INR_ERROR_INVALID_ARGUMENT);
+  CHECK_FAILS(inr_resample_grid(m, gd, NULL, &zero, 1, 0.5, 0.0f, &out, &len, mask, 63, NULL),
+              INR_ERROR_INVALID_ARGUMENT);
+  size_t bad_len = 63;
+  CHECK_FAILS(inr_resample_grid(m, gd, NULL, &zero, 1, 0.5, 0.0f, &out, &bad_len, mask, 64, NULL),
+              INR_ERROR_INVALID_ARGUMENT);
+  CHECK_FAILS(inr_resample_grid(m, gd, NULL, &zero, 1, 0.5, 0.0f, NULL, &len, mask, 64, NULL),
+              INR_ERROR_NULL_ARGUMENT);
+  CHECK_FAILS(inr_resample_grid(img, gd, NULL, &zero, 1, 0.5, 0.0f, &out, &len, mask, 64, NULL),
+              INR_ERROR_INVALID_ARGUMENT);
+  /* cancelled by the progress callback (a pass that ends before the first
+   * progress interval reports only its end, which cannot cancel it) */
+  progress_log log = new_log(1);
+  inr_decode_options po = {0, on_progress, &log};
+  const uint64_t big[3] = {128, 128, 128};
+  size_t big_len = 128 * 128 * 128;
+  float *big_out = t_xmalloc(big_len * sizeof(float));
+  inr_status st = inr_resample_grid(m, big, NULL, &zero, 1, 0.5, 0.0f, &big_out, &big_len, NULL, 0, &po);
+  CHECKF(st == INR_ERROR_CANCELLED || (st == INR_OK && log.calls <= 2),
+         "cancelling a resample: %s after %d progress calls", inr_status_name(st), log.calls);
+  free(big_out);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1547,6 +1784,7 @@ static int test_errors(const char *img_path, const char *mesh_path)
   check_query_errors(mesh);
   check_grid_errors(m, mesh);
   check_mesh_errors(m, mesh);
+  check_mesh_view_errors(m, mesh);
   check_open_errors(img_path);
 
   /* the last error message: per failure, stable until the next failure */

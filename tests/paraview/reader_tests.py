@@ -166,7 +166,6 @@ cases = {
     "text.inr": "INR_ERROR_NOT_INR",
     "truncated.inr": "INR_ERROR_TRUNCATED",
     "corrupt.inr": "INR_ERROR_CHECKSUM",
-    "mesh.inr": "only image and rectilinear",
 }
 for name, message in cases.items():
     with CapturedErrors() as errors:

@@ -13,6 +13,7 @@
 #include "vtkRectilinearGrid.h"
 #include "vtkSmartPointer.h"
 #include "vtkStreamingDemandDrivenPipeline.h"
+#include "vtkUnstructuredGrid.h"
 
 #include <inr.h>
 
@@ -32,9 +33,10 @@ std::string LastError()
 }
 
 /// The domain kinds this reader presents.
-bool IsStructured(int kind)
+bool IsPresented(int kind)
 {
-  return kind == INR_DOMAIN_IMAGE || kind == INR_DOMAIN_RECTILINEAR;
+  return kind == INR_DOMAIN_IMAGE || kind == INR_DOMAIN_RECTILINEAR ||
+    kind == INR_DOMAIN_UNSTRUCTURED;
 }
 
 /// Whether an update extent holds no points (a rank without a piece).
@@ -67,6 +69,8 @@ void vtkINRReader::PrintSelf(ostream& os, vtkIndent indent)
   os << indent << "SamplingDimensions: " << this->SamplingDimensions[0] << " "
      << this->SamplingDimensions[1] << " " << this->SamplingDimensions[2] << "\n";
   os << indent << "NumberOfThreads: " << this->NumberOfThreads << "\n";
+  os << indent << "OutputMode: " << this->OutputMode << "\n";
+  os << indent << "RefinementLevel: " << this->RefinementLevel << "\n";
 }
 
 vtkMTimeType vtkINRReader::GetMTime()
@@ -178,12 +182,20 @@ bool vtkINRReader::OpenFile()
   }
   inr_domain kind;
   status = inr_domain_kind(model, &kind);
-  if (status != INR_OK || !IsStructured(kind))
+  if (status != INR_OK || !IsPresented(kind))
   {
     vtkErrorMacro(<< this->FileName
-                  << ": only image and rectilinear domains are presented by this reader "
-                     "version (this file's domain kind is "
+                  << ": only image, rectilinear and unstructured domains are presented by this "
+                     "reader version (this file's domain kind is "
                   << (status == INR_OK ? static_cast<int>(kind) : -1) << ").");
+    inr_close(model);
+    return false;
+  }
+  double bounds[6];
+  status = inr_bounds(model, bounds);
+  if (status != INR_OK)
+  {
+    this->ReportError("Cannot read the bounds", status);
     inr_close(model);
     return false;
   }
@@ -204,13 +216,37 @@ bool vtkINRReader::OpenFile()
   this->OpenedFile = this->FileName;
   this->DomainKind = kind;
   this->TimeValues = times;
+  std::copy(bounds, bounds + 6, this->Bounds);
   return true;
+}
+
+bool vtkINRReader::IsMesh() const
+{
+  return this->Model && this->DomainKind == INR_DOMAIN_UNSTRUCTURED;
+}
+
+bool vtkINRReader::MeshOutput() const
+{
+  return this->IsMesh() && this->OutputMode != RESAMPLED_IMAGE;
 }
 
 void vtkINRReader::DecodeDimensions(uint64_t dims[3]) const
 {
   const bool native = this->SamplingDimensions[0] <= 0 || this->SamplingDimensions[1] <= 0 ||
     this->SamplingDimensions[2] <= 0;
+  if (native && this->IsMesh())
+  {
+    // No stored grid: 64 points along the longest side, the rest in proportion.
+    const double* b = this->Bounds;
+    const double longest =
+      std::max({ b[1] - b[0], b[3] - b[2], b[5] - b[4], std::numeric_limits<double>::min() });
+    for (int a = 0; a < 3; ++a)
+    {
+      const double side = b[2 * a + 1] - b[2 * a];
+      dims[a] = static_cast<uint64_t>(std::max(2.0, std::round(1.0 + 63.0 * side / longest)));
+    }
+    return;
+  }
   for (int a = 0; a < 3; ++a)
   {
     dims[a] = static_cast<uint64_t>(
@@ -259,16 +295,27 @@ int vtkINRReader::RequestDataObject(vtkInformation*, vtkInformationVector**,
   vtkInformation* outInfo = outputVector->GetInformationObject(0);
   // An unreadable file still gets an (empty) image output, so that the
   // pipeline reports the error instead of failing to build.
-  const bool rectilinear = this->OpenFile() && this->DomainKind == INR_DOMAIN_RECTILINEAR;
+  const bool open = this->OpenFile();
+  const char* type = "vtkImageData";
+  if (open && this->DomainKind == INR_DOMAIN_RECTILINEAR)
+  {
+    type = "vtkRectilinearGrid";
+  }
+  else if (open && this->MeshOutput())
+  {
+    type = "vtkUnstructuredGrid";
+  }
   vtkDataObject* current = vtkDataObject::GetData(outInfo);
-  const bool fits = current &&
-    (rectilinear ? current->IsA("vtkRectilinearGrid") : current->IsA("vtkImageData"));
-  if (!fits)
+  if (!current || !current->IsA(type))
   {
     vtkSmartPointer<vtkDataObject> output;
-    if (rectilinear)
+    if (std::string(type) == "vtkRectilinearGrid")
     {
       output = vtkSmartPointer<vtkRectilinearGrid>::New();
+    }
+    else if (std::string(type) == "vtkUnstructuredGrid")
+    {
+      output = vtkSmartPointer<vtkUnstructuredGrid>::New();
     }
     else
     {
@@ -287,7 +334,7 @@ int vtkINRReader::RequestInformation(vtkInformation*, vtkInformationVector**,
     return 0;
   }
   uint64_t native[3] = { 0, 0, 0 };
-  int status = inr_native_dims(this->Model, native);
+  int status = this->IsMesh() ? INR_OK : inr_native_dims(this->Model, native);
   if (status != INR_OK)
   {
     this->ReportError("Cannot read the grid dimensions", status);
@@ -306,11 +353,21 @@ int vtkINRReader::RequestInformation(vtkInformation*, vtkInformationVector**,
   this->DecodeDimensions(dims);
 
   vtkInformation* outInfo = outputVector->GetInformationObject(0);
-  const int whole[6] = { 0, static_cast<int>(dims[0]) - 1, 0, static_cast<int>(dims[1]) - 1, 0,
-    static_cast<int>(dims[2]) - 1 };
-  outInfo->Set(vtkStreamingDemandDrivenPipeline::WHOLE_EXTENT(), whole, 6);
-  outInfo->Set(CAN_PRODUCE_SUB_EXTENT(), 1);
-  if (this->DomainKind == INR_DOMAIN_IMAGE)
+  outInfo->Remove(vtkStreamingDemandDrivenPipeline::WHOLE_EXTENT());
+  outInfo->Remove(CAN_PRODUCE_SUB_EXTENT());
+  outInfo->Remove(CAN_HANDLE_PIECE_REQUEST());
+  if (this->MeshOutput())
+  {
+    outInfo->Set(CAN_HANDLE_PIECE_REQUEST(), 1);
+  }
+  else
+  {
+    const int whole[6] = { 0, static_cast<int>(dims[0]) - 1, 0, static_cast<int>(dims[1]) - 1, 0,
+      static_cast<int>(dims[2]) - 1 };
+    outInfo->Set(vtkStreamingDemandDrivenPipeline::WHOLE_EXTENT(), whole, 6);
+    outInfo->Set(CAN_PRODUCE_SUB_EXTENT(), 1);
+  }
+  if (this->DomainKind == INR_DOMAIN_IMAGE || (this->IsMesh() && !this->MeshOutput()))
   {
     double origin[3], spacing[3];
     status = inr_grid_geometry(this->Model, dims, origin, spacing);
@@ -431,15 +488,19 @@ bool vtkINRReader::SetRectilinearCoordinates(vtkDataObject* object, const int ex
   return true;
 }
 
-bool vtkINRReader::DecodeArrays(vtkDataSet* output, const int extent[6], double time)
+void vtkINRReader::FillOptions(inr_decode_options* options)
 {
-  uint64_t dims[3];
-  this->DecodeDimensions(dims);
-  const int64_t ext[6] = { extent[0], extent[1], extent[2], extent[3], extent[4], extent[5] };
-  const std::vector<size_t> variables = this->SelectedVariables();
-  std::vector<vtkSmartPointer<vtkFloatArray>> arrays;
-  std::vector<float*> outputs;
-  std::vector<size_t> lengths;
+  *options = inr_decode_options{};
+  options->threads = static_cast<uint32_t>(this->NumberOfThreads);
+  options->progress = &vtkINRReader::Progress;
+  options->user_data = this;
+}
+
+bool vtkINRReader::MakeArrays(const std::vector<size_t>& variables,
+  const std::function<int(size_t, size_t*)>& count,
+  std::vector<vtkSmartPointer<vtkFloatArray>>& arrays, std::vector<float*>& pointers,
+  std::vector<size_t>& lengths)
+{
   for (size_t v : variables)
   {
     const char* name = nullptr;
@@ -452,7 +513,7 @@ bool vtkINRReader::DecodeArrays(vtkDataSet* output, const int extent[6], double 
     }
     if (status == INR_OK)
     {
-      status = inr_grid_value_count(this->Model, dims, ext, v, &values);
+      status = count(v, &values);
     }
     if (status != INR_OK || components == 0)
     {
@@ -464,17 +525,50 @@ bool vtkINRReader::DecodeArrays(vtkDataSet* output, const int extent[6], double 
     array->SetNumberOfComponents(static_cast<int>(components));
     array->SetNumberOfTuples(static_cast<vtkIdType>(values / components));
     arrays.push_back(array);
-    outputs.push_back(array->GetPointer(0));
+    pointers.push_back(array->GetPointer(0));
     lengths.push_back(values);
+  }
+  return true;
+}
+
+void vtkINRReader::AttachArrays(vtkDataSet* output, const std::vector<size_t>& variables,
+  const std::vector<vtkSmartPointer<vtkFloatArray>>& arrays, bool cellsToo)
+{
+  for (size_t i = 0; i < variables.size(); ++i)
+  {
+    inr_association association = INR_ASSOCIATION_POINT;
+    inr_variable_association(this->Model, variables[i], &association);
+    if (cellsToo && association == INR_ASSOCIATION_CELL)
+    {
+      output->GetCellData()->AddArray(arrays[i]);
+    }
+    else
+    {
+      output->GetPointData()->AddArray(arrays[i]);
+    }
+  }
+}
+
+bool vtkINRReader::DecodeArrays(vtkDataSet* output, const int extent[6], double time)
+{
+  uint64_t dims[3];
+  this->DecodeDimensions(dims);
+  const int64_t ext[6] = { extent[0], extent[1], extent[2], extent[3], extent[4], extent[5] };
+  const std::vector<size_t> variables = this->SelectedVariables();
+  std::vector<vtkSmartPointer<vtkFloatArray>> arrays;
+  std::vector<float*> outputs;
+  std::vector<size_t> lengths;
+  auto count = [&](size_t v, size_t* n) { return inr_grid_value_count(this->Model, dims, ext, v, n); };
+  if (!this->MakeArrays(variables, count, arrays, outputs, lengths))
+  {
+    return false;
   }
   if (variables.empty())
   {
     return true;
   }
-  inr_decode_options options = {};
-  options.threads = static_cast<uint32_t>(this->NumberOfThreads);
-  options.progress = &vtkINRReader::Progress;
-  options.user_data = this;
+  inr_decode_options options;
+  this->FillOptions(&options);
   const int status = inr_decode_grid(this->Model, dims, ext, variables.data(), variables.size(),
     time, outputs.data(), lengths.data(), &options);
   if (status == INR_ERROR_CANCELLED)
@@ -486,19 +580,7 @@ bool vtkINRReader::DecodeArrays(vtkDataSet* output, const int extent[6], double 
     this->ReportError("Decoding failed", status);
     return false;
   }
-  for (size_t i = 0; i < variables.size(); ++i)
-  {
-    inr_association association;
-    inr_variable_association(this->Model, variables[i], &association);
-    if (association == INR_ASSOCIATION_CELL)
-    {
-      output->GetCellData()->AddArray(arrays[i]);
-    }
-    else
-    {
-      output->GetPointData()->AddArray(arrays[i]);
-    }
-  }
+  this->AttachArrays(output, variables, arrays, true);
   return true;
 }
 
@@ -517,18 +599,22 @@ int vtkINRReader::RequestData(vtkInformation*, vtkInformationVector**,
   {
     return 0;
   }
-  int extent[6];
-  outInfo->Get(vtkStreamingDemandDrivenPipeline::UPDATE_EXTENT(), extent);
-  if (IsEmpty(extent))
-  {
-    return 1;
-  }
-
   double time = std::numeric_limits<double>::quiet_NaN();
   if (!this->TimeValues.empty() &&
     outInfo->Has(vtkStreamingDemandDrivenPipeline::UPDATE_TIME_STEP()))
   {
     time = outInfo->Get(vtkStreamingDemandDrivenPipeline::UPDATE_TIME_STEP());
+  }
+  if (this->MeshOutput())
+  {
+    return this->RequestMeshData(outInfo, output, time);
+  }
+
+  int extent[6];
+  outInfo->Get(vtkStreamingDemandDrivenPipeline::UPDATE_EXTENT(), extent);
+  if (IsEmpty(extent))
+  {
+    return 1;
   }
 
   if (vtkImageData* image = vtkImageData::SafeDownCast(output))
@@ -542,7 +628,9 @@ int vtkINRReader::RequestData(vtkInformation*, vtkInformationVector**,
     output->Initialize();
     return 0;
   }
-  if (!this->DecodeArrays(output, extent, time))
+  const bool decoded = this->IsMesh() ? this->ResampleArrays(output, extent, time)
+                                      : this->DecodeArrays(output, extent, time);
+  if (!decoded)
   {
     output->Initialize();
     return 0;

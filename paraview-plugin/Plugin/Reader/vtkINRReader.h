@@ -15,8 +15,19 @@
  * between two steps is decoded at that time, since the network is
  * continuous in t (times outside the range are clamped to it).
  *
- * Parallel: the reader sets CAN_PRODUCE_SUB_EXTENT, and decodes only the
- * update extent it is asked for; pieces equal the whole grid bit for bit.
+ * Unstructured files (OutputMode): the stored mesh as vtkUnstructuredGrid
+ * (point variables at the nodes, cell variables at the cell centroids),
+ * the mesh refined RefinementLevel times (each tetrahedron or hexahedron
+ * into 8, ...: smooth close-ups), or a resampled vtkImageData of
+ * SamplingDimensions over the mesh's bounds, where points outside the mesh
+ * are 0, marked 0 in the point array vtkValidPointMask and hidden by
+ * vtkGhostType (as ParaView's Resample With Dataset marks them). Mesh
+ * outputs carry vtkOriginalCellIds, the stored cell of each cell.
+ *
+ * Parallel: for grids the reader sets CAN_PRODUCE_SUB_EXTENT, and decodes
+ * only the update extent it is asked for; pieces equal the whole grid bit for
+ * bit. For meshes it sets CAN_HANDLE_PIECE_REQUEST: each rank decodes its
+ * share of the cells, with the nodes they use.
  *
  * Errors (missing, truncated, corrupt or unsupported files; bad settings)
  * are reported with vtkErrorMacro and give an empty output; decoding reports
@@ -28,10 +39,15 @@
 #include "vtkDataObjectAlgorithm.h"
 #include "vtkINRReaderModule.h" // for the export macro
 
-#include <string> // for std::string
-#include <vector> // for std::vector
+#include "vtkSmartPointer.h" // for vtkSmartPointer
+
+#include <functional> // for std::function
+#include <string>     // for std::string
+#include <vector>     // for std::vector
 
 class vtkDataArraySelection;
+class vtkDataSet;
+class vtkFloatArray;
 struct inr_model;
 
 class VTKINRREADER_EXPORT vtkINRReader : public vtkDataObjectAlgorithm
@@ -49,13 +65,40 @@ public:
 
   ///@{
   /// Points per axis of the grid to decode, over the stored bounds. 0 0 0
-  /// (the default) or any 0 means the stored grid.
+  /// (the default) or any 0 means the stored grid; for a resampled mesh, 64
+  /// points along the longest side of its bounding box and the other axes in
+  /// proportion.
   vtkSetVector3Macro(SamplingDimensions, int);
   vtkGetVector3Macro(SamplingDimensions, int);
   ///@}
 
-  /// Points per axis of the stored grid (0 0 0 before a file is read).
+  /// Points per axis of the stored grid (0 0 0 before a file is read, and
+  /// for unstructured files).
   vtkGetVector3Macro(NativeDimensions, int);
+
+  /// What an unstructured file gives.
+  enum OutputModes
+  {
+    MESH = 0,            ///< the stored mesh
+    REFINED_MESH = 1,    ///< the stored mesh refined RefinementLevel times
+    RESAMPLED_IMAGE = 2, ///< image data of SamplingDimensions over the mesh's bounds
+  };
+
+  ///@{
+  /// Output of unstructured files (OutputModes); ignored for grids.
+  vtkSetClampMacro(OutputMode, int, MESH, RESAMPLED_IMAGE);
+  vtkGetMacro(OutputMode, int);
+  ///@}
+
+  ///@{
+  /// Times each cell is refined in REFINED_MESH mode (each level multiplies
+  /// the cells by 8 for tetrahedra and hexahedra).
+  vtkSetClampMacro(RefinementLevel, int, 0, 8);
+  vtkGetMacro(RefinementLevel, int);
+  ///@}
+
+  /// 1 when the open file holds an unstructured mesh.
+  int GetIsMesh() const { return this->IsMesh() ? 1 : 0; }
 
   ///@{
   /// Decoding threads per process; 0 (the default) uses all cores.
@@ -100,8 +143,29 @@ private:
   /// Opens FileName unless it is open already; reports errors.
   bool OpenFile();
   void CloseFile();
-  /// The dimensions to decode: SamplingDimensions, or the stored ones.
+  /// The dimensions to decode: SamplingDimensions, or the stored (for a
+  /// mesh, the default resampling) ones.
   void DecodeDimensions(uint64_t dims[3]) const;
+  bool IsMesh() const;
+  /// Whether the output is a vtkUnstructuredGrid (a mesh file, not resampled).
+  bool MeshOutput() const;
+  /// Mesh outputs (vtkINRReaderMesh.cxx): the piece of the (refined) mesh,
+  /// its arrays, and the resampled image's arrays with the mask.
+  int RequestMeshData(vtkInformation* outInfo, vtkDataObject* output, double time);
+  bool ResampleArrays(vtkDataSet* output, const int extent[6], double time);
+  /// Fills `arrays` with new float arrays for `variables`, sized by `count`
+  /// (the library's value count of one variable); `pointers` and `lengths`
+  /// as the decode functions take them.
+  bool MakeArrays(const std::vector<size_t>& variables,
+    const std::function<int(size_t, size_t*)>& count,
+    std::vector<vtkSmartPointer<vtkFloatArray>>& arrays, std::vector<float*>& pointers,
+    std::vector<size_t>& lengths);
+  /// Adds decoded arrays to the output's point or cell data; `cellsToo`
+  /// false puts every array in the point data (a resample).
+  void AttachArrays(vtkDataSet* output, const std::vector<size_t>& variables,
+    const std::vector<vtkSmartPointer<vtkFloatArray>>& arrays, bool cellsToo);
+  /// The decode options with this reader's thread count and progress.
+  void FillOptions(struct inr_decode_options* options);
   /// Indices of the variables to decode.
   std::vector<size_t> SelectedVariables() const;
   /// Decodes `extent` of the grid into `output`'s point and cell data.
@@ -116,6 +180,9 @@ private:
   int SamplingDimensions[3] = { 0, 0, 0 };
   int NativeDimensions[3] = { 0, 0, 0 };
   int NumberOfThreads = 0;
+  int OutputMode = MESH;
+  int RefinementLevel = 1;
+  double Bounds[6] = { 0, 0, 0, 0, 0, 0 };
   vtkDataArraySelection* PointSelection;
   vtkDataArraySelection* CellSelection;
 
