@@ -6,6 +6,9 @@ use crate::format::metadata::{ArrayRef, DType, Domain};
 use crate::format::section::Compression;
 use crate::format::{FileBuilder, InrFile};
 
+pub mod locate;
+pub mod refine;
+
 /// Most points or cells of a stored mesh.
 pub const MAX_MESH_ITEMS: u64 = 1 << 32;
 
