@@ -7,6 +7,8 @@ use crate::format::section::Compression;
 use crate::format::{FileBuilder, InrFile};
 
 pub mod extract;
+pub mod locate;
+pub mod refine;
 
 /// Most points or cells of a stored mesh.
 pub const MAX_MESH_ITEMS: u64 = 1 << 32;
