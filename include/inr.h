@@ -40,7 +40,7 @@
 /**
  * Minor version of the C ABI: grows when functions are added.
  */
-#define INR_ABI_VERSION_MINOR 0
+#define INR_ABI_VERSION_MINOR 1
 
 /**
  * Result of every libinr call.
@@ -140,6 +140,14 @@ typedef enum inr_association {
    */
   INR_ASSOCIATION_CELL = 1,
 } inr_association;
+
+/**
+ * A mesh made from the stored mesh of an unstructured file by
+ * `inr_mesh_view_new`: some of its cells, refined. Opaque; owns its arrays
+ * (it does not refer to the model). Free it with `inr_mesh_view_free`.
+ * Read-only after creation: safe to use from many threads.
+ */
+typedef struct inr_mesh_view inr_mesh_view;
 
 /**
  * An open .inr file with its model loaded. Opaque. Thread-safe: one model
@@ -447,6 +455,97 @@ enum inr_status inr_decode_nodes(const struct inr_model *model,
                                  const struct inr_decode_options *options);
 
 /**
+ * Makes a mesh from the stored mesh of `model`: piece `piece` of
+ * `n_pieces` (the stored cells cut into `n_pieces` contiguous ranges in
+ * file order, so that the pieces of all ranks together hold every cell
+ * exactly once; 0 of 1 is the whole mesh), with the points those cells use,
+ * then refined `level` times: each tetrahedron into 8 tetrahedra, each
+ * hexahedron or voxel into 8, each wedge into 8 wedges, each pyramid into
+ * 6 pyramids and 4 tetrahedra, each triangle or quad into 4, each line into
+ * 2 (new points at edge midpoints, face and cell centers, shared by the
+ * cells around them: the refined mesh is conforming). Refining a piece
+ * gives exactly the cells of the refined whole that lie in it, with
+ * bit-identical coordinates.
+ *
+ * Errors: INR_ERROR_INVALID_ARGUMENT (structured file, piece >= n_pieces,
+ * n_pieces 0), INR_ERROR_UNSUPPORTED (refining quadratic or polygonal
+ * cells), INR_ERROR_LIMIT (the refined mesh would exceed 2^32 points or
+ * cells or 16 GiB).
+ */
+enum inr_status inr_mesh_view_new(const struct inr_model *model,
+                                  uint32_t level,
+                                  uint64_t piece,
+                                  uint64_t n_pieces,
+                                  struct inr_mesh_view **out);
+
+/**
+ * Frees a mesh view. NULL is ignored.
+ */
+void inr_mesh_view_free(struct inr_mesh_view *view);
+
+/**
+ * Points, cells and connectivity length of a mesh view.
+ */
+enum inr_status inr_mesh_view_sizes(const struct inr_mesh_view *view,
+                                    uint64_t *n_points,
+                                    uint64_t *n_cells,
+                                    uint64_t *connectivity_len);
+
+/**
+ * The view's points: `len` must be 3 * n_points doubles. The stored points
+ * a view keeps are exact copies of the stored coordinates.
+ */
+enum inr_status inr_mesh_view_points(const struct inr_mesh_view *view, double *out, size_t len);
+
+/**
+ * The view's cells, in the layout of `inr_mesh_cells`.
+ */
+enum inr_status inr_mesh_view_cells(const struct inr_mesh_view *view,
+                                    int64_t *offsets,
+                                    size_t offsets_len,
+                                    int64_t *connectivity,
+                                    size_t connectivity_len,
+                                    uint8_t *types,
+                                    size_t types_len);
+
+/**
+ * Where the view's parts come from: `point_sources` (n_points values, or
+ * NULL) receives each point's id in the stored mesh, -1 for a point made by
+ * refinement; `cell_sources` (n_cells values, or NULL) each cell's stored
+ * cell. Lengths must match `inr_mesh_view_sizes`.
+ */
+enum inr_status inr_mesh_view_sources(const struct inr_mesh_view *view,
+                                      int64_t *point_sources,
+                                      size_t point_sources_len,
+                                      int64_t *cell_sources,
+                                      size_t cell_sources_len);
+
+/**
+ * Floats that `inr_decode_mesh_view` writes for `variable`: the view's
+ * points (point data) or cells (cell data) times components.
+ */
+enum inr_status inr_mesh_view_value_count(const struct inr_model *model,
+                                          const struct inr_mesh_view *view,
+                                          size_t variable,
+                                          size_t *out);
+
+/**
+ * Decodes variables at a mesh view made from this model's mesh: point data
+ * at its points, cell data at its cell centroids, at `time` (NaN: first
+ * step). Buffers as in `inr_decode_nodes`, each `inr_mesh_view_value_count`
+ * floats. At the stored points of a view the values equal those of
+ * `inr_decode_nodes` bit for bit.
+ */
+enum inr_status inr_decode_mesh_view(const struct inr_model *model,
+                                     const struct inr_mesh_view *view,
+                                     const size_t *variables,
+                                     size_t n_variables,
+                                     double time,
+                                     float *const *outputs,
+                                     const size_t *output_lens,
+                                     const struct inr_decode_options *options);
+
+/**
  * Opens the .inr file at `path` (a NUL-terminated path, bytes as the
  * operating system takes them), verifies its
  * header, metadata and checksums, loads its model, and stores a new handle in
@@ -470,6 +569,58 @@ enum inr_status inr_open_memory(const uint8_t *data, size_t len, struct inr_mode
  * handed out. NULL is allowed and does nothing.
  */
 void inr_close(struct inr_model *model);
+
+/**
+ * Floats that `inr_resample_grid` writes for `variable`: the points of
+ * `extent` (NULL: the whole grid of `dims`) times the variable's
+ * components. On a resampled grid every variable is point data, cell
+ * variables included (as VTK's probe filter makes them).
+ */
+enum inr_status inr_resample_value_count(const struct inr_model *model,
+                                         const uint64_t *dims,
+                                         const int64_t *extent,
+                                         size_t variable,
+                                         size_t *out);
+
+/**
+ * Which points of a resampling grid lie inside the mesh of an unstructured
+ * file: `mask` (`mask_len` bytes, the points of `extent` in VTK order)
+ * receives 1 for a point in some 3D cell (faces and the boundary count as
+ * inside, within a relative tolerance of about 1e-6 of the cell), 0 for
+ * one outside: VTK's `vtkValidPointMask` convention. Cells are found with a
+ * spatial index built on the first call. Lower-dimensional cells contain
+ * no points; quadratic cells are located by their corner points.
+ */
+enum inr_status inr_grid_inside_mask(const struct inr_model *model,
+                                     const uint64_t *dims,
+                                     const int64_t *extent,
+                                     uint8_t *mask,
+                                     size_t mask_len,
+                                     const struct inr_decode_options *options);
+
+/**
+ * Resamples an unstructured file onto the grid of `dims` points per axis
+ * over the mesh's bounds (as `inr_grid_geometry` gives them), restricted to
+ * `extent` (NULL: the whole grid): the network is evaluated only at the
+ * points inside the mesh (see `inr_grid_inside_mask`); points outside get
+ * `outside_value` (e.g. NaN, or 0 as VTK's probe filter) in every
+ * component. Variables, time, options and buffers as in `inr_decode_grid`,
+ * each buffer `inr_resample_value_count` floats. `mask`, unless NULL,
+ * receives the inside mask (`mask_len` bytes, one per point). A piece
+ * (extent) equals the same region of the whole grid bit for bit.
+ */
+enum inr_status inr_resample_grid(const struct inr_model *model,
+                                  const uint64_t *dims,
+                                  const int64_t *extent,
+                                  const size_t *variables,
+                                  size_t n_variables,
+                                  double time,
+                                  float outside_value,
+                                  float *const *outputs,
+                                  const size_t *output_lens,
+                                  uint8_t *mask,
+                                  size_t mask_len,
+                                  const struct inr_decode_options *options);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -637,11 +637,18 @@ fn hexahedral_time_series_meets_a_model_only_ratio() {
         report.bytes.len()
     );
     assert!(report.model_bytes as f64 <= target);
-    assert!(report.model_ratio() < ratio * 1.15, "{}", report.model_ratio());
+    assert!(
+        report.model_ratio() < ratio * 1.15,
+        "{}",
+        report.model_ratio()
+    );
     let decoder = Decoder::from_bytes(report.bytes).unwrap();
     assert_eq!(decoder.mesh().unwrap(), &mesh_of(data!("mug/mug_00.vtu")));
     assert!(decoder.mesh().unwrap().types.iter().all(|&t| t == 12));
-    assert_eq!(decoder.metadata().time.as_ref().unwrap().values, samples.times);
+    assert_eq!(
+        decoder.metadata().time.as_ref().unwrap().values,
+        samples.times
+    );
 }
 
 /// Starts a long encode of the bundled data and waits until training runs.

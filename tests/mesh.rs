@@ -273,11 +273,22 @@ fn resampling_arguments_are_checked() {
     let e = grid.whole_extent();
     let mut out = vec![0f32; 63];
     let err = d
-        .resample_into(&grid, &e, &[0], None, 0.0, &mut [&mut out[..]], None, &ONE_THREAD)
+        .resample_into(
+            &grid,
+            &e,
+            &[0],
+            None,
+            0.0,
+            &mut [&mut out[..]],
+            None,
+            &ONE_THREAD,
+        )
         .unwrap_err();
     assert!(err.to_string().contains("64 needed"), "{err}");
     let mut short_mask = vec![0u8; 10];
-    assert!(d.inside_mask(&grid, &e, &mut short_mask, &ONE_THREAD).is_err());
+    assert!(d
+        .inside_mask(&grid, &e, &mut short_mask, &ONE_THREAD)
+        .is_err());
     assert!(d.resample_value_count(&e, 9).is_err());
     // Structured files have no mesh to resample.
     let (_, bytes) = SyntheticSpec::small(1).build().unwrap();
@@ -307,8 +318,14 @@ fn pieces_decode_like_the_whole_mesh() {
             .map(|&v| vec![0f32; d.mesh_value_count(&view.mesh, v).unwrap()])
             .collect();
         let mut outs: Vec<&mut [f32]> = bufs.iter_mut().map(|b| b.as_mut_slice()).collect();
-        d.decode_mesh_into(&view.mesh, &vars, Some(0.5), &mut outs, &DecodeOptions::default())
-            .unwrap();
+        d.decode_mesh_into(
+            &view.mesh,
+            &vars,
+            Some(0.5),
+            &mut outs,
+            &DecodeOptions::default(),
+        )
+        .unwrap();
         for (p, &src) in view.source_points.iter().enumerate() {
             let s = src as usize;
             assert_eq!(bufs[0][p].to_bits(), whole[0][s].to_bits());
@@ -338,8 +355,14 @@ fn a_refined_mesh_decodes_at_its_new_points() {
         assert_eq!(view.mesh.num_cells(), 64 * mesh.num_cells());
         assert_eq!(&view.mesh.points[..mesh.points.len()], &mesh.points[..]);
         let mut pressure = vec![0f32; d.mesh_value_count(&view.mesh, 0).unwrap()];
-        d.decode_mesh_into(&view.mesh, &[0], None, &mut [&mut pressure[..]], &ONE_THREAD)
-            .unwrap();
+        d.decode_mesh_into(
+            &view.mesh,
+            &[0],
+            None,
+            &mut [&mut pressure[..]],
+            &ONE_THREAD,
+        )
+        .unwrap();
         let mut want = vec![0f32; view.mesh.num_points()];
         d.evaluate(
             &view.mesh.points,

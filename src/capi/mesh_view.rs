@@ -131,13 +131,25 @@ pub unsafe extern "C" fn inr_mesh_view_sources(
             invalid(format!("{what}: {len} values for {need}"))
         };
         if !point_sources.is_null() && point_sources_len != v.source_points.len() {
-            return Err(wrong("point_sources", point_sources_len, v.source_points.len()));
+            return Err(wrong(
+                "point_sources",
+                point_sources_len,
+                v.source_points.len(),
+            ));
         }
         if !cell_sources.is_null() && cell_sources_len != v.source_cells.len() {
-            return Err(wrong("cell_sources", cell_sources_len, v.source_cells.len()));
+            return Err(wrong(
+                "cell_sources",
+                cell_sources_len,
+                v.source_cells.len(),
+            ));
         }
         if !point_sources.is_null() {
-            std::ptr::copy_nonoverlapping(v.source_points.as_ptr(), point_sources, point_sources_len);
+            std::ptr::copy_nonoverlapping(
+                v.source_points.as_ptr(),
+                point_sources,
+                point_sources_len,
+            );
         }
         if !cell_sources.is_null() {
             std::slice::from_raw_parts_mut(cell_sources, cell_sources_len)
@@ -160,7 +172,9 @@ pub unsafe extern "C" fn inr_mesh_view_value_count(
 ) -> inr_status {
     boundary(|| {
         let m = model_ref(model)?;
-        let n = m.decoder.mesh_value_count(&view_ref(view)?.mesh, variable)?;
+        let n = m
+            .decoder
+            .mesh_value_count(&view_ref(view)?.mesh, variable)?;
         write_out(out, "out", n)
     })
 }

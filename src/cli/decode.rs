@@ -70,7 +70,12 @@ pub struct DecodeArgs {
     #[arg(long, value_name = "L", conflicts_with_all = ["dims", "extent"])]
     pub refine: Option<u32>,
     /// Unstructured files with --dims: the value of points outside the mesh.
-    #[arg(long, value_name = "VALUE", default_value_t = 0.0, allow_negative_numbers = true)]
+    #[arg(
+        long,
+        value_name = "VALUE",
+        default_value_t = 0.0,
+        allow_negative_numbers = true
+    )]
     pub outside: f32,
     /// Worker threads; 0: one per core.
     #[arg(long, default_value_t = 0, value_parser = RangedU64ValueParser::<usize>::new().range(0..=1024))]

@@ -69,7 +69,14 @@ fn mesh(decoder: &Decoder, args: &DecodeArgs) -> Result<()> {
         .collect();
     vti::write_unstructured_grid(&output, &view.mesh, &arrays)?;
     let writing = start.elapsed().as_secs_f64() - decoding;
-    let sites = view.mesh.num_points() + view.mesh.num_cells();
+    // The sites the network was evaluated at: nodes, centroids, or both.
+    let has = |a: Association| {
+        variables
+            .iter()
+            .any(|&v| meta.variables[v].association == a)
+    };
+    let sites = usize::from(has(Association::Point)) * view.mesh.num_points()
+        + usize::from(has(Association::Cell)) * view.mesh.num_cells();
     let what = format!(
         "{} points and {} cells{}",
         view.mesh.num_points(),
@@ -79,7 +86,15 @@ fn mesh(decoder: &Decoder, args: &DecodeArgs) -> Result<()> {
             _ => String::new(),
         }
     );
-    summary(decoder, args, &arrays, &what, sites, [decoding, writing], &output)
+    summary(
+        decoder,
+        args,
+        &arrays,
+        &what,
+        sites,
+        [decoding, writing],
+        &output,
+    )
 }
 
 /// A uniform grid over the mesh's bounds, values inside the mesh and
@@ -140,7 +155,15 @@ fn resample(decoder: &Decoder, args: &DecodeArgs) -> Result<()> {
         "{} ({n} points, {inside} inside the mesh)",
         super::format_dims(&[e[1] - e[0] + 1, e[3] - e[2] + 1, e[5] - e[4] + 1])
     );
-    summary(decoder, args, &arrays, &what, n, [decoding, writing], &output)
+    summary(
+        decoder,
+        args,
+        &arrays,
+        &what,
+        n,
+        [decoding, writing],
+        &output,
+    )
 }
 
 /// `decoded Temp, V on 8499 points and 44832 cells, static data, in 0.01 s

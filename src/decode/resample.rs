@@ -180,7 +180,10 @@ mod tests {
     fn spread_places_values_and_fills_the_gaps() {
         let mut out = vec![1.0, 2.0, 3.0, 4.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0];
         spread(&mut out, &[1, 3], 2, -1.0);
-        assert_eq!(out, [-1.0, -1.0, 1.0, 2.0, -1.0, -1.0, 3.0, 4.0, -1.0, -1.0]);
+        assert_eq!(
+            out,
+            [-1.0, -1.0, 1.0, 2.0, -1.0, -1.0, 3.0, 4.0, -1.0, -1.0]
+        );
         let mut out = vec![5.0, 6.0, 7.0];
         spread(&mut out, &[0, 1, 2], 1, 0.0);
         assert_eq!(out, [5.0, 6.0, 7.0]);

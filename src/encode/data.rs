@@ -167,9 +167,8 @@ impl Samples {
             .first()
             .ok_or_else(|| Error::InvalidArgument("the series has no time steps".into()))?;
         let path = first.path.display();
-        let site_sets = SiteSets::of(&first.grid).ok_or_else(|| {
-            Error::Invalid(format!("{path}: the grid has no points"))
-        })?;
+        let site_sets = SiteSets::of(&first.grid)
+            .ok_or_else(|| Error::Invalid(format!("{path}: the grid has no points")))?;
         if let Grid::Unstructured(mesh) = &first.grid {
             mesh.validate(mesh.num_points() as u64, mesh.num_cells() as u64)
                 .map_err(|e| Error::Unsupported(format!("{path}: {e}")))?;

@@ -63,7 +63,7 @@ pub fn budgeted_bytes(samples: &Samples, shape: Shape, encoding: WeightEncoding)
     );
     let attributes = BTreeMap::from([("encoder".to_string(), description)]);
     let bytes = export::file_bytes(samples, &model, encoding, attributes)?;
-    Ok(export::model_bytes(&bytes)?)
+    export::model_bytes(&bytes)
 }
 
 /// Replaces every tensor that the writer stores as a codebook by draws from

@@ -41,7 +41,11 @@ pub struct MeshView {
 }
 
 /// The stored cells of piece `piece` of `pieces`.
-pub fn piece_cells(num_cells: usize, piece: usize, pieces: usize) -> Result<std::ops::Range<usize>> {
+pub fn piece_cells(
+    num_cells: usize,
+    piece: usize,
+    pieces: usize,
+) -> Result<std::ops::Range<usize>> {
     if pieces == 0 || piece >= pieces {
         return Err(Error::InvalidArgument(format!(
             "piece {piece} of {pieces} (pieces count from 0 and there must be at least one)"
