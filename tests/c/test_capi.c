@@ -867,6 +867,8 @@ static double tet_volume(const double *p0, const double *p1, const double *p2, c
          6.0;
 }
 
+static void check_mesh_views(inr_model *m, uint64_t np, uint64_t nc, const double *pts);
+
 static int test_mesh(const char *path, const char *expect_path, const char *probe_path, const char *kind_arg,
                      const char *cells_arg)
 {
