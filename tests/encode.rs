@@ -9,6 +9,8 @@ use inr::encode::{self, EncodeOptions, Samples, Size, TrainOptions};
 use inr::vti::{write_image_data, Association, Values, VtiArray};
 use inr::Decoder;
 
+mod common;
+
 /// 24 x 20 x 16 points of smooth sin/cos products: a scalar and a 3-vector
 /// at the points, a scalar at the cells.
 fn write_analytic(path: &Path) {
@@ -727,4 +729,58 @@ fn killed_encode_leaves_the_previous_output_alone() {
     child.wait().unwrap();
     assert_eq!(std::fs::read(&out).unwrap(), b"the previous contents");
     assert_eq!(listing(dir.path()), ["previous.inr"]);
+}
+
+/// A mesh of every linear 3D cell type, with a point and a cell array.
+#[test]
+fn mixed_cell_types_with_point_and_cell_data() {
+    let _libtorch = libtorch();
+    let mesh = common::meshes::mixed_linear([6, 5, 4]);
+    let field = |p: &[f64]| (3.0 * p[0]).sin() * (2.0 * p[1]).cos() + p[2] * p[2];
+    let nodal: Vec<f32> = mesh.points.chunks(3).map(|p| field(p) as f32).collect();
+    let centers = mesh.cell_centers();
+    let cells: Vec<f32> = centers
+        .chunks(3)
+        .map(|p| (10.0 * field(p)) as f32)
+        .collect();
+    let dir = tempfile::tempdir().unwrap();
+    let vtu = dir.path().join("mixed.vtu");
+    let arrays = [
+        VtiArray {
+            name: "f",
+            components: 1,
+            association: Association::Point,
+            values: Values::F32(&nodal),
+        },
+        VtiArray {
+            name: "g",
+            components: 1,
+            association: Association::Cell,
+            values: Values::F32(&cells),
+        },
+    ];
+    inr::vti::write_unstructured_grid(&vtu, &mesh, &arrays).unwrap();
+    let samples = samples_of(vtu.to_str().unwrap(), &[], None);
+    assert_eq!(samples.num_sites(), mesh.num_points() + mesh.num_cells());
+    let opts = options(
+        Size::Explicit {
+            width: 24,
+            blocks: 1,
+        },
+        0,
+        400,
+        1e-3,
+    );
+    let report = encode::encode(&samples, &opts, &mut |_| {}).unwrap();
+    assert_fidelity(&report);
+    for q in &report.file_quality {
+        assert!(q.psnr > 25.0, "{}: {} dB", q.name, q.psnr);
+    }
+    let decoder = Decoder::from_bytes(report.bytes).unwrap();
+    assert_eq!(decoder.mesh().unwrap(), &mesh);
+    let values = decoder
+        .decode_nodes(&[], None, &inr::DecodeOptions::default())
+        .unwrap();
+    assert_eq!(values[0].len(), mesh.num_points());
+    assert_eq!(values[1].len(), mesh.num_cells());
 }

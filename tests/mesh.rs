@@ -391,3 +391,60 @@ fn a_refined_mesh_decodes_at_its_new_points() {
         assert!(matches!(err, inr::Error::LimitExceeded(_)), "{err}");
     }
 }
+
+#[test]
+fn every_cell_type_round_trips_exactly_through_the_file_and_vtu() {
+    for f32_points in [false, true] {
+        let mesh = common::meshes::every_cell_type(f32_points);
+        mesh.validate(mesh.num_points() as u64, mesh.num_cells() as u64)
+            .unwrap();
+        let mut s = spec(true);
+        s.mesh = Some(mesh.clone());
+        let (_, bytes) = s.build().unwrap();
+        let d = Decoder::from_bytes(bytes).unwrap();
+        assert_eq!(d.mesh().unwrap(), &mesh);
+        // And through inr decode's .vtu writer and the VTK XML reader.
+        let dir = tempfile::tempdir().unwrap();
+        let vtu = dir.path().join("cells.vtu");
+        inr::vti::write_unstructured_grid(&vtu, &mesh, &[]).unwrap();
+        let back = inr::vtkxml::read_series(&vtu).unwrap();
+        match &back.steps[0].1.grid {
+            inr::vtkxml::Grid::Unstructured(m) => assert_eq!(m, &mesh),
+            g => panic!("{g:?}"),
+        }
+    }
+    let mixed = common::meshes::mixed_linear([5, 4, 3]);
+    mixed
+        .validate(mixed.num_points() as u64, mixed.num_cells() as u64)
+        .unwrap();
+    let types: std::collections::BTreeSet<u8> = mixed.types.iter().copied().collect();
+    assert_eq!(types.into_iter().collect::<Vec<_>>(), [10, 11, 12, 13, 14]);
+    let mut s = spec(false);
+    s.mesh = Some(mixed.clone());
+    let (_, bytes) = s.build().unwrap();
+    assert_eq!(Decoder::from_bytes(bytes).unwrap().mesh().unwrap(), &mixed);
+}
+
+#[test]
+fn a_mixed_mesh_locates_and_refines() {
+    let mixed = common::meshes::mixed_linear([5, 4, 3]);
+    let mut s = spec(false);
+    s.mesh = Some(mixed.clone());
+    let (_, bytes) = s.build().unwrap();
+    let d = Decoder::from_bytes(bytes).unwrap();
+    // The cubes fill [0, 1]^3: every grid point is inside.
+    let grid = d.sampling_grid(Some([11, 9, 7])).unwrap();
+    let mut mask = vec![0u8; 11 * 9 * 7];
+    d.inside_mask(&grid, &grid.whole_extent(), &mut mask, &ONE_THREAD)
+        .unwrap();
+    assert!(mask.iter().all(|&m| m == 1));
+    let fine = d
+        .mesh_view(&MeshRequest {
+            level: 1,
+            ..MeshRequest::default()
+        })
+        .unwrap();
+    let children = |t: u8| if t == 14 { 10 } else { 8 };
+    let want: usize = mixed.types.iter().map(|&t| children(t)).sum();
+    assert_eq!(fine.mesh.num_cells(), want);
+}

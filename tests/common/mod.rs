@@ -50,3 +50,5 @@ pub fn reference_eval(model: &ResidualSiren, meta: &Metadata, coords: &[f64]) ->
         .map(|(y, r)| r[0] + (y + 1.0) * 0.5 * (r[1] - r[0]))
         .collect()
 }
+
+pub mod meshes;

@@ -133,6 +133,7 @@ check(differ <= 0.002 * mask.size, "resampled mask equals VTK's probe filter (%d
 
 # A sub-extent decodes like the same region of the whole image (pieces).
 algorithm = disk.GetClientSideObject()
+algorithm.Modified()  # else the whole image in hand serves the request
 algorithm.UpdateExtent([5, 30, 2, 20, 10, 29])
 part = algorithm.GetOutputDataObject(0)
 e = part.GetExtent()

@@ -33,6 +33,14 @@ struct ViewDeleter
 };
 using ViewPtr = std::unique_ptr<inr_mesh_view, ViewDeleter>;
 
+/// The values of a VTK 64-bit array as the C API's int64_t (long long and
+/// long are both 64 bits here, but distinct C++ types).
+int64_t* AsInt64(vtkTypeInt64Array* a)
+{
+  static_assert(sizeof(vtkTypeInt64) == sizeof(int64_t), "64-bit ids");
+  return reinterpret_cast<int64_t*>(a->GetPointer(0));
+}
+
 /// A new int64 array of `n` values, for the library to fill.
 vtkSmartPointer<vtkTypeInt64Array> Int64Array(uint64_t n)
 {
@@ -87,8 +95,8 @@ int vtkINRReader::RequestMeshData(vtkInformation* outInfo, vtkDataObject* object
   types->SetNumberOfValues(static_cast<vtkIdType>(nCells));
   if (status == INR_OK)
   {
-    status = inr_mesh_view_cells(view.get(), offsets->GetPointer(0), nCells + 1,
-      connectivity->GetPointer(0), nConnectivity, types->GetPointer(0), nCells);
+    status = inr_mesh_view_cells(view.get(), AsInt64(offsets), nCells + 1,
+      AsInt64(connectivity), nConnectivity, types->GetPointer(0), nCells);
   }
   vtkNew<vtkIdTypeArray> sources;
   sources->SetName("vtkOriginalCellIds");
