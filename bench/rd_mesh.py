@@ -20,13 +20,16 @@ Method, per dataset and model-only ratio R:
   and the MSE over all components (and steps), NRMSE = RMSE / (max - min), R^2 = 1 - SSE / SST.
 """
 import argparse
+import base64
 import datetime
 import json
 import math
 import os
 import shlex
+import struct
 import sys
 import xml.etree.ElementTree as ET
+import zlib
 
 import numpy as np
 
@@ -39,24 +42,49 @@ DATASETS = {
 }
 
 
+def _inline_bytes(text, hfmt, compressed):
+    """Bytes of an inline format="binary" array: base64 of one size header and the data, or (zlib)
+    base64 of the block header [count, block size, last size, compressed sizes...] followed by base64
+    of the compressed blocks."""
+    text = "".join(text.split()).encode()
+    hs = struct.calcsize(hfmt)
+    if not compressed:
+        raw = base64.b64decode(text)
+        n = struct.unpack_from(hfmt, raw)[0]
+        return raw[hs:hs + n]
+    nb = struct.unpack_from(hfmt, base64.b64decode(text[:rd._b64_len(hs) + 4])[:hs])[0]
+    hlen = rd._b64_len((3 + nb) * hs)
+    sizes = struct.unpack_from("<%d%s" % (nb, hfmt[-1]), base64.b64decode(text[:hlen]), 3 * hs)
+    data, p, out = base64.b64decode(text[hlen:]), 0, bytearray()
+    for size in sizes:
+        out += zlib.decompress(data[p:p + size])
+        p += size
+    return bytes(out)
+
+
 def read_vtu(path):
-    """[(name, float32 array (nodes, components))] of the point arrays of a .vtu with appended data."""
+    """[(name, float32 array (nodes, components))] of the point arrays of a .vtu, inline binary or
+    appended (raw or base64), zlib or not."""
     raw = open(path, "rb").read()
-    i = raw.index(b"<AppendedData")
-    root = ET.fromstring(raw[:i] + b"</VTKFile>")
-    tag = raw[i:raw.index(b">", i)]
-    b64 = b'encoding="base64"' in tag
-    start = raw.index(b"_", i) + 1
+    i = raw.find(b"<AppendedData")
+    root = ET.fromstring(raw if i < 0 else raw[:i] + b"</VTKFile>")
     hfmt = "<Q" if root.get("header_type") == "UInt64" else "<I"
+    compressed = root.get("compressor") is not None
     assert root.get("byte_order") == "LittleEndian", path
     piece = root.find("UnstructuredGrid/Piece")
     n = int(piece.get("NumberOfPoints"))
     out = []
     for da in piece.findall("PointData/DataArray"):
-        kind, comps = da.get("type"), int(da.get("NumberOfComponents", "1"))
-        if kind not in rd.VTK_FLOATS or da.get("format") != "appended":
-            raise ValueError(f"{path}: array {da.get('Name')}: {kind}, {da.get('format')}: not read here")
-        buf = rd._appended_bytes(raw, start + int(da.get("offset")), b64, hfmt, root.get("compressor") is not None)
+        kind, comps, fmt = da.get("type"), int(da.get("NumberOfComponents", "1")), da.get("format")
+        if kind not in rd.VTK_FLOATS or fmt not in ("binary", "appended"):
+            raise ValueError(f"{path}: array {da.get('Name')}: {kind}, {fmt}: not read here")
+        if fmt == "binary":
+            buf = _inline_bytes(da.text, hfmt, compressed)
+        else:
+            tag = raw[i:raw.index(b">", i)]
+            start = raw.index(b"_", i) + 1
+            buf = rd._appended_bytes(raw, start + int(da.get("offset")), b'encoding="base64"' in tag, hfmt,
+                                     compressed)
         a = np.frombuffer(buf, dtype=rd.VTK_FLOATS[kind])
         assert a.size == n * comps, (path, da.get("Name"), a.size, n, comps)
         out.append((da.get("Name"), a.reshape(n, comps).astype(np.float32)))

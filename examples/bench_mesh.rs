@@ -60,7 +60,15 @@ fn main() -> inr::Result<()> {
 
     let (t_nodes, _) = best(|| d.decode_nodes(&vars, None, &opts));
     let mut out = vec![0f32; mesh.num_points() * comps];
-    let (t_eval, _) = best(|| d.evaluate(&mesh.points, PointTimes::Fixed(None), &vars, &mut out, &opts));
+    let (t_eval, _) = best(|| {
+        d.evaluate(
+            &mesh.points,
+            PointTimes::Fixed(None),
+            &vars,
+            &mut out,
+            &opts,
+        )
+    });
     println!(
         "nodes:     decode_nodes {t_nodes:.4} s, evaluate at the same points {t_eval:.4} s: ratio {:.2}",
         t_nodes / t_eval

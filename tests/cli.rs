@@ -458,3 +458,126 @@ fn rectilinear_static_file() {
     assert!(stderr(&o).contains("ignored"), "{}", stderr(&o));
     assert_eq!(stdout(&o).lines().count(), 2);
 }
+
+/// The mesh and point/cell arrays of a `.vtu` file.
+fn read_vtu(path: &Path) -> (inr::mesh::Mesh, Vec<inr::vtkxml::Array>) {
+    let series = inr::vtkxml::read_series(path).unwrap();
+    let (_, ds) = series.steps.into_iter().next().unwrap();
+    match ds.grid {
+        inr::vtkxml::Grid::Unstructured(m) => (m, ds.arrays),
+        g => panic!("not a mesh: {g:?}"),
+    }
+}
+
+#[test]
+fn mesh_files_decode_to_vtu_refined_or_resampled() {
+    let dir = tempfile::tempdir().unwrap();
+    assert_ok(&inr(
+        dir.path(),
+        &["synthetic", "-o", "m.inr", "--mesh", "tets", "--seed", "4"],
+    ));
+    let decoder = Decoder::open(dir.path().join("m.inr")).unwrap();
+    let opts = DecodeOptions::default();
+
+    // The stored mesh, values at its nodes and cells; the default name.
+    let o = inr(dir.path(), &["decode", "m.inr", "--time", "0.5"]);
+    assert_ok(&o);
+    assert!(stderr(&o).contains("points and"), "{}", stderr(&o));
+    let (mesh, arrays) = read_vtu(&dir.path().join("m.vtu"));
+    assert_eq!(&mesh, decoder.mesh().unwrap());
+    let want = decoder.decode_nodes(&[], Some(0.5), &opts).unwrap();
+    let names: Vec<&str> = arrays.iter().map(|a| a.name.as_str()).collect();
+    assert_eq!(names, ["pressure", "velocity", "density"]);
+    for (a, w) in arrays.iter().zip(&want) {
+        let w: Vec<f64> = w.iter().map(|&v| v as f64).collect();
+        assert_eq!(a.values, w, "{}", a.name);
+    }
+    assert_eq!(arrays[2].association, inr::format::Association::Cell);
+
+    // Refined twice: 64 cells per cell, values at the refined nodes.
+    assert_ok(&inr(
+        dir.path(),
+        &[
+            "decode", "m.inr", "--refine", "2", "--vars", "pressure", "-o", "fine.vtu",
+        ],
+    ));
+    let (fine, arrays) = read_vtu(&dir.path().join("fine.vtu"));
+    assert_eq!(fine.num_cells(), 64 * mesh.num_cells());
+    let mut p = vec![0f32; fine.num_points()];
+    decoder
+        .evaluate(&fine.points, PointTimes::Fixed(None), &[0], &mut p, &opts)
+        .unwrap();
+    assert_eq!(arrays.len(), 1);
+    assert_eq!(
+        arrays[0].values,
+        p.iter().map(|&v| v as f64).collect::<Vec<_>>()
+    );
+
+    // Resampled: every variable at the grid points, the mask last.
+    assert_ok(&inr(
+        dir.path(),
+        &[
+            "decode",
+            "m.inr",
+            "--dims",
+            "9,5,4",
+            "--outside",
+            "-1",
+            "-o",
+            "g.vti",
+        ],
+    ));
+    let image = vti::read_image_data(&dir.path().join("g.vti")).unwrap();
+    let names: Vec<&str> = image.arrays.iter().map(|a| a.name.as_str()).collect();
+    assert_eq!(
+        names,
+        ["pressure", "velocity", "density", "vtkValidPointMask"]
+    );
+    assert!(image
+        .arrays
+        .iter()
+        .all(|a| a.association == VtiAssociation::Point));
+    // The box mesh fills its bounds: every point inside.
+    assert!(image.arrays[3].values.iter().all(|&m| m == 1.0));
+    assert_eq!(image.arrays[2].values.len(), 9 * 5 * 4);
+
+    // Errors: no extent without a grid, no .vti without --dims, no --refine
+    // of a grid file; nothing written.
+    for (args, needle) in [
+        (
+            vec!["decode", "m.inr", "--extent", "0,1,0,1,0,1"],
+            "--extent",
+        ),
+        (vec!["decode", "m.inr", "-o", "x.vti"], ".vtu"),
+        (
+            vec!["decode", "m.inr", "--refine", "40", "-o", "x.vtu"],
+            "limit",
+        ),
+    ] {
+        let err = assert_error(&inr(dir.path(), &args));
+        assert!(err.contains(needle), "{args:?}: {err}");
+    }
+    assert!(!dir.path().join("x.vti").exists() && !dir.path().join("x.vtu").exists());
+    let (grid_dir, _) = with_synthetic();
+    let err = assert_error(&inr(grid_dir.path(), &["decode", "s.inr", "--refine", "1"]));
+    assert!(err.contains("not a mesh"), "{err}");
+
+    // inr info: mesh and model bytes, both ratios.
+    let text = stdout(&inr(dir.path(), &["info", "m.inr"]));
+    let mesh_bytes: u64 = field(&text, "mesh bytes")
+        .split(' ')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let model_bytes: u64 = field(&text, "model bytes")
+        .split(' ')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let size = std::fs::metadata(dir.path().join("m.inr")).unwrap().len();
+    assert_eq!(mesh_bytes + model_bytes, size);
+    let c = field(&text, "compression");
+    assert!(c.contains("model only") && c.contains("whole file"), "{c}");
+}

@@ -5,6 +5,7 @@
 use std::path::Path;
 use std::time::Instant;
 
+use crate::decode::grid::zeroed;
 use crate::decode::Decoder;
 use crate::error::{Error, Result};
 use crate::format::Association;
@@ -43,7 +44,7 @@ fn mesh(decoder: &Decoder, args: &DecodeArgs) -> Result<()> {
     })?;
     let mut values: Vec<Vec<f32>> = variables
         .iter()
-        .map(|&v| Ok(vec![0f32; decoder.mesh_value_count(&view.mesh, v)?]))
+        .map(|&v| zeroed(decoder.mesh_value_count(&view.mesh, v)?))
         .collect::<Result<_>>()?;
     with_progress(args.threads, |options| {
         let mut outs: Vec<&mut [f32]> = values.iter_mut().map(Vec::as_mut_slice).collect();
@@ -109,9 +110,9 @@ fn resample(decoder: &Decoder, args: &DecodeArgs) -> Result<()> {
     let mut values: Vec<Vec<f32>> = req
         .variables
         .iter()
-        .map(|&v| Ok(vec![0f32; decoder.resample_value_count(&extent, v)?]))
+        .map(|&v| zeroed(decoder.resample_value_count(&extent, v)?))
         .collect::<Result<_>>()?;
-    let mut mask = vec![0u8; n];
+    let mut mask = zeroed(n)?;
     with_progress(args.threads, |options| {
         let mut outs: Vec<&mut [f32]> = values.iter_mut().map(Vec::as_mut_slice).collect();
         decoder.resample_into(

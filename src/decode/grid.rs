@@ -61,7 +61,7 @@ impl Decoder {
                     name: var.name.clone(),
                     components: var.components as usize,
                     association: var.association,
-                    values: alloc_f32(tuples * var.components as usize)?,
+                    values: zeroed(tuples * var.components as usize)?,
                 })
             })
             .collect::<Result<_>>()?;
@@ -135,12 +135,13 @@ impl Decoder {
     }
 }
 
-/// A zeroed buffer, or an error instead of an abort when memory runs out.
-fn alloc_f32(n: usize) -> Result<Vec<f32>> {
+/// A buffer of `n` default values, or an error instead of an abort when
+/// memory runs out (a caller may ask for any grid).
+pub fn zeroed<T: Clone + Default>(n: usize) -> Result<Vec<T>> {
     let mut v = Vec::new();
     v.try_reserve_exact(n).map_err(|_| {
-        Error::LimitExceeded(format!("cannot allocate {n} values for the decoded grid"))
+        Error::LimitExceeded(format!("cannot allocate {n} values for the decoded data"))
     })?;
-    v.resize(n, 0.0);
+    v.resize(n, T::default());
     Ok(v)
 }

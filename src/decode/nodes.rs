@@ -104,7 +104,7 @@ impl Decoder {
         };
         let mut bufs: Vec<Vec<f32>> = variables
             .iter()
-            .map(|&v| Ok(vec![0f32; self.node_value_count(v)?]))
+            .map(|&v| super::grid::zeroed(self.node_value_count(v)?))
             .collect::<Result<_>>()?;
         let mut outs: Vec<&mut [f32]> = bufs.iter_mut().map(|b| b.as_mut_slice()).collect();
         self.decode_nodes_into(variables, time, &mut outs, options)?;

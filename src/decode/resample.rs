@@ -4,6 +4,7 @@
 //! inside, 0 outside) and given a fill value. Every variable, point or cell,
 //! becomes point data at the grid points, as VTK's probe filter makes it.
 
+use crate::decode::grid::zeroed;
 use crate::decode::parallel::{self, DecodeOptions, Progress};
 use crate::decode::Decoder;
 use crate::error::{Error, Result};
@@ -13,6 +14,10 @@ use crate::sampling::{extent_len, Extent, SamplingGrid};
 
 /// Share of a resample's progress that finding the inside points takes.
 const MASK_SHARE: f64 = 0.1;
+
+/// Most points of one resample request: the inside points are listed as
+/// u32 (decode larger grids in pieces).
+pub const MAX_RESAMPLE_POINTS: usize = u32::MAX as usize;
 
 impl Decoder {
     /// The point locator of the stored mesh, built on first use.
@@ -112,11 +117,16 @@ impl Decoder {
             }
         }
         let n = extent_len(extent);
-        let mut own_mask = Vec::new();
+        if n > MAX_RESAMPLE_POINTS {
+            return Err(Error::LimitExceeded(format!(
+                "a resample of {n} points; at most {MAX_RESAMPLE_POINTS} per request (decode it in pieces)"
+            )));
+        }
+        let mut own_mask: Vec<u8>;
         let mask = match mask {
             Some(m) => m,
             None => {
-                own_mask.resize(n, 0);
+                own_mask = zeroed(n)?;
                 &mut own_mask[..]
             }
         };
@@ -126,7 +136,12 @@ impl Decoder {
             progress: options.progress.map(|_| &mask_progress as Progress),
         };
         self.inside_mask(grid, extent, mask, &pass)?;
-        let inside: Vec<usize> = (0..n).filter(|&i| mask[i] == 1).collect();
+        let count = mask.iter().filter(|&&m| m == 1).count();
+        let mut inside: Vec<u32> = Vec::new();
+        inside
+            .try_reserve_exact(count)
+            .map_err(|_| Error::LimitExceeded(format!("cannot list the {count} inside points")))?;
+        inside.extend((0..n as u32).filter(|&i| mask[i as usize] == 1));
         let coords = grid_coords(grid, extent);
         let decode_progress =
             parallel::scaled_progress(options.progress, MASK_SHARE, 1.0 - MASK_SHARE);
@@ -141,7 +156,7 @@ impl Decoder {
             .zip(&comps)
             .map(|(o, &c)| &mut o[..inside.len() * c])
             .collect();
-        let at = |q: usize| coords(inside[q]);
+        let at = |q: usize| coords(inside[q] as usize);
         self.decode_block(inside.len(), &at, variables, t, bufs, &pass)?;
         for (out, &c) in outs.iter_mut().zip(&comps) {
             spread(out, &inside, c, outside);
@@ -162,9 +177,10 @@ fn grid_coords<'a>(grid: &'a SamplingGrid, e: &Extent) -> impl Fn(usize) -> [f64
 
 /// Moves the packed values of the `inside` points (increasing indices) from
 /// the front of `out` to their places, and fills the rest with `fill`.
-fn spread(out: &mut [f32], inside: &[usize], c: usize, fill: f32) {
+fn spread(out: &mut [f32], inside: &[u32], c: usize, fill: f32) {
     let mut next = out.len() / c; // every point from here up is placed
     for (q, &i) in inside.iter().enumerate().rev() {
+        let i = i as usize;
         out[(i + 1) * c..next * c].fill(fill);
         out.copy_within(q * c..(q + 1) * c, i * c);
         next = i;

@@ -81,7 +81,7 @@ pub fn mixed_linear(n: [usize; 3]) -> Mesh {
         types: Vec::new(),
         points_f32: true,
     };
-    let mut push = |mesh: &mut Mesh, t: u8, ids: &[u64]| {
+    let push = |mesh: &mut Mesh, t: u8, ids: &[u64]| {
         mesh.connectivity.extend_from_slice(ids);
         mesh.offsets.push(mesh.connectivity.len() as u64);
         mesh.types.push(t);
