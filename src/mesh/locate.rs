@@ -572,18 +572,8 @@ mod tests {
     use rand_chacha::ChaCha8Rng;
 
     use super::*;
+    use crate::mesh::test_cells::{single, HEX, PYRAMID, TET, VOXEL, WEDGE};
     use crate::synthetic::box_mesh;
-
-    /// A mesh of one cell over the given points.
-    fn single(vtk_type: u8, points: &[[f64; 3]]) -> Mesh {
-        Mesh {
-            points: points.iter().flatten().copied().collect(),
-            offsets: vec![0, points.len() as u64],
-            connectivity: (0..points.len() as u64).collect(),
-            types: vec![vtk_type],
-            points_f32: false,
-        }
-    }
 
     /// The mesh with only the cells `keep` accepts (points unchanged).
     fn subset(mesh: &Mesh, keep: impl Fn(usize) -> bool) -> Mesh {
@@ -611,50 +601,6 @@ mod tests {
     fn lerp(a: [f64; 3], b: [f64; 3], t: f64) -> [f64; 3] {
         std::array::from_fn(|i| a[i] + t * (b[i] - a[i]))
     }
-
-    const TET: [[f64; 3]; 4] = [
-        [0.1, 0.2, 0.0],
-        [1.3, 0.1, 0.2],
-        [0.4, 1.2, -0.1],
-        [0.5, 0.4, 1.1],
-    ];
-    const DISTORTED_HEX: [[f64; 3]; 8] = [
-        [0.0, 0.0, 0.0],
-        [1.1, -0.1, 0.1],
-        [1.3, 1.2, -0.1],
-        [-0.1, 0.9, 0.05],
-        [0.1, 0.05, 1.0],
-        [0.9, 0.1, 1.3],
-        [1.2, 1.0, 0.9],
-        [0.05, 1.1, 1.2],
-    ];
-    /// The box [1, 2] x [0, 0.5] x [-1, 1] in voxel order.
-    const VOXEL: [[f64; 3]; 8] = [
-        [1.0, 0.0, -1.0],
-        [2.0, 0.0, -1.0],
-        [1.0, 0.5, -1.0],
-        [2.0, 0.5, -1.0],
-        [1.0, 0.0, 1.0],
-        [2.0, 0.0, 1.0],
-        [1.0, 0.5, 1.0],
-        [2.0, 0.5, 1.0],
-    ];
-    /// VTK order: the base triangle's normal points away from the top.
-    const WEDGE: [[f64; 3]; 6] = [
-        [0.0, 0.0, 0.0],
-        [0.0, 1.0, 0.0],
-        [1.0, 0.0, 0.0],
-        [0.1, 0.0, 1.0],
-        [0.0, 1.1, 0.9],
-        [1.1, 0.1, 1.2],
-    ];
-    const PYRAMID: [[f64; 3]; 5] = [
-        [0.0, 0.0, 0.0],
-        [1.0, 0.0, 0.0],
-        [1.2, 1.0, 0.0],
-        [0.0, 0.9, 0.0],
-        [0.4, 0.6, 0.9],
-    ];
 
     /// Faces of each linear type, by point index in VTK's order.
     fn faces(vtk_type: u8) -> Vec<Vec<usize>> {
@@ -785,7 +731,7 @@ mod tests {
     #[test]
     fn each_linear_cell_type_alone() {
         check_cell(10, 10, &TET);
-        check_cell(12, 12, &DISTORTED_HEX);
+        check_cell(12, 12, &HEX);
         check_cell(11, 11, &VOXEL);
         check_cell(13, 13, &WEDGE);
         check_cell(14, 14, &PYRAMID);
@@ -794,7 +740,7 @@ mod tests {
     #[test]
     fn quadratic_cells_by_their_corners() {
         check_cell(24, 10, &quadratic(10, &TET));
-        check_cell(25, 12, &quadratic(12, &DISTORTED_HEX));
+        check_cell(25, 12, &quadratic(12, &HEX));
         check_cell(26, 13, &quadratic(13, &WEDGE));
         check_cell(27, 14, &quadratic(14, &PYRAMID));
     }
@@ -844,8 +790,8 @@ mod tests {
     #[test]
     fn distorted_hexahedron_against_its_trilinear_map() {
         let mut c = [[0.0; 3]; 8];
-        c.copy_from_slice(&DISTORTED_HEX);
-        let mesh = single(12, &DISTORTED_HEX);
+        c.copy_from_slice(&HEX);
+        let mesh = single(12, &HEX);
         let locator = CellLocator::new(&mesh);
         let n = 12;
         let at = |i: usize| (i as f64 + 0.5) / n as f64;
@@ -1061,7 +1007,7 @@ mod tests {
 
     #[test]
     fn degenerate_cells_contain_nothing() {
-        let flat_hex: Vec<[f64; 3]> = DISTORTED_HEX.iter().map(|p| [p[0], p[1], 0.0]).collect();
+        let flat_hex: Vec<[f64; 3]> = HEX.iter().map(|p| [p[0], p[1], 0.0]).collect();
         let cases: Vec<(u8, Vec<[f64; 3]>)> = vec![
             (10, vec![[0.0; 3]; 4]),
             (
@@ -1092,7 +1038,7 @@ mod tests {
     #[test]
     fn collapsed_hexahedron_still_locates() {
         // A wedge written as a hexahedron with repeated points, as meshers do.
-        let c = DISTORTED_HEX;
+        let c = HEX;
         let points = [c[0], c[1], c[2], c[2], c[4], c[5], c[6], c[6]];
         let mesh = single(12, &points);
         let locator = CellLocator::new(&mesh);
@@ -1126,10 +1072,7 @@ mod tests {
 
     #[test]
     fn huge_coordinates_do_not_panic() {
-        let points: Vec<[f64; 3]> = DISTORTED_HEX
-            .iter()
-            .map(|p| p.map(|x| x * 1e300 - 5e299))
-            .collect();
+        let points: Vec<[f64; 3]> = HEX.iter().map(|p| p.map(|x| x * 1e300 - 5e299)).collect();
         let mesh = single(12, &points);
         let locator = CellLocator::new(&mesh);
         let _ = locator.contains(&mesh, mean(&points));

@@ -9,6 +9,8 @@ use crate::format::{FileBuilder, InrFile};
 pub mod extract;
 pub mod locate;
 pub mod refine;
+#[cfg(test)]
+mod test_cells;
 
 /// Most points or cells of a stored mesh.
 pub const MAX_MESH_ITEMS: u64 = 1 << 32;

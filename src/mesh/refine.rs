@@ -808,6 +808,7 @@ mod tests {
 
     use super::*;
     use crate::mesh::locate::{cell_corners, map, Shape};
+    use crate::mesh::test_cells::{single, HEX, PYRAMID, TET, VOXEL, WEDGE};
     use crate::synthetic::box_mesh;
 
     fn det(j: [[f64; 3]; 3]) -> f64 {
@@ -894,64 +895,11 @@ mod tests {
         }
     }
 
-    fn single(vtk_type: u8, points: &[[f64; 3]]) -> Mesh {
-        Mesh {
-            points: points.iter().flatten().copied().collect(),
-            offsets: vec![0, points.len() as u64],
-            connectivity: (0..points.len() as u64).collect(),
-            types: vec![vtk_type],
-            points_f32: false,
-        }
-    }
-
     fn push_cell(mesh: &mut Mesh, vtk_type: u8, ids: &[u64]) {
         mesh.connectivity.extend_from_slice(ids);
         mesh.offsets.push(mesh.connectivity.len() as u64);
         mesh.types.push(vtk_type);
     }
-
-    const TET: [[f64; 3]; 4] = [
-        [0.1, 0.2, 0.0],
-        [1.3, 0.1, 0.2],
-        [0.4, 1.2, -0.1],
-        [0.5, 0.4, 1.1],
-    ];
-    const HEX: [[f64; 3]; 8] = [
-        [0.0, 0.0, 0.0],
-        [1.1, -0.1, 0.1],
-        [1.3, 1.2, -0.1],
-        [-0.1, 0.9, 0.05],
-        [0.1, 0.05, 1.0],
-        [0.9, 0.1, 1.3],
-        [1.2, 1.0, 0.9],
-        [0.05, 1.1, 1.2],
-    ];
-    const VOXEL: [[f64; 3]; 8] = [
-        [1.0, 0.0, -1.0],
-        [2.0, 0.0, -1.0],
-        [1.0, 0.5, -1.0],
-        [2.0, 0.5, -1.0],
-        [1.0, 0.0, 1.0],
-        [2.0, 0.0, 1.0],
-        [1.0, 0.5, 1.0],
-        [2.0, 0.5, 1.0],
-    ];
-    const WEDGE: [[f64; 3]; 6] = [
-        [0.0, 0.0, 0.0],
-        [0.0, 1.0, 0.0],
-        [1.0, 0.0, 0.0],
-        [0.1, 0.0, 1.0],
-        [0.0, 1.1, 0.9],
-        [1.1, 0.1, 1.2],
-    ];
-    /// A planar base that is no parallelogram, so that pyramids split exactly.
-    const PYRAMID: [[f64; 3]; 5] = [
-        [0.0, 0.0, 0.0],
-        [1.0, 0.0, 0.0],
-        [1.2, 1.0, 0.0],
-        [0.0, 0.9, 0.0],
-        [0.4, 0.6, 0.9],
-    ];
 
     /// One cell of each 3D kind.
     fn single_cells() -> Vec<Mesh> {
