@@ -50,6 +50,18 @@ size=$(stat -c %s "$WORK/synth.inr")
 head -c $(( size / 2 )) "$WORK/synth.inr" > "$WORK/truncated.inr"
 cp "$WORK/synth.inr" "$WORK/corrupt.inr"
 printf '\x5a' | dd of="$WORK/corrupt.inr" bs=1 seek=$(( size * 3 / 4 )) conv=notrunc status=none
+# A mesh file whose mesh section is damaged (read only when the mesh is), and one cut there.
+"$INR" info --json "$WORK/disk.inr" > "$WORK/disk.json"
+python3 - "$WORK/disk.json" "$WORK/disk.inr" "$WORK/corrupt-mesh.inr" "$WORK/truncated-mesh.inr" <<'PY'
+import json, sys
+meta_file, src, corrupt, truncated = sys.argv[1:5]
+mesh = next(s for s in json.load(open(meta_file))["sections"] if s["name"] == "mesh")
+data = bytearray(open(src, "rb").read())
+middle = mesh["offset"] + mesh["stored_length"] // 2
+open(truncated, "wb").write(data[:middle])
+data[middle] ^= 0x5A
+open(corrupt, "wb").write(data)
+PY
 echo "ok: fixtures in $WORK"
 
 log "reader tests (pvpython)"

@@ -3,8 +3,8 @@
 Usage: pvpython reader_tests.py PLUGIN INR_BINARY WORKDIR
 WORKDIR holds the fixtures made by scripts/test-plugin.sh: synth.inr (image
 domain, 3 time steps, point and cell variables), cth.inr (rectilinear, 9 cell
-variables, encoded from the shared cth.vtr), mesh.inr (unstructured) and bad
-files."""
+variables, encoded from the shared cth.vtr) and bad files (also a mesh file
+cut or damaged in its mesh section; mesh files themselves: mesh_tests.py)."""
 import os
 import sys
 
@@ -166,6 +166,8 @@ cases = {
     "text.inr": "INR_ERROR_NOT_INR",
     "truncated.inr": "INR_ERROR_TRUNCATED",
     "corrupt.inr": "INR_ERROR_CHECKSUM",
+    "truncated-mesh.inr": "INR_ERROR_TRUNCATED",
+    "corrupt-mesh.inr": "INR_ERROR_CHECKSUM",
 }
 for name, message in cases.items():
     with CapturedErrors() as errors:
