@@ -111,7 +111,11 @@ fn bench_file(path: &str, edge: usize, threads: usize) -> inr::Result<()> {
     tch::set_num_threads(threads as i32);
     tch::set_num_interop_threads(1);
     let decoder = Decoder::open(path)?;
-    let Model::ResidualSiren(model) = decoder.model();
+    let Model::ResidualSiren(model) = decoder.model() else {
+        return Err(inr::Error::Unsupported(
+            "bench_libtorch compares residual SIREN files only".into(),
+        ));
+    };
     let meta = decoder.metadata();
     let grid = decoder.sampling_grid(Some([edge; 3]))?;
     let points = edge * edge * edge;

@@ -12,7 +12,8 @@ use crate::format::{
     Association, Domain, FileBuilder, Metadata, TimeAxis, Variable, WeightEncoding,
 };
 use crate::mesh::Mesh;
-use crate::model::{Dense, Layer, ResidualSiren};
+use crate::model::mc_inr::ClusterTree;
+use crate::model::{CoordNetB, Dense, Layer, McInr, ResidualSiren};
 
 /// Shape of a synthetic network.
 #[derive(Clone, Copy, Debug)]
@@ -151,6 +152,35 @@ impl SyntheticSpec {
         let mut builder = FileBuilder::new();
         let section = builder.new_section("weights", Compression::Zstd);
         let model_value = model.write(&mut builder, section, self.encoding)?;
+        let bytes = self.file_bytes(builder, model_value)?;
+        Ok((model, bytes))
+    }
+
+    /// Builds an MC-INR model of `clusters` and the file's bytes: its
+    /// leaves' networks have this spec's width and trunk blocks.
+    pub fn build_mc_inr(&self, clusters: &ClusterSpec) -> Result<(McInr, Vec<u8>)> {
+        let mut bounds = self.bounds().to_vec();
+        if let Some(t) = &self.times {
+            bounds.push([t[0], t[t.len() - 1]]);
+        }
+        let components: Vec<usize> = self.variables.iter().map(|v| v.1 as usize).collect();
+        let model = mc_inr(
+            clusters,
+            self.width,
+            self.blocks,
+            &components,
+            &bounds,
+            self.seed,
+        );
+        let mut builder = FileBuilder::new();
+        let model_value = model.write(&mut builder, self.encoding)?;
+        let bytes = self.file_bytes(builder, model_value)?;
+        Ok((model, bytes))
+    }
+
+    /// The file of a model already added to `builder`: the domain, the time
+    /// axis and the variables of this spec.
+    fn file_bytes(&self, mut builder: FileBuilder, model: serde_json::Value) -> Result<Vec<u8>> {
         let domain = match &self.mesh {
             Some(mesh) => mesh.write(&mut builder),
             None => Domain::Image {
@@ -174,12 +204,119 @@ impl SyntheticSpec {
                     units: None,
                 })
                 .collect(),
-            model: model_value,
+            model,
             sections: Vec::new(),
             attributes: Default::default(),
         };
-        let bytes = builder.to_bytes(metadata)?;
-        Ok((model, bytes))
+        builder.to_bytes(metadata)
+    }
+}
+
+/// The cluster tree of a synthetic MC-INR model.
+#[derive(Clone, Copy, Debug)]
+pub struct ClusterSpec {
+    /// Roots: centroids drawn uniformly in the domain's bounds.
+    pub clusters: usize,
+    /// The first this many roots are split into two children (centroids
+    /// a tenth of the domain apart), as re-clustering does.
+    pub splits: usize,
+    /// Residual blocks of each variable's branch.
+    pub branch_blocks: usize,
+    /// Width of the blending band (0: none), in domain units.
+    pub blend_width: f64,
+}
+
+/// A random MC-INR model on `bounds` (per input [lo, hi]; 3 or 4 inputs):
+/// SIREN-initialized CoordNetB networks of `width` with `blocks` trunk
+/// blocks and a branch per variable of `components` outputs, normalized to
+/// the whole domain.
+pub fn mc_inr(
+    spec: &ClusterSpec,
+    width: usize,
+    blocks: usize,
+    components: &[usize],
+    bounds: &[[f64; 2]],
+    seed: u64,
+) -> McInr {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x6d63);
+    let mut centroids: Vec<[f64; 3]> = (0..spec.clusters.max(1))
+        .map(|_| std::array::from_fn(|a| rng.gen_range(bounds[a][0]..=bounds[a][1])))
+        .collect();
+    let roots = centroids.len();
+    let mut children = vec![Vec::new(); roots];
+    for r in 0..spec.splits.min(roots) {
+        let c = centroids[r];
+        for sign in [-1.0, 1.0] {
+            let a = r % 3;
+            let mut child = c;
+            child[a] += sign * 0.05 * (bounds[a][1] - bounds[a][0]);
+            children[r].push(centroids.len() as u32);
+            centroids.push(child);
+            children.push(Vec::new());
+        }
+    }
+    let mut leaf = vec![None; centroids.len()];
+    let mut leaves = Vec::new();
+    for (i, kids) in children.iter().enumerate() {
+        if kids.is_empty() {
+            leaf[i] = Some(leaves.len() as u32);
+            leaves.push(coordnet_b(
+                width,
+                blocks,
+                spec.branch_blocks,
+                components,
+                bounds,
+                rng.gen(),
+            ));
+        }
+    }
+    McInr {
+        inputs: bounds.len(),
+        blend_width: spec.blend_width,
+        tree: ClusterTree {
+            centroids,
+            children,
+            roots: (0..roots as u32).collect(),
+            leaf,
+        },
+        leaves,
+    }
+}
+
+/// One random CoordNetB: a residual SIREN trunk without its head, and per
+/// variable a branch of residual blocks and a linear layer.
+fn coordnet_b(
+    width: usize,
+    blocks: usize,
+    branch_blocks: usize,
+    components: &[usize],
+    bounds: &[[f64; 2]],
+    seed: u64,
+) -> CoordNetB {
+    let shape = |outputs: usize, blocks: usize| SirenShape {
+        inputs: bounds.len(),
+        width,
+        blocks,
+        outputs,
+        first_w0: 3.0,
+    };
+    let mut trunk = residual_siren(shape(1, blocks), bounds, seed);
+    trunk.layers.pop(); // its head: the branches take its features
+    let branches = components
+        .iter()
+        .enumerate()
+        .map(|(v, &c)| {
+            // A residual SIREN's blocks and head, after its first layer.
+            let mut b = residual_siren(shape(c, branch_blocks), bounds, seed + 1 + v as u64);
+            b.layers.remove(0);
+            b.layers
+        })
+        .collect();
+    CoordNetB {
+        input_scale: trunk.input_scale,
+        input_shift: trunk.input_shift,
+        trunk: trunk.layers,
+        branches,
     }
 }
 

@@ -18,6 +18,7 @@ fn open(spec: &SyntheticSpec) -> Decoder {
 fn siren(d: &Decoder) -> &inr::model::ResidualSiren {
     match d.model() {
         Model::ResidualSiren(m) => m,
+        other => panic!("not a residual SIREN: {other:?}"),
     }
 }
 

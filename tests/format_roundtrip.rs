@@ -1036,6 +1036,7 @@ fn load_siren(bytes: Vec<u8>) -> ResidualSiren {
     let file = InrFile::from_bytes(bytes).unwrap();
     match Model::load(&file).unwrap() {
         Model::ResidualSiren(m) => m,
+        other => panic!("not a residual SIREN: {other:?}"),
     }
 }
 

@@ -42,7 +42,9 @@ fn node_and_cell_values_match_the_reference() {
     let s = spec(true);
     let (_, bytes) = s.build().unwrap();
     let d = Decoder::from_bytes(bytes).unwrap();
-    let Model::ResidualSiren(m) = d.model();
+    let Model::ResidualSiren(m) = d.model() else {
+        panic!("not a residual SIREN");
+    };
     let meta = d.metadata().clone();
     let vals = d
         .decode_nodes(&[], Some(0.5), &DecodeOptions::default())

@@ -82,6 +82,9 @@ fn summary(path: &Path, file: &InrFile, decoder: Option<&Decoder>) -> String {
     line(&mut s, "time steps", &time_steps(meta));
     variables_lines(&mut s, meta);
     line(&mut s, "model", &model_description(meta, decoder));
+    if let Some(text) = decoder.and_then(clusters_description) {
+        line(&mut s, "clusters", &text);
+    }
     let stored: u64 = meta.sections.iter().map(|e| e.stored_length).sum();
     line(
         &mut s,
@@ -325,12 +328,57 @@ fn model_description(meta: &Metadata, decoder: Option<&Decoder>) -> String {
                 m.outputs()
             );
         }
+        Model::McInr(m) => {
+            let widths: Vec<usize> = m.leaves.iter().map(|l| l.width()).collect();
+            let (lo, hi) = (
+                widths.iter().min().copied().unwrap_or(0),
+                widths.iter().max().copied().unwrap_or(0),
+            );
+            let width = if lo == hi {
+                lo.to_string()
+            } else {
+                format!("{lo}..{hi}")
+            };
+            let _ = write!(
+                text,
+                "{} inputs, {} clusters (a tree of {} nodes), trunk width {width}, one branch per variable, blend width {}; ",
+                m.inputs,
+                m.leaves.len(),
+                m.tree.centroids.len(),
+                m.blend_width
+            );
+        }
     }
     let _ = write!(text, "{} parameters", model.parameter_count());
     if let Ok(flops) = decoder.gemm_flops_per_point(&[]) {
         let _ = write!(text, ", {flops} GEMM FLOP per point");
     }
     text
+}
+
+/// Per cluster of a clustered model: its parameters and, for a mesh, how
+/// many stored points it holds (`#leaf: points / parameters`).
+fn clusters_description(decoder: &Decoder) -> Option<String> {
+    let Model::McInr(m) = decoder.model() else {
+        return None;
+    };
+    let mut points = vec![0usize; m.leaves.len()];
+    let counted = decoder.mesh().ok().map(|mesh| {
+        for p in mesh.points.chunks_exact(3) {
+            points[m.tree.leaf_of([p[0], p[1], p[2]]) as usize] += 1;
+        }
+    });
+    let items: Vec<String> = m
+        .leaves
+        .iter()
+        .zip(&points)
+        .enumerate()
+        .map(|(i, (leaf, &n))| match counted {
+            Some(()) => format!("#{i}: {n} points / {} parameters", leaf.parameter_count()),
+            None => format!("#{i}: {} parameters", leaf.parameter_count()),
+        })
+        .collect();
+    Some(items.join(", "))
 }
 
 /// The raw float32 size of all variables at all time steps, against

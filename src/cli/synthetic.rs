@@ -9,10 +9,10 @@ use clap::{Args, ValueEnum};
 use crate::error::{Error, Result};
 use crate::format::writer::write_atomically;
 use crate::format::WeightEncoding;
-use crate::synthetic::{box_mesh, SyntheticSpec};
+use crate::synthetic::{box_mesh, ClusterSpec, SyntheticSpec};
 
 pub const ABOUT: &str =
-    "Write a synthetic model (random residual SIREN) for tests, benchmarks and demos; it has not learned any data";
+    "Write a synthetic model (random residual SIREN or MC-INR) for tests, benchmarks and demos; it has not learned any data";
 
 pub const LONG_ABOUT: &str = "\
 Write a synthetic model (random residual SIREN with SIREN initialization) for
@@ -29,9 +29,15 @@ With --mesh, the domain is an unstructured mesh instead: the box
 (`hexes`) or split into 6 tetrahedra (`tets`); point data lives at the mesh
 nodes and density at the cells. Time steps and variables are as above.
 
+With --clusters K, the model is an MC-INR one instead: K clusters with
+random centroids in the domain, the first --splits of them split in two,
+each leaf a CoordNetB network (a trunk of --width and --blocks, a branch of
+--branch-blocks per variable), blended across borders over --blend-width.
+
 Example:
   inr synthetic -o demo.inr --width 64 --blocks 3 --dims 64,64,32 --encoding f16
-  inr synthetic -o mesh.inr --mesh tets --mesh-cells 8,4,4";
+  inr synthetic -o mesh.inr --mesh tets --mesh-cells 8,4,4
+  inr synthetic -o mc.inr --mesh tets --clusters 6 --splits 2 --blend-width 0.2";
 
 /// Low corner of the box of `--mesh`.
 const MESH_LO: [f64; 3] = [-1.0, 0.0, 2.0];
@@ -106,6 +112,19 @@ pub struct SyntheticArgs {
         requires = "mesh"
     )]
     pub mesh_cells: Vec<usize>,
+    /// Make an MC-INR model of this many clusters (before splits).
+    #[arg(long, value_parser = RangedU64ValueParser::<usize>::new().range(1..=4096))]
+    pub clusters: Option<usize>,
+    /// With --clusters: split the first N clusters into two.
+    #[arg(long, default_value_t = 0, requires = "clusters")]
+    pub splits: usize,
+    /// With --clusters: residual blocks of each variable's branch.
+    #[arg(long, default_value_t = 1, requires = "clusters", value_parser = RangedU64ValueParser::<usize>::new().range(0..=256))]
+    pub branch_blocks: usize,
+    /// With --clusters: width of the blending band across cluster borders
+    /// (domain units; 0: none).
+    #[arg(long, default_value_t = 0.0, requires = "clusters")]
+    pub blend_width: f64,
     /// Seed of the random weights.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
@@ -141,15 +160,41 @@ pub fn run(args: &SyntheticArgs) -> Result<()> {
     spec.width = args.width;
     spec.blocks = args.blocks;
     spec.encoding = args.encoding.into();
-    let (model, bytes) = spec.build()?;
+    let (family, parameters, bytes) = match args.clusters {
+        None => {
+            let (model, bytes) = spec.build()?;
+            ("residual SIREN".to_string(), model.parameter_count(), bytes)
+        }
+        Some(clusters) => {
+            if !(args.blend_width.is_finite() && args.blend_width >= 0.0) {
+                return Err(Error::InvalidArgument(format!(
+                    "--blend-width {} (must be 0 or more)",
+                    args.blend_width
+                )));
+            }
+            let cluster_spec = ClusterSpec {
+                clusters,
+                splits: args.splits,
+                branch_blocks: args.branch_blocks,
+                blend_width: args.blend_width,
+            };
+            let (model, bytes) = spec.build_mc_inr(&cluster_spec)?;
+            let family = format!(
+                "MC-INR, {} clusters, {}-block branches, blend width {}",
+                model.leaves.len(),
+                args.branch_blocks,
+                args.blend_width
+            );
+            (family, model.parameter_count(), bytes)
+        }
+    };
     write_atomically(&args.output, &bytes)?;
     super::note(&format!(
-        "wrote {} ({} bytes): residual SIREN, width {}, {} residual blocks, {} parameters; {}, {} time steps\n",
+        "wrote {} ({} bytes): {family}, width {}, {} residual blocks, {parameters} parameters; {}, {} time steps\n",
         args.output.display(),
         bytes.len(),
         args.width,
         args.blocks,
-        model.parameter_count(),
         domain,
         spec.times.as_ref().map_or(1, Vec::len)
     ));

@@ -2,6 +2,7 @@
 //! points or on sampling grids of any resolution, for any subset of the
 //! variables, at any time.
 
+pub mod clustered;
 pub mod grid;
 pub mod nodes;
 pub mod parallel;
@@ -14,10 +15,10 @@ use std::sync::Arc;
 
 use crate::error::{Error, Result};
 use crate::format::{DType, Domain, InrFile, Metadata};
-use crate::kernels::mlp::{OutputMap, Plan};
+use crate::kernels::mlp::{BranchRequest, OutputMap, Plan};
 use crate::mesh::locate::CellLocator;
 use crate::mesh::Mesh;
-use crate::model::{Model, ResidualSiren};
+use crate::model::{McInr, Model};
 use crate::sampling::SamplingGrid;
 use once_cell::sync::OnceCell;
 
@@ -145,49 +146,85 @@ impl Decoder {
             .collect()
     }
 
-    fn siren(&self) -> &ResidualSiren {
-        match &self.model {
-            Model::ResidualSiren(m) => m,
-        }
-    }
-
-    /// A plan producing the components of `variables`, in order.
-    fn plan(&self, variables: &[usize]) -> Result<Plan> {
+    /// The output maps of `variables`, in order: per component, the
+    /// network output it is and its mapping to physical units. `local`
+    /// numbers the components within each variable (a branch's outputs),
+    /// else within all variables (a single head's).
+    fn output_maps(&self, variables: &[usize], local: bool) -> Result<Vec<Vec<OutputMap>>> {
         let meta = self.metadata();
-        let mut maps = Vec::new();
-        for &v in variables {
-            let var = meta.variables.get(v).ok_or_else(|| {
-                Error::InvalidArgument(format!("variable index {v} of {}", meta.variables.len()))
-            })?;
-            let first: usize = meta.variables[..v]
-                .iter()
-                .map(|w| w.components as usize)
-                .sum();
-            for (c, r) in var.range.iter().enumerate() {
-                let half = 0.5 * (r[1] - r[0]);
-                maps.push(OutputMap {
-                    index: first + c,
-                    scale: half,
-                    offset: r[0] + half,
-                });
-            }
-        }
-        if maps.is_empty() {
+        if variables.is_empty() {
             return Err(Error::InvalidArgument("no variables requested".into()));
         }
-        Ok(Plan::new(self.siren(), &maps))
+        variables
+            .iter()
+            .map(|&v| {
+                let var = meta.variables.get(v).ok_or_else(|| {
+                    Error::InvalidArgument(format!(
+                        "variable index {v} of {}",
+                        meta.variables.len()
+                    ))
+                })?;
+                let first: usize = if local {
+                    0
+                } else {
+                    meta.variables[..v]
+                        .iter()
+                        .map(|w| w.components as usize)
+                        .sum()
+                };
+                Ok(var
+                    .range
+                    .iter()
+                    .enumerate()
+                    .map(|(c, r)| {
+                        let half = 0.5 * (r[1] - r[0]);
+                        OutputMap {
+                            index: first + c,
+                            scale: half,
+                            offset: r[0] + half,
+                        }
+                    })
+                    .collect())
+            })
+            .collect()
     }
 
-    /// Normalizes point coordinates (and time) for the network: writes
-    /// `inputs` values per point into `dst`.
-    fn normalize(&self, xyz: [f64; 3], t: f64, dst: &mut [f32]) {
-        let m = self.siren();
-        for a in 0..3 {
-            dst[a] = (m.input_scale[a] * xyz[a] + m.input_shift[a]) as f32;
-        }
-        if m.inputs == 4 {
-            dst[3] = (m.input_scale[3] * t + m.input_shift[3]) as f32;
-        }
+    /// The model prepared to produce the components of `variables`, in order.
+    pub(crate) fn prepare(&self, variables: &[usize]) -> Result<Prepared<'_>> {
+        Ok(match &self.model {
+            Model::ResidualSiren(m) => {
+                let maps: Vec<OutputMap> = self
+                    .output_maps(variables, false)?
+                    .into_iter()
+                    .flatten()
+                    .collect();
+                Prepared::Single {
+                    plan: Plan::new(m, &maps),
+                    affine: Affine::of(m.inputs, &m.input_scale, &m.input_shift),
+                }
+            }
+            Model::McInr(m) => {
+                let maps = self.output_maps(variables, true)?;
+                let plans = m
+                    .leaves
+                    .iter()
+                    .map(|leaf| {
+                        let heads: Vec<BranchRequest> = variables
+                            .iter()
+                            .zip(&maps)
+                            .map(|(&v, outputs)| BranchRequest {
+                                layers: &leaf.branches[v],
+                                outputs,
+                            })
+                            .collect();
+                        let plan = Plan::branched(m.inputs, &leaf.trunk, &heads);
+                        let affine = Affine::of(m.inputs, &leaf.input_scale, &leaf.input_shift);
+                        (plan, affine)
+                    })
+                    .collect();
+                Prepared::Clustered { model: m, plans }
+            }
+        })
     }
 
     /// The time the network is evaluated at for a requested time: clamped to
@@ -253,14 +290,63 @@ fn native_grid(file: &InrFile) -> Result<Option<SamplingGrid>> {
 impl Decoder {
     /// GEMM floating-point operations per evaluated point for `variables`
     /// (empty: all), 2 per multiply-add: the figure behind GFLOP/s reports.
+    /// For a clustered model, the mean over its clusters (a point is one
+    /// cluster's, or two near a border with blending).
     pub fn gemm_flops_per_point(&self, variables: &[usize]) -> Result<u64> {
         let all: Vec<usize> = (0..self.metadata().variables.len()).collect();
-        Ok(self
-            .plan(if variables.is_empty() {
-                &all
-            } else {
-                variables
-            })?
-            .flops_per_point())
+        let variables = if variables.is_empty() {
+            &all
+        } else {
+            variables
+        };
+        Ok(match self.prepare(variables)? {
+            Prepared::Single { plan, .. } => plan.flops_per_point(),
+            Prepared::Clustered { plans, .. } => {
+                let total: u64 = plans.iter().map(|(p, _)| p.flops_per_point()).sum();
+                total / plans.len().max(1) as u64
+            }
+        })
+    }
+}
+
+/// A model ready for one request.
+pub(crate) enum Prepared<'a> {
+    /// One network everywhere.
+    Single { plan: Plan, affine: Affine },
+    /// One network per cluster leaf (by leaf number), points routed to them.
+    Clustered {
+        model: &'a McInr,
+        plans: Vec<(Plan, Affine)>,
+    },
+}
+
+/// A network's input normalization: `x_n = scale * x + shift` per input.
+#[derive(Clone, Debug)]
+pub(crate) struct Affine {
+    inputs: usize,
+    scale: [f64; 4],
+    shift: [f64; 4],
+}
+
+impl Affine {
+    fn of(inputs: usize, scale: &[f64], shift: &[f64]) -> Affine {
+        let mut a = Affine {
+            inputs,
+            scale: [0.0; 4],
+            shift: [0.0; 4],
+        };
+        a.scale[..inputs].copy_from_slice(&scale[..inputs]);
+        a.shift[..inputs].copy_from_slice(&shift[..inputs]);
+        a
+    }
+
+    /// Writes the `inputs` normalized values of point `xyz` at time `t`.
+    pub(crate) fn apply(&self, xyz: [f64; 3], t: f64, dst: &mut [f32]) {
+        for a in 0..3 {
+            dst[a] = (self.scale[a] * xyz[a] + self.shift[a]) as f32;
+        }
+        if self.inputs == 4 {
+            dst[3] = (self.scale[3] * t + self.shift[3]) as f32;
+        }
     }
 }

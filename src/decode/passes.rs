@@ -3,10 +3,12 @@
 //! scattered into one buffer per variable.
 
 use crate::decode::parallel::{self, DecodeOptions, Progress};
-use crate::decode::Decoder;
+use crate::decode::{clustered, Affine, Decoder, Prepared};
 use crate::error::{Error, Result};
 use crate::format::Association;
+use crate::kernels::mlp::Plan;
 use crate::kernels::mlp::TILE;
+use crate::model::McInr;
 
 /// Where a tile's outputs go: one chunk per variable of one association.
 struct TileJob<'a> {
@@ -119,7 +121,12 @@ impl Decoder {
         if n == 0 {
             return Ok(());
         }
-        let plan = self.plan(sel)?;
+        let (plan, affine) = match self.prepare(sel)? {
+            Prepared::Single { plan, affine } => (plan, affine),
+            Prepared::Clustered { model, plans } => {
+                return decode_clustered(model, &plans, n, coords, t, bufs, &comps, options)
+            }
+        };
         let jobs = split_jobs(n, bufs, &comps);
         let (k, c_all) = (plan.inputs(), plan.outputs());
         parallel::run(
@@ -134,13 +141,44 @@ impl Decoder {
             },
             |(scratch, input, result), job| {
                 for p in 0..job.len {
-                    self.normalize(coords(job.start + p), t, &mut input[p * k..(p + 1) * k]);
+                    affine.apply(coords(job.start + p), t, &mut input[p * k..(p + 1) * k]);
                 }
                 plan.eval_tile(job.len, input, result, scratch);
                 scatter(job, result, &comps, c_all);
             },
         )
     }
+}
+
+/// [`Decoder::decode_block`] for a clustered model: chunk by chunk, the
+/// interleaved results split into the variables' buffers.
+#[allow(clippy::too_many_arguments)]
+fn decode_clustered(
+    model: &McInr,
+    plans: &[(Plan, Affine)],
+    n: usize,
+    coords: &(dyn Fn(usize) -> [f64; 3] + Sync),
+    t: f64,
+    mut bufs: Vec<&mut [f32]>,
+    comps: &[usize],
+    options: &DecodeOptions,
+) -> Result<()> {
+    let c_all: usize = comps.iter().sum();
+    let mut chunk = vec![0f32; clustered::CHUNK.min(n) * c_all];
+    clustered::for_chunks(n, options, |start, len, opts| {
+        let values = &mut chunk[..len * c_all];
+        let at = |q: usize| coords(start + q);
+        clustered::eval(model, plans, len, &at, &|_| t, values, opts)?;
+        let mut first = 0;
+        for (buf, &c) in bufs.iter_mut().zip(comps) {
+            for q in 0..len {
+                buf[(start + q) * c..(start + q + 1) * c]
+                    .copy_from_slice(&values[q * c_all + first..q * c_all + first + c]);
+            }
+            first += c;
+        }
+        Ok(())
+    })
 }
 
 /// Cuts every output buffer into per-tile chunks and groups them by tile.

@@ -1,7 +1,7 @@
 //! Evaluation at arbitrary points.
 
 use crate::decode::parallel::{self, DecodeOptions};
-use crate::decode::Decoder;
+use crate::decode::{clustered, Decoder, Prepared};
 use crate::error::{Error, Result};
 use crate::kernels::mlp::TILE;
 
@@ -39,8 +39,11 @@ impl Decoder {
             ));
         }
         let n = points.len() / 3;
-        let plan = self.plan(variables)?;
-        let c = plan.outputs();
+        let prepared = self.prepare(variables)?;
+        let c = match &prepared {
+            Prepared::Single { plan, .. } => plan.outputs(),
+            Prepared::Clustered { plans, .. } => plans.first().map_or(0, |(p, _)| p.outputs()),
+        };
         if out.len() != n * c {
             return Err(Error::InvalidArgument(format!(
                 "output holds {} values, {} needed",
@@ -70,6 +73,18 @@ impl Decoder {
                 return Err(Error::InvalidArgument("a point time is NaN".into()));
             }
         }
+        let xyz = |p: usize| [points[3 * p], points[3 * p + 1], points[3 * p + 2]];
+        let (plan, affine) = match prepared {
+            Prepared::Single { plan, affine } => (plan, affine),
+            Prepared::Clustered { model, plans } => {
+                return clustered::for_chunks(n, options, |start, len, opts| {
+                    let at = |q: usize| xyz(start + q);
+                    let t = |q: usize| time_of(start + q).unwrap_or(0.0);
+                    let o = &mut out[start * c..(start + len) * c];
+                    clustered::eval(model, &plans, len, &at, &t, o, opts)
+                })
+            }
+        };
         let jobs: Vec<(usize, &mut [f32])> = out
             .chunks_mut(TILE * c)
             .enumerate()
@@ -83,13 +98,8 @@ impl Decoder {
             |(scratch, input), (start, o)| {
                 let len = o.len() / c;
                 for p in 0..len {
-                    let xyz = [
-                        points[3 * (start + p)],
-                        points[3 * (start + p) + 1],
-                        points[3 * (start + p) + 2],
-                    ];
                     let t = time_of(start + p).unwrap_or(0.0);
-                    self.normalize(xyz, t, &mut input[p * k..(p + 1) * k]);
+                    affine.apply(xyz(start + p), t, &mut input[p * k..(p + 1) * k]);
                 }
                 plan.eval_tile(len, input, o, scratch);
             },

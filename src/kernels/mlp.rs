@@ -10,7 +10,9 @@
 //! A [`Plan`] is the network prepared for one request: `w0` folded into the
 //! weights (`sin(w0 (W x + b)) = sin((w0 W) x + w0 b)`), and the head cut down
 //! to the requested outputs with the de-normalization to physical units folded
-//! into its rows.
+//! into its rows. A plan is a trunk shared by all outputs and one head per
+//! group of outputs: the residual SIREN's linear layer, or the branches of a
+//! branched (CoordNetB) network, each run on a copy of the trunk's features.
 
 use crate::kernels::gemm::matmul_wx;
 use crate::kernels::sine::{add_bias, bias_sin, bias_sin_residual};
@@ -34,13 +36,24 @@ pub struct OutputMap {
 enum Step {
     Sine(Dense),
     Residual(Dense, Dense),
-    Linear(Dense),
 }
 
-/// A network ready to evaluate.
+/// One group of outputs: its own hidden layers after the trunk (none for a
+/// residual SIREN; a variable's branch for a branched network), then a
+/// linear layer cut to the requested outputs.
+struct Head {
+    steps: Vec<Step>,
+    linear: Dense,
+    /// Column of the head's first output in the plan's outputs.
+    first: usize,
+}
+
+/// A network ready to evaluate: a trunk of sine and residual layers shared
+/// by every output, then one or more heads.
 pub struct Plan {
     inputs: usize,
-    steps: Vec<Step>,
+    trunk: Vec<Step>,
+    heads: Vec<Head>,
     width: usize,
     outputs: usize,
 }
@@ -50,39 +63,79 @@ pub struct Scratch {
     x: Vec<f32>,
     h: Vec<f32>,
     g: Vec<f32>,
+    /// A head's own activations (the trunk's stay in `x` for the next head).
+    y: Vec<f32>,
+}
+
+/// One head of a [`Plan::branched`] network: the layers of a branch (sine
+/// and residual layers, then one linear layer) and the outputs wanted of it.
+pub struct BranchRequest<'a> {
+    pub layers: &'a [Layer],
+    pub outputs: &'a [OutputMap],
 }
 
 impl Plan {
     /// Prepares `model` to produce the outputs in `outputs`, in that order.
     pub fn new(model: &ResidualSiren, outputs: &[OutputMap]) -> Plan {
-        let scaled = |d: &Dense, w0: f32| Dense {
-            weight: d.weight.iter().map(|w| w * w0).collect(),
-            bias: d.bias.iter().map(|b| b * w0).collect(),
-            ..d.clone()
-        };
-        let steps: Vec<Step> = model
-            .layers
+        // A residual SIREN: the trunk is every layer, the one head only
+        // the trunk's linear layer.
+        Plan::branched(
+            model.inputs,
+            &model.layers,
+            &[BranchRequest {
+                layers: &[],
+                outputs,
+            }],
+        )
+    }
+
+    /// A network of a `trunk` shared by every head, then the heads. The
+    /// trunk's layers before its first linear layer are the shared part; a
+    /// head without layers of its own ends with that linear layer (a
+    /// residual SIREN), the others (a branched network's branches) with
+    /// their own last layer, which must be linear. The outputs are the
+    /// heads' in order.
+    pub fn branched(inputs: usize, trunk: &[Layer], heads: &[BranchRequest]) -> Plan {
+        let shared = trunk
             .iter()
-            .map(|l| match l {
-                Layer::Sine { w0, dense } => Step::Sine(scaled(dense, *w0)),
-                Layer::ResidualSine { w0, first, second } => {
-                    Step::Residual(scaled(first, w0[0]), scaled(second, w0[1]))
-                }
-                Layer::Linear { dense } => Step::Linear(select_rows(dense, outputs)),
+            .position(|l| matches!(l, Layer::Linear { .. }))
+            .unwrap_or(trunk.len());
+        let mut width = widest(trunk);
+        let mut first = 0;
+        let heads: Vec<Head> = heads
+            .iter()
+            .map(|h| {
+                let (hidden, last) = match h.layers.split_last() {
+                    Some((last, hidden)) => (hidden, Some(last)),
+                    None => (&[][..], trunk.get(shared)),
+                };
+                let linear = match last {
+                    Some(Layer::Linear { dense }) => select_rows(dense, h.outputs),
+                    // The models' loaders guarantee a linear last layer;
+                    // without one the head gives nothing.
+                    _ => Dense {
+                        out_features: 0,
+                        in_features: 0,
+                        weight: Vec::new(),
+                        bias: Vec::new(),
+                    },
+                };
+                width = width.max(widest(h.layers)).max(h.outputs.len());
+                let head = Head {
+                    steps: steps(hidden),
+                    linear,
+                    first,
+                };
+                first += h.outputs.len();
+                head
             })
             .collect();
-        let width = model
-            .layers
-            .iter()
-            .map(|l| l.features().0.max(l.features().1))
-            .max()
-            .unwrap_or(1)
-            .max(outputs.len());
         Plan {
-            inputs: model.inputs,
-            steps,
-            width,
-            outputs: outputs.len(),
+            inputs,
+            trunk: steps(&trunk[..shared]),
+            heads,
+            width: width.max(first).max(inputs),
+            outputs: first,
         }
     }
 
@@ -99,22 +152,43 @@ impl Plan {
     /// Floating-point operations per point of the GEMMs (2 per multiply-add).
     pub fn flops_per_point(&self) -> u64 {
         let d = |d: &Dense| 2 * (d.in_features * d.out_features) as u64;
-        self.steps
-            .iter()
-            .map(|s| match s {
-                Step::Sine(a) | Step::Linear(a) => d(a),
-                Step::Residual(a, b) => d(a) + d(b),
-            })
-            .sum()
+        let steps = |s: &[Step]| -> u64 {
+            s.iter()
+                .map(|s| match s {
+                    Step::Sine(a) => d(a),
+                    Step::Residual(a, b) => d(a) + d(b),
+                })
+                .sum()
+        };
+        steps(&self.trunk)
+            + self
+                .heads
+                .iter()
+                .map(|h| steps(&h.steps) + d(&h.linear))
+                .sum::<u64>()
+    }
+
+    /// Scratch space for tiles of up to [`TILE`] points of any of `plans`
+    /// (the networks of a clustered model: one buffer set per thread).
+    pub fn shared_scratch<'a>(plans: impl Iterator<Item = &'a Plan>) -> Scratch {
+        let n = TILE * plans.map(|p| p.width).max().unwrap_or(1);
+        Scratch {
+            x: vec![0.0; n],
+            h: vec![0.0; n],
+            g: vec![0.0; n],
+            y: vec![0.0; n],
+        }
     }
 
     /// Scratch space for tiles of up to [`TILE`] points.
     pub fn scratch(&self) -> Scratch {
         let n = TILE * self.width;
+        let branched = self.heads.iter().any(|h| !h.steps.is_empty());
         Scratch {
             x: vec![0.0; n],
             h: vec![0.0; n],
             g: vec![0.0; n],
+            y: if branched { vec![0.0; n] } else { Vec::new() },
         }
     }
 
@@ -128,32 +202,104 @@ impl Plan {
     /// packing was a fifth of the decode time).
     pub fn eval_tile(&self, n: usize, input: &[f32], out: &mut [f32], s: &mut Scratch) {
         assert!(n <= TILE && input.len() >= n * self.inputs && out.len() >= n * self.outputs);
-        let mut width = self.inputs;
-        transpose(&input[..n * width], n, width, &mut s.x[..n * width]);
-        for step in &self.steps {
-            match step {
-                Step::Sine(d) => {
-                    let h = &mut s.h[..n * d.out_features];
-                    matmul_wx(d.out_features, width, n, &d.weight, &s.x, h);
-                    bias_sin(h, &d.bias);
-                    std::mem::swap(&mut s.x, &mut s.h);
-                    width = d.out_features;
-                }
-                Step::Residual(a, b) => {
-                    let h = &mut s.h[..n * width];
-                    matmul_wx(width, width, n, &a.weight, &s.x, h);
-                    bias_sin(h, &a.bias);
-                    let g = &mut s.g[..n * width];
-                    matmul_wx(width, width, n, &b.weight, &s.h, g);
-                    bias_sin_residual(&mut s.x[..n * width], g, &b.bias);
-                }
-                Step::Linear(d) => {
-                    let o = &mut s.h[..n * d.out_features];
-                    matmul_wx(d.out_features, width, n, &d.weight, &s.x, o);
-                    add_bias(o, &d.bias);
-                    transpose(o, d.out_features, n, &mut out[..n * d.out_features]);
-                }
+        transpose(
+            &input[..n * self.inputs],
+            n,
+            self.inputs,
+            &mut s.x[..n * self.inputs],
+        );
+        let width = run_steps(&self.trunk, self.inputs, n, &mut s.x, &mut s.h, &mut s.g);
+        for head in self.heads.iter().filter(|h| h.linear.out_features > 0) {
+            let d = &head.linear;
+            let x = if head.steps.is_empty() {
+                &s.x
+            } else {
+                s.y[..n * width].copy_from_slice(&s.x[..n * width]);
+                run_steps(&head.steps, width, n, &mut s.y, &mut s.h, &mut s.g);
+                &s.y
+            };
+            let o = &mut s.h[..n * d.out_features];
+            matmul_wx(d.out_features, d.in_features, n, &d.weight, x, o);
+            add_bias(o, &d.bias);
+            transpose_into(o, d.out_features, n, out, self.outputs, head.first);
+        }
+    }
+}
+
+/// The layers as evaluation steps, `w0` folded into the weights
+/// (`sin(w0 (W x + b)) = sin((w0 W) x + w0 b)`); linear layers are heads'.
+fn steps(layers: &[Layer]) -> Vec<Step> {
+    let scaled = |d: &Dense, w0: f32| Dense {
+        weight: d.weight.iter().map(|w| w * w0).collect(),
+        bias: d.bias.iter().map(|b| b * w0).collect(),
+        ..d.clone()
+    };
+    layers
+        .iter()
+        .filter_map(|l| match l {
+            Layer::Sine { w0, dense } => Some(Step::Sine(scaled(dense, *w0))),
+            Layer::ResidualSine { w0, first, second } => {
+                Some(Step::Residual(scaled(first, w0[0]), scaled(second, w0[1])))
             }
+            Layer::Linear { .. } => None,
+        })
+        .collect()
+}
+
+/// The widest side of any layer.
+fn widest(layers: &[Layer]) -> usize {
+    layers
+        .iter()
+        .map(|l| l.features().0.max(l.features().1))
+        .max()
+        .unwrap_or(1)
+}
+
+/// Runs `steps` on the `width x n` activations in `x` (feature-major), with
+/// `h` and `g` as scratch; returns the width they end with (in `x`).
+fn run_steps(
+    steps: &[Step],
+    mut width: usize,
+    n: usize,
+    x: &mut Vec<f32>,
+    h: &mut Vec<f32>,
+    g: &mut [f32],
+) -> usize {
+    for step in steps {
+        match step {
+            Step::Sine(d) => {
+                let out = &mut h[..n * d.out_features];
+                matmul_wx(d.out_features, width, n, &d.weight, x, out);
+                bias_sin(out, &d.bias);
+                std::mem::swap(x, h);
+                width = d.out_features;
+            }
+            Step::Residual(a, b) => {
+                let hh = &mut h[..n * width];
+                matmul_wx(width, width, n, &a.weight, x, hh);
+                bias_sin(hh, &a.bias);
+                let gg = &mut g[..n * width];
+                matmul_wx(width, width, n, &b.weight, h, gg);
+                bias_sin_residual(&mut x[..n * width], gg, &b.bias);
+            }
+        }
+    }
+    width
+}
+
+/// Writes the `rows x n` feature-major `src` into columns `first..first +
+/// rows` of the point-major `n x stride` output.
+fn transpose_into(
+    src: &[f32],
+    rows: usize,
+    n: usize,
+    out: &mut [f32],
+    stride: usize,
+    first: usize,
+) {
+    for r in 0..rows {
+        for c in 0..n {
+            out[c * stride + first + r] = src[r * n + c];
         }
     }
 }

@@ -1,8 +1,9 @@
 //! Model families. Each family parses its part of the metadata, loads its
 //! weights from the file's sections and validates every shape before the
-//! decoder sees it. Only the residual SIREN family is implemented so far; the
-//! format reserves the others (see docs/format.md).
+//! decoder sees it. The residual SIREN and MC-INR families are implemented;
+//! the format reserves the others (see docs/format.md).
 
+pub mod mc_inr;
 pub mod normalization;
 pub mod residual_siren;
 
@@ -11,17 +12,20 @@ use std::collections::HashMap;
 use crate::error::{Error, Result};
 use crate::format::InrFile;
 
+pub use mc_inr::{CoordNetB, McInr, McInrMeta};
 pub use residual_siren::{Dense, Layer, ResidualSiren, ResidualSirenMeta};
 
 /// Family names as written in the metadata.
 pub const FAMILY_RESIDUAL_SIREN: &str = "residual_siren";
-/// Families the format describes; this build decodes only the first.
+pub const FAMILY_MC_INR: &str = "mc_inr";
+/// Families the format describes; this build decodes the first two.
 pub const KNOWN_FAMILIES: [&str; 5] = ["residual_siren", "mc_inr", "ecnr", "stsr_inr", "nervi"];
 
 /// A loaded model of any family.
 #[derive(Clone, Debug)]
 pub enum Model {
     ResidualSiren(ResidualSiren),
+    McInr(McInr),
 }
 
 impl Model {
@@ -36,6 +40,11 @@ impl Model {
                 model.check_outputs(meta)?;
                 Ok(Model::ResidualSiren(model))
             }
+            FAMILY_MC_INR => {
+                let m = McInrMeta::from_value(&meta.model)?;
+                let sections = SectionCache::load(file, &m.sections_used())?;
+                Ok(Model::McInr(McInr::load(&m, meta, &|i| sections.get(i))?))
+            }
             f if KNOWN_FAMILIES.contains(&f) => Err(Error::Unsupported(format!(
                 "model family '{f}' is not implemented by this version of inr"
             ))),
@@ -47,6 +56,7 @@ impl Model {
     pub fn parameter_count(&self) -> u64 {
         match self {
             Model::ResidualSiren(m) => m.parameter_count(),
+            Model::McInr(m) => m.parameter_count(),
         }
     }
 }

@@ -102,22 +102,27 @@ impl ResidualSirenMeta {
     }
 
     fn tensors(&self) -> Vec<&TensorRef> {
-        self.layers
-            .iter()
-            .flat_map(|l| match l {
-                LayerMeta::Sine { weight, bias, .. } | LayerMeta::Linear { weight, bias } => {
-                    vec![weight, bias]
-                }
-                LayerMeta::ResidualSine {
-                    weight1,
-                    bias1,
-                    weight2,
-                    bias2,
-                    ..
-                } => vec![weight1, bias1, weight2, bias2],
-            })
-            .collect()
+        layer_tensors(&self.layers)
     }
+}
+
+/// Every tensor of `layers`, in order.
+pub(crate) fn layer_tensors(layers: &[LayerMeta]) -> Vec<&TensorRef> {
+    layers
+        .iter()
+        .flat_map(|l| match l {
+            LayerMeta::Sine { weight, bias, .. } | LayerMeta::Linear { weight, bias } => {
+                vec![weight, bias]
+            }
+            LayerMeta::ResidualSine {
+                weight1,
+                bias1,
+                weight2,
+                bias2,
+                ..
+            } => vec![weight1, bias1, weight2, bias2],
+        })
+        .collect()
 }
 
 impl Dense {
@@ -168,6 +173,16 @@ impl Dense {
 }
 
 impl Layer {
+    /// Number of parameters.
+    pub fn parameter_count(&self) -> u64 {
+        match self {
+            Layer::Sine { dense, .. } | Layer::Linear { dense } => dense.parameter_count(),
+            Layer::ResidualSine { first, second, .. } => {
+                first.parameter_count() + second.parameter_count()
+            }
+        }
+    }
+
     /// (inputs, outputs) of the layer.
     pub fn features(&self) -> (usize, usize) {
         match self {
@@ -292,15 +307,7 @@ impl ResidualSiren {
 
     /// Number of parameters.
     pub fn parameter_count(&self) -> u64 {
-        self.layers
-            .iter()
-            .map(|l| match l {
-                Layer::Sine { dense, .. } | Layer::Linear { dense } => dense.parameter_count(),
-                Layer::ResidualSine { first, second, .. } => {
-                    first.parameter_count() + second.parameter_count()
-                }
-            })
-            .sum()
+        self.layers.iter().map(Layer::parameter_count).sum()
     }
 
     /// Adds the weights to a file being written and returns the `"model"` value.
@@ -310,70 +317,7 @@ impl ResidualSiren {
         section: u32,
         encoding: WeightEncoding,
     ) -> Result<serde_json::Value> {
-        // A codebook larger than the values themselves (small tensors:
-        // biases, the first layer, the head) is not worth it: those are f32.
-        let for_len = |n: usize, e: WeightEncoding| match e {
-            WeightEncoding::Codebook {
-                bits,
-                prune_zeros: false,
-            } if !codebook_pays(n, bits) => WeightEncoding::F32,
-            e => e,
-        };
-        let mut push = |d: &Dense| -> Result<(TensorRef, TensorRef)> {
-            let w = builder.push_tensor(
-                section,
-                &d.weight,
-                &[d.out_features as u64, d.in_features as u64],
-                for_len(d.weight.len(), encoding),
-            )?;
-            // Biases are few and sensitive (ECNR keeps first-layer biases
-            // unpruned): never prune them, quantize them only as asked.
-            let bias_encoding = match encoding {
-                WeightEncoding::Codebook { bits, .. } => WeightEncoding::Codebook {
-                    bits,
-                    prune_zeros: false,
-                },
-                e => e,
-            };
-            let b = builder.push_tensor(
-                section,
-                &d.bias,
-                &[d.out_features as u64],
-                for_len(d.bias.len(), bias_encoding),
-            )?;
-            Ok((w, b))
-        };
-        let layers = self
-            .layers
-            .iter()
-            .map(|l| {
-                Ok(match l {
-                    Layer::Sine { w0, dense } => {
-                        let (weight, bias) = push(dense)?;
-                        LayerMeta::Sine {
-                            w0: *w0 as f64,
-                            weight,
-                            bias,
-                        }
-                    }
-                    Layer::ResidualSine { w0, first, second } => {
-                        let (weight1, bias1) = push(first)?;
-                        let (weight2, bias2) = push(second)?;
-                        LayerMeta::ResidualSine {
-                            w0: [w0[0] as f64, w0[1] as f64],
-                            weight1,
-                            bias1,
-                            weight2,
-                            bias2,
-                        }
-                    }
-                    Layer::Linear { dense } => {
-                        let (weight, bias) = push(dense)?;
-                        LayerMeta::Linear { weight, bias }
-                    }
-                })
-            })
-            .collect::<Result<Vec<_>>>()?;
+        let layers = write_layers(builder, section, &self.layers, encoding)?;
         let meta = ResidualSirenMeta {
             inputs: self.inputs as u32,
             input_scale: self.input_scale.clone(),
@@ -386,7 +330,85 @@ impl ResidualSiren {
     }
 }
 
-fn load_layer<'a>(l: &LayerMeta, section: &dyn Fn(u32) -> Result<&'a [u8]>) -> Result<Layer> {
+/// Adds the weights of `layers` to `section` of a file being written and
+/// returns their metadata: codebooks (or f32) as `encoding` asks, except
+/// where a codebook would be larger than the values (small tensors).
+pub(crate) fn write_layers(
+    builder: &mut FileBuilder,
+    section: u32,
+    layers: &[Layer],
+    encoding: WeightEncoding,
+) -> Result<Vec<LayerMeta>> {
+    // A codebook larger than the values themselves (small tensors:
+    // biases, the first layer, the head) is not worth it: those are f32.
+    let for_len = |n: usize, e: WeightEncoding| match e {
+        WeightEncoding::Codebook {
+            bits,
+            prune_zeros: false,
+        } if !codebook_pays(n, bits) => WeightEncoding::F32,
+        e => e,
+    };
+    let mut push = |d: &Dense| -> Result<(TensorRef, TensorRef)> {
+        let w = builder.push_tensor(
+            section,
+            &d.weight,
+            &[d.out_features as u64, d.in_features as u64],
+            for_len(d.weight.len(), encoding),
+        )?;
+        // Biases are few and sensitive (ECNR keeps first-layer biases
+        // unpruned): never prune them, quantize them only as asked.
+        let bias_encoding = match encoding {
+            WeightEncoding::Codebook { bits, .. } => WeightEncoding::Codebook {
+                bits,
+                prune_zeros: false,
+            },
+            e => e,
+        };
+        let b = builder.push_tensor(
+            section,
+            &d.bias,
+            &[d.out_features as u64],
+            for_len(d.bias.len(), bias_encoding),
+        )?;
+        Ok((w, b))
+    };
+    layers
+        .iter()
+        .map(|l| {
+            Ok(match l {
+                Layer::Sine { w0, dense } => {
+                    let (weight, bias) = push(dense)?;
+                    LayerMeta::Sine {
+                        w0: *w0 as f64,
+                        weight,
+                        bias,
+                    }
+                }
+                Layer::ResidualSine { w0, first, second } => {
+                    let (weight1, bias1) = push(first)?;
+                    let (weight2, bias2) = push(second)?;
+                    LayerMeta::ResidualSine {
+                        w0: [w0[0] as f64, w0[1] as f64],
+                        weight1,
+                        bias1,
+                        weight2,
+                        bias2,
+                    }
+                }
+                Layer::Linear { dense } => {
+                    let (weight, bias) = push(dense)?;
+                    LayerMeta::Linear { weight, bias }
+                }
+            })
+        })
+        .collect()
+}
+
+/// Loads one layer's weights from the decoded sections.
+pub(crate) fn load_layer<'a>(
+    l: &LayerMeta,
+    section: &dyn Fn(u32) -> Result<&'a [u8]>,
+) -> Result<Layer> {
     let w0 = |w: f64| -> Result<f32> {
         if w.is_finite() && w.abs() < 1e6 {
             Ok(w as f32)

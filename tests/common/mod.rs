@@ -4,7 +4,7 @@
 #![allow(dead_code)]
 
 use inr::format::Metadata;
-use inr::model::{Dense, Layer, ResidualSiren};
+use inr::model::{Dense, Layer, McInr, ResidualSiren};
 
 fn affine(d: &Dense, x: &[f64]) -> Vec<f64> {
     (0..d.out_features)
@@ -17,10 +17,113 @@ fn affine(d: &Dense, x: &[f64]) -> Vec<f64> {
 
 /// All network outputs, in physical units, at (x, y, z[, t]).
 pub fn reference_eval(model: &ResidualSiren, meta: &Metadata, coords: &[f64]) -> Vec<f64> {
-    let mut x: Vec<f64> = (0..model.inputs)
+    let x: Vec<f64> = (0..model.inputs)
         .map(|i| model.input_scale[i] * coords[i] + model.input_shift[i])
         .collect();
-    for layer in &model.layers {
+    to_physical(&eval_layers(&model.layers, x), meta)
+}
+
+/// Network outputs in [-1, 1] mapped to the variables' ranges.
+fn to_physical(y: &[f64], meta: &Metadata) -> Vec<f64> {
+    let ranges: Vec<[f64; 2]> = meta
+        .variables
+        .iter()
+        .flat_map(|v| v.range.clone())
+        .collect();
+    y.iter()
+        .zip(&ranges)
+        .map(|(y, r)| r[0] + (y + 1.0) * 0.5 * (r[1] - r[0]))
+        .collect()
+}
+
+/// Every output of a clustered (MC-INR) model, in physical units, at (x, y,
+/// z[, t]), from docs/format.md section 10.3: without blending, the network
+/// of the leaf reached by nearest centroids down the tree; with blending, at
+/// every level the siblings' values weighted by phi((d - d_min) / w),
+/// normalized (contributions below 1e-6 left out, at most 8 kept).
+pub fn reference_mc_inr(model: &McInr, meta: &Metadata, coords: &[f64]) -> Vec<f64> {
+    let t = &model.tree;
+    let p = [coords[0], coords[1], coords[2]];
+    let dist = |n: u32| -> f64 {
+        let c = t.centroids[n as usize];
+        (0..3).map(|a| (p[a] - c[a]).powi(2)).sum::<f64>().sqrt()
+    };
+    let value = |node: u32| -> Vec<f64> {
+        let net = &model.leaves[t.leaf[node as usize].unwrap() as usize];
+        let x: Vec<f64> = (0..model.inputs)
+            .map(|i| net.input_scale[i] * coords[i] + net.input_shift[i])
+            .collect();
+        let features = eval_layers(&net.trunk, x);
+        let y: Vec<f64> = net
+            .branches
+            .iter()
+            .flat_map(|b| eval_layers(b, features.clone()))
+            .collect();
+        to_physical(&y, meta)
+    };
+    let w = model.blend_width;
+    if w <= 0.0 {
+        // Nearest centroid at each level, ties to the lower index.
+        let pick = |cands: &[u32]| {
+            *cands
+                .iter()
+                .min_by(|&&a, &&b| dist(a).partial_cmp(&dist(b)).unwrap().then(a.cmp(&b)))
+                .unwrap()
+        };
+        let mut n = pick(&t.roots);
+        while !t.children[n as usize].is_empty() {
+            n = pick(&t.children[n as usize]);
+        }
+        return value(n);
+    }
+    let phi = |x: f64| {
+        if x >= 1.0 {
+            0.0
+        } else {
+            1.0 - x * x * (3.0 - 2.0 * x.max(0.0))
+        }
+    };
+    fn collect(
+        t: &inr::model::mc_inr::ClusterTree,
+        nodes: &[u32],
+        weight: f64,
+        dist: &dyn Fn(u32) -> f64,
+        phi: &dyn Fn(f64) -> f64,
+        w: f64,
+        out: &mut Vec<(u32, f64)>,
+    ) {
+        let d_min = nodes.iter().map(|&n| dist(n)).fold(f64::INFINITY, f64::min);
+        let ws: Vec<f64> = nodes.iter().map(|&n| phi((dist(n) - d_min) / w)).collect();
+        let total: f64 = ws.iter().sum();
+        for (&n, &x) in nodes.iter().zip(&ws) {
+            let x = weight * x / total;
+            if x < 1e-6 {
+                continue;
+            }
+            if t.children[n as usize].is_empty() {
+                out.push((n, x));
+            } else {
+                collect(t, &t.children[n as usize], x, dist, phi, w, out);
+            }
+        }
+    }
+    let mut parts = Vec::new();
+    collect(t, &t.roots, 1.0, &dist, &phi, w, &mut parts);
+    parts.sort_by(|a, b| b.1.partial_cmp(&a.1).unwrap());
+    parts.truncate(8);
+    let total: f64 = parts.iter().map(|x| x.1).sum();
+    let mut out = vec![0.0; meta.total_components()];
+    for (n, x) in parts {
+        for (o, v) in out.iter_mut().zip(value(n)) {
+            *o += x / total * v;
+        }
+    }
+    out
+}
+
+/// Runs `layers` on `x` in f64.
+fn eval_layers(layers: &[Layer], mut x: Vec<f64>) -> Vec<f64> {
+    for layer in layers {
         x = match layer {
             Layer::Sine { w0, dense } => affine(dense, &x)
                 .iter()
@@ -40,15 +143,7 @@ pub fn reference_eval(model: &ResidualSiren, meta: &Metadata, coords: &[f64]) ->
             Layer::Linear { dense } => affine(dense, &x),
         };
     }
-    let ranges: Vec<[f64; 2]> = meta
-        .variables
-        .iter()
-        .flat_map(|v| v.range.clone())
-        .collect();
-    x.iter()
-        .zip(&ranges)
-        .map(|(y, r)| r[0] + (y + 1.0) * 0.5 * (r[1] - r[0]))
-        .collect()
+    x
 }
 
 pub mod meshes;

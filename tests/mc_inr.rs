@@ -1,0 +1,295 @@
+//! The MC-INR family in the decoder: routing, branched networks and blending
+//! against an f64 reference written from docs/format.md; grids, pieces,
+//! meshes and threads; borders with and without blending; damaged files.
+
+mod common;
+
+use common::reference_mc_inr;
+use inr::decode::{DecodeOptions, Decoder, GridRequest, PointTimes};
+use inr::format::WeightEncoding;
+use inr::model::{McInr, Model};
+use inr::synthetic::{box_mesh, ClusterSpec, SyntheticSpec};
+use rand::{Rng, SeedableRng};
+
+fn clusters(blend_width: f64) -> ClusterSpec {
+    ClusterSpec {
+        clusters: 5,
+        splits: 2,
+        branch_blocks: 1,
+        blend_width,
+    }
+}
+
+fn build(spec: &SyntheticSpec, c: &ClusterSpec) -> (McInr, Decoder) {
+    let (model, bytes) = spec.build_mc_inr(c).unwrap();
+    let d = Decoder::from_bytes(bytes).unwrap();
+    (model, d)
+}
+
+fn loaded(d: &Decoder) -> &McInr {
+    match d.model() {
+        Model::McInr(m) => m,
+        other => panic!("not MC-INR: {other:?}"),
+    }
+}
+
+const THREADS: DecodeOptions = DecodeOptions {
+    threads: 2,
+    progress: None,
+};
+
+/// Largest |fast - reference| over each output's range, at random points
+/// and times (also a little outside the bounds).
+fn worst_error(d: &Decoder, n: usize, seed: u64) -> f64 {
+    let meta = d.metadata().clone();
+    let model = loaded(d);
+    let b = d.bounds();
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+    let times = meta.time.as_ref().map(|t| t.values.clone());
+    let (mut points, mut ts) = (Vec::new(), Vec::new());
+    for _ in 0..n {
+        for a in 0..3 {
+            let pad = 0.1 * (b[2 * a + 1] - b[2 * a]);
+            points.push(rng.gen_range(b[2 * a] - pad..b[2 * a + 1] + pad));
+        }
+        ts.push(
+            times
+                .as_ref()
+                .map_or(0.0, |t| rng.gen_range(t[0]..t[t.len() - 1])),
+        );
+    }
+    let all: Vec<usize> = (0..meta.variables.len()).collect();
+    let c = meta.total_components();
+    let mut out = vec![0f32; n * c];
+    d.evaluate(&points, PointTimes::PerPoint(&ts), &all, &mut out, &THREADS)
+        .unwrap();
+    let ranges: Vec<[f64; 2]> = meta
+        .variables
+        .iter()
+        .flat_map(|v| v.range.clone())
+        .collect();
+    let mut worst = 0f64;
+    for p in 0..n {
+        let mut coords = points[3 * p..3 * p + 3].to_vec();
+        coords.push(ts[p]);
+        let want = reference_mc_inr(model, &meta, &coords);
+        for o in 0..c {
+            let err = (out[p * c + o] as f64 - want[o]).abs() / (ranges[o][1] - ranges[o][0]);
+            worst = worst.max(err);
+        }
+    }
+    worst
+}
+
+#[test]
+fn points_match_the_reference_with_and_without_blending() {
+    for (blend, encoding) in [
+        (0.0, WeightEncoding::F32),
+        (0.6, WeightEncoding::F32),
+        (0.6, WeightEncoding::F16),
+        (
+            0.3,
+            WeightEncoding::Codebook {
+                bits: 9,
+                prune_zeros: false,
+            },
+        ),
+    ] {
+        let mut spec = SyntheticSpec::small(11);
+        spec.encoding = encoding;
+        let (written, d) = build(&spec, &clusters(blend));
+        assert_eq!(loaded(&d).leaves.len(), 7, "5 roots, 2 split in two");
+        if encoding == WeightEncoding::F32 {
+            assert_eq!(loaded(&d), &written, "the model round trips exactly");
+        }
+        let worst = worst_error(&d, 3000, 5);
+        eprintln!("blend {blend}, {encoding:?}: worst error {worst:.2e}");
+        assert!(worst < 2e-5, "worst error {worst}");
+    }
+}
+
+#[test]
+fn static_three_input_model_on_a_mesh() {
+    let mut spec = SyntheticSpec::small(3);
+    spec.times = None;
+    spec.mesh = Some(box_mesh([5, 4, 3], [-1.0, 0.0, 2.0], [1.0, 0.5, 3.0], true));
+    let (_, d) = build(&spec, &clusters(0.2));
+    assert_eq!(loaded(&d).inputs, 3);
+    assert!(worst_error(&d, 1000, 9) < 2e-5);
+    // Nodes and cell centroids decode as point queries do, bit for bit.
+    let mesh = d.mesh().unwrap().clone();
+    let nodes = d.decode_nodes(&[], None, &THREADS).unwrap();
+    let mut p = vec![0f32; mesh.num_points()];
+    d.evaluate(
+        &mesh.points,
+        PointTimes::Fixed(None),
+        &[0],
+        &mut p,
+        &THREADS,
+    )
+    .unwrap();
+    assert_eq!(bits(&nodes[0]), bits(&p));
+    let centers = mesh.cell_centers();
+    let mut c = vec![0f32; mesh.num_cells()];
+    d.evaluate(&centers, PointTimes::Fixed(None), &[2], &mut c, &THREADS)
+        .unwrap();
+    assert_eq!(bits(&nodes[2]), bits(&c));
+}
+
+fn bits(v: &[f32]) -> Vec<u32> {
+    v.iter().map(|x| x.to_bits()).collect()
+}
+
+#[test]
+fn grids_pieces_subsets_and_threads_agree_bit_for_bit() {
+    let spec = SyntheticSpec::small(21);
+    let (_, d) = build(&spec, &clusters(0.5));
+    let req = GridRequest {
+        dims: Some([30, 22, 14]),
+        time: Some(0.7),
+        ..Default::default()
+    };
+    let whole = d.decode_grid(&req, &THREADS).unwrap();
+    let one = d
+        .decode_grid(
+            &req,
+            &DecodeOptions {
+                threads: 1,
+                progress: None,
+            },
+        )
+        .unwrap();
+    for (a, b) in whole.arrays.iter().zip(&one.arrays) {
+        assert_eq!(bits(&a.values), bits(&b.values), "{}", a.name);
+    }
+    // A sub-extent equals the same region of the whole grid.
+    let e = [4, 20, 3, 17, 2, 11];
+    let part = d
+        .decode_grid(
+            &GridRequest {
+                extent: Some(e),
+                variables: vec![1],
+                ..req.clone()
+            },
+            &THREADS,
+        )
+        .unwrap();
+    let mut q = 0;
+    for k in e[4]..=e[5] {
+        for j in e[2]..=e[3] {
+            for i in e[0]..=e[1] {
+                let w = i + 30 * (j + 22 * k);
+                assert_eq!(
+                    bits(&part.arrays[0].values[3 * q..3 * q + 3]),
+                    bits(&whole.arrays[1].values[3 * w..3 * w + 3])
+                );
+                q += 1;
+            }
+        }
+    }
+    // Grid points are point queries.
+    let g = &whole.grid;
+    let mut pts = Vec::new();
+    for k in 0..14 {
+        for j in 0..22 {
+            for i in 0..30 {
+                pts.extend([g.axes[0][i], g.axes[1][j], g.axes[2][k]]);
+            }
+        }
+    }
+    let mut p = vec![0f32; 30 * 22 * 14];
+    d.evaluate(&pts, PointTimes::Fixed(Some(0.7)), &[0], &mut p, &THREADS)
+        .unwrap();
+    assert_eq!(bits(&p), bits(&whole.arrays[0].values));
+}
+
+/// Along a line through cluster borders: the largest change between
+/// neighbouring samples where the routed leaf stays the same (the networks'
+/// own variation), and where it changes: a jump at the border without
+/// blending; with it, no step larger than the blend's own smooth variation.
+#[test]
+fn blending_removes_the_jumps_at_cluster_borders() {
+    let mut spec = SyntheticSpec::small(4);
+    spec.times = None;
+    let mut results = Vec::new();
+    for blend in [0.0, 2.0] {
+        let (_, d) = build(&spec, &clusters(blend));
+        let b = d.bounds();
+        let n = 20_000;
+        let mut pts = Vec::new();
+        for i in 0..n {
+            let s = i as f64 / (n - 1) as f64;
+            pts.extend([
+                b[0] + s * (b[1] - b[0]),
+                b[2] + s * (b[3] - b[2]),
+                0.5 * (b[4] + b[5]),
+            ]);
+        }
+        let mut v = vec![0f32; n];
+        d.evaluate(&pts, PointTimes::Fixed(None), &[0], &mut v, &THREADS)
+            .unwrap();
+        let range = d.metadata().variables[0].range[0];
+        let leaf = |i: usize| {
+            let p = &pts[3 * i..3 * i + 3];
+            loaded(&d).route([p[0], p[1], p[2]]).leaf()
+        };
+        let (mut within, mut across, mut borders) = (0f64, 0f64, 0);
+        for i in 1..n {
+            let step = (v[i] - v[i - 1]).abs() as f64 / (range[1] - range[0]);
+            if leaf(i) == leaf(i - 1) {
+                within = within.max(step);
+            } else {
+                across = across.max(step);
+                borders += 1;
+            }
+        }
+        eprintln!("blend {blend}: {borders} borders, largest step within a cluster {within:.3e}, across {across:.3e}");
+        assert!(borders >= 1, "the line crosses a border");
+        results.push((within, across));
+    }
+    let ((within0, across0), (within1, across1)) = (results[0], results[1]);
+    assert!(
+        across0 > 1000.0 * within0,
+        "separate networks jump at a border"
+    );
+    // Blending: the weights change by at most 1.5 per band width, between
+    // values at most a range apart: a bound on any step of the blend.
+    let bound = 1.5 / 2.0 * 12.5 / 20_000.0 + within0;
+    assert!(within1.max(across1) < bound, "blending leaves a jump");
+    assert!(within1.max(across1) < across0 / 100.0);
+}
+
+#[test]
+fn damaged_files_fail_cleanly() {
+    let mut spec = SyntheticSpec::small(8);
+    spec.width = 6;
+    spec.blocks = 1;
+    spec.dims = [4, 3, 2];
+    let c = ClusterSpec {
+        clusters: 2,
+        splits: 1,
+        branch_blocks: 0,
+        blend_width: 0.5,
+    };
+    let (_, bytes) = spec.build_mc_inr(&c).unwrap();
+    let decode = |b: Vec<u8>| -> Option<Vec<Vec<f32>>> {
+        let d = Decoder::from_bytes(b).ok()?;
+        let g = d.decode_grid(&GridRequest::default(), &THREADS).ok()?;
+        Some(g.arrays.into_iter().map(|a| a.values).collect())
+    };
+    let original = decode(bytes.clone()).expect("the intact file decodes");
+    for i in 0..bytes.len() {
+        for mutated in [bytes[..i].to_vec(), {
+            let mut b = bytes.clone();
+            b[i] ^= 0x5a;
+            b
+        }] {
+            let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| decode(mutated)));
+            match r {
+                Err(_) => panic!("panic at byte {i}"),
+                Ok(Some(v)) => assert_eq!(v, original, "byte {i} changed the values"),
+                Ok(None) => {}
+            }
+        }
+    }
+}
