@@ -37,6 +37,7 @@ source "$HOME/.cache/inr/torch-env.sh"
 INR="$(inr_bin)"
 "$INR" synthetic -o "$WORK/synth.inr" --width 24 --blocks 2 --dims 24,20,16 --seed 3 --encoding codebook9
 "$INR" synthetic -o "$WORK/mesh.inr" --mesh tets
+"$INR" synthetic -o "$WORK/mc.inr" --mesh tets --mesh-cells 6,4,3 --clusters 4 --splits 1 --blend-width 0.3
 "$INR" encode "$ROOT/../shared/data/cth/cth.vtr" -o "$WORK/cth.inr" --width 12 --blocks 1 --steps 30 \
   --device cpu > "$W/cth-encode.log" 2>&1 || { cat "$W/cth-encode.log"; exit 1; }
 "$INR" decode "$WORK/cth.inr" -o "$WORK/cth-ref.vtr"

@@ -150,7 +150,10 @@ file(WRITE "${OUT_DIR}/version.expect" "${_version}\n")
 inr(_ synthetic -o img.inr --seed 7)
 inr(_ synthetic -o tets.inr --seed 3 --mesh tets --mesh-cells 4,3,2)
 inr(_ synthetic -o hexes.inr --seed 5 --mesh hexes --mesh-cells 3,2,2)
-foreach(_name img tets hexes)
+# The same domains with clustered (MC-INR) models, blended across borders.
+inr(_ synthetic -o mcimg.inr --seed 8 --clusters 3 --splits 1 --blend-width 2)
+inr(_ synthetic -o mctets.inr --seed 9 --mesh tets --mesh-cells 4,3,2 --clusters 4 --splits 2 --blend-width 0.3)
+foreach(_name img tets hexes mcimg mctets)
   describe(${_name})
 endforeach()
 
@@ -160,3 +163,5 @@ probe(img "0.1,1.2,15,0.5" "0.1,1.2,15,1.25" "2.75,3.5,26" "-1,0.5,12,-3"
   "3.5,4.75,38,7" "-1.5,0.25,10,0" "20,-3,50,2")
 probe(tets "0,0.25,2.5,0.5" "-1,0,2" "0.3,0.1,2.9,9" "1.5,0.7,3.5,1")
 probe(hexes "0,0.25,2.5,0.5" "-1,0,2" "0.3,0.1,2.9,-9")
+probe(mcimg "0.1,1.2,15,0.5" "2.75,3.5,26" "-1,0.5,12,-3" "20,-3,50,2")
+probe(mctets "0,0.25,2.5,0.5" "-1,0,2" "0.3,0.1,2.9,9")

@@ -4,8 +4,9 @@ and VTK's own probe filter.
 Usage: pvpython mesh_tests.py PLUGIN INR_BINARY WORKDIR
 WORKDIR holds the fixtures made by scripts/test-plugin.sh: disk.inr (encoded
 from the shared disk_out_ref_tets.vtu: 44,832 tetrahedra, 7 point arrays),
-mug.inr (from the first 3 steps of the shared mug.pvd: hexahedra, time) and
-mesh.inr (a synthetic box of tetrahedra with a cell variable)."""
+mug.inr (from the first 3 steps of the shared mug.pvd: hexahedra, time),
+mesh.inr (a synthetic box of tetrahedra with a cell variable) and mc.inr (the
+same box with a synthetic clustered MC-INR model, blended at borders)."""
 import os
 import sys
 
@@ -184,5 +185,18 @@ g.pop(("point", GHOSTS))
 check(got.GetDimensions() == (64, 17, 33), "box resampled: default dims %s (64 along the longest side)" % (got.GetDimensions(),))
 same_arrays(g, arrays(reference("mesh.inr", "vti", "--dims", "64,17,33")), "box resampled: cell variables as point data")
 Delete(box)
+
+# --- a clustered (MC-INR) model on a mesh ------------------------------------------
+mc = OpenDataFile(path("mc.inr"))
+check(info(INR, path("mc.inr"))["model"]["family"] == "mc_inr", "mc.inr holds an MC-INR model")
+mc.UpdatePipeline(0.5)
+same_mesh(fetch(mc), reference("mc.inr", "vtu", "--time", "0.5"), "MC-INR mesh")
+mc.OutputMode = "Resampled Image"
+mc.SamplingDimensions = [33, 17, 9]
+mc.UpdatePipeline(0.5)
+g = arrays(fetch(mc))
+g.pop(("point", GHOSTS))
+same_arrays(g, arrays(reference("mc.inr", "vti", "--dims", "33,17,9", "--time", "0.5")), "MC-INR resampled")
+Delete(mc)
 
 print("mesh tests: %d checks passed" % len(__import__("common").CHECKED))
