@@ -133,7 +133,7 @@ impl Plan {
         Plan {
             inputs,
             trunk: steps(&trunk[..shared]),
-            heads,
+            heads: merge_linear_heads(heads),
             width: width.max(first).max(inputs),
             outputs: first,
         }
@@ -224,6 +224,29 @@ impl Plan {
             transpose_into(o, d.out_features, n, out, self.outputs, head.first);
         }
     }
+}
+
+/// Joins neighbouring heads that are only a linear layer on the trunk's
+/// features into one (their rows stacked): one GEMM instead of several
+/// thin ones.
+fn merge_linear_heads(heads: Vec<Head>) -> Vec<Head> {
+    let mut out: Vec<Head> = Vec::with_capacity(heads.len());
+    for h in heads {
+        match out.last_mut() {
+            Some(prev)
+                if prev.steps.is_empty()
+                    && h.steps.is_empty()
+                    && prev.first + prev.linear.out_features == h.first
+                    && prev.linear.in_features == h.linear.in_features =>
+            {
+                prev.linear.weight.extend_from_slice(&h.linear.weight);
+                prev.linear.bias.extend_from_slice(&h.linear.bias);
+                prev.linear.out_features += h.linear.out_features;
+            }
+            _ => out.push(h),
+        }
+    }
+    out
 }
 
 /// The layers as evaluation steps, `w0` folded into the weights
