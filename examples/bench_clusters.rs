@@ -79,7 +79,12 @@ fn main() -> inr::Result<()> {
         .iter()
         .map(|&n| {
             let c = if n == "V" { 3 } else { 1 };
-            (n.to_string(), c, Association::Point, vec![[0.0, 1.0]; c as usize])
+            (
+                n.to_string(),
+                c,
+                Association::Point,
+                vec![[0.0, 1.0]; c as usize],
+            )
         })
         .collect();
     let open = |bytes: Vec<u8>| Decoder::from_bytes(bytes);

@@ -9,6 +9,8 @@ pub mod capi;
 /// cbindgen:ignore
 pub mod cli;
 /// cbindgen:ignore
+pub mod cluster;
+/// cbindgen:ignore
 pub mod decode;
 /// cbindgen:ignore
 #[cfg(feature = "encoder")]

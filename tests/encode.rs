@@ -784,3 +784,87 @@ fn mixed_cell_types_with_point_and_cell_data() {
     assert_eq!(values[0].len(), mesh.num_points());
     assert_eq!(values[1].len(), mesh.num_cells());
 }
+
+/// Small settings for MC-INR tests: a few seconds of CPU training.
+fn mc_options(blend: f64, bits: u8) -> encode::mc_inr::McInrOptions {
+    encode::mc_inr::McInrOptions {
+        clusters: 4,
+        trunk_blocks: 1,
+        branch_blocks: 1,
+        size: encode::mc_inr::McSize::Width(16),
+        bits,
+        // Every cluster's error is above this: each of the first two splits.
+        split_threshold: 1e-9,
+        max_splits: 2,
+        split_rounds: 1,
+        meta: encode::mc_inr::MetaOptions {
+            steps: 5,
+            ..Default::default()
+        },
+        train: encode::mc_inr::GroupTraining {
+            lr: 2e-3,
+            max_epochs: 400,
+            batch: 512,
+            ..Default::default()
+        },
+        blend_width: blend,
+        max_time: Some(Duration::from_secs(60)),
+        interrupt: None,
+        seed: 3,
+        device: tch::Device::Cpu,
+    }
+}
+
+/// The MC-INR fidelity bound: the decoder's PSNR of the written file equals
+/// the encoder's own (blended, quantized) estimate within 0.05 dB.
+fn assert_mc_fidelity(report: &encode::mc_inr::McInrReport) {
+    for (f, e) in report.file_quality.iter().zip(&report.encoder_quality) {
+        eprintln!(
+            "{}: file {:.3} dB, encoder {:.3} dB",
+            f.name, f.psnr, e.psnr
+        );
+        assert!(
+            (f.psnr - e.psnr).abs() < 0.05,
+            "{}: {} vs {}",
+            f.name,
+            f.psnr,
+            e.psnr
+        );
+    }
+}
+
+#[test]
+fn mc_inr_clusters_split_and_blend_on_a_tetrahedral_mesh() {
+    let _libtorch = libtorch();
+    let samples = samples_of(data!("disk_out_ref/disk_out_ref_tets.vtu"), &[], None);
+    for (blend, bits) in [(0.0, 0), (1.0, 9)] {
+        let report =
+            encode::mc_inr::encode(&samples, &mc_options(blend, bits), &mut |_| {}).unwrap();
+        eprintln!(
+            "blend {blend}: {} leaves, {} splits, epochs {:?}, leaf MSE {:?}",
+            report.leaves, report.splits, report.epochs, report.leaf_mse
+        );
+        assert_eq!(report.splits, 2);
+        assert_eq!(report.leaves, 4 + 2);
+        assert_mc_fidelity(&report);
+        for q in &report.file_quality {
+            assert!(q.psnr > 20.0, "{}: {} dB", q.name, q.psnr);
+        }
+        let decoder = Decoder::from_bytes(report.bytes.clone()).unwrap();
+        assert_eq!(decoder.metadata().model_family(), "mc_inr");
+        assert_eq!(
+            decoder.mesh().unwrap(),
+            &mesh_of(data!("disk_out_ref/disk_out_ref_tets.vtu"))
+        );
+        let inr::model::Model::McInr(m) = decoder.model() else {
+            panic!("not MC-INR")
+        };
+        assert_eq!(m.leaves.len(), 6);
+        assert_eq!(
+            m.tree.centroids.len(),
+            4 + 4,
+            "two leaves split into two each"
+        );
+        assert_eq!(m.blend_width, blend);
+    }
+}

@@ -55,6 +55,16 @@ Example:
   inr encode series.pvd -o series.inr --size 200 --blocks 2
   inr encode data.vtr -o data.inr --width 64 --blocks 3 --bits 0";
 
+/// Which model family to train.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Method {
+    /// One residual SIREN for the whole domain (MVNet).
+    ResidualSiren,
+    /// Clustered branched networks (MC-INR): k-means clusters, a
+    /// meta-learned initialization, re-clustering, blending at borders.
+    McInr,
+}
+
 /// Where to train.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum DeviceChoice {
@@ -131,10 +141,63 @@ pub struct EncodeArgs {
     /// Also write the report as JSON to this file.
     #[arg(long, value_name = "FILE")]
     pub report_json: Option<PathBuf>,
+    /// The model family.
+    #[arg(long, value_enum, default_value_t = Method::ResidualSiren)]
+    pub method: Method,
+    #[command(flatten)]
+    pub mc: McArgs,
+}
+
+/// Options of `--method mc-inr` (the paper's defaults).
+#[derive(Debug, Args)]
+pub struct McArgs {
+    /// Clusters of the initial k-means over the sites.
+    #[arg(long, default_value_t = 20, help_heading = "MC-INR")]
+    pub clusters: usize,
+    /// Residual blocks of the shared trunk (global feature extractor).
+    #[arg(long, default_value_t = 5, help_heading = "MC-INR")]
+    pub trunk_blocks: usize,
+    /// Residual blocks of each variable's branch (local feature extractor).
+    #[arg(long, default_value_t = 6, help_heading = "MC-INR")]
+    pub branch_blocks: usize,
+    /// A cluster whose MSE (in [-1, 1] units) is above this after training
+    /// splits in two (2-means), both children starting from its weights.
+    #[arg(long, default_value_t = 5e-4, help_heading = "MC-INR")]
+    pub split_threshold: f64,
+    /// Most splits in all (the size target reserves room for them).
+    #[arg(long, default_value_t = 10, help_heading = "MC-INR")]
+    pub max_splits: usize,
+    /// Rounds of re-clustering (0: none).
+    #[arg(long, default_value_t = 1, help_heading = "MC-INR")]
+    pub split_rounds: usize,
+    /// Outer steps of the meta-learned initialization (Reptile; 0: none).
+    #[arg(long, default_value_t = 100, help_heading = "MC-INR")]
+    pub meta_steps: usize,
+    /// Width of the blending band across cluster borders, in domain units
+    /// (0: none); clusters also train on the points of their bands.
+    #[arg(long, default_value_t = 0.0, help_heading = "MC-INR")]
+    pub blend_width: f64,
+    /// Share of a cluster's points sampled per epoch.
+    #[arg(long, default_value_t = 0.3, help_heading = "MC-INR")]
+    pub sample_fraction: f64,
+    /// Learning rate factor every --decay-every epochs.
+    #[arg(long, default_value_t = 0.92, help_heading = "MC-INR")]
+    pub lr_decay: f64,
+    #[arg(long, default_value_t = 30, help_heading = "MC-INR")]
+    pub decay_every: usize,
+    /// Epochs without improvement after which a cluster is done.
+    #[arg(long, default_value_t = 30, help_heading = "MC-INR")]
+    pub epoch_patience: usize,
+    /// Most epochs of each training phase.
+    #[arg(long, default_value_t = 10_000, help_heading = "MC-INR")]
+    pub max_epochs: usize,
+    /// Points per cluster and step.
+    #[arg(long, default_value_t = 4096, help_heading = "MC-INR")]
+    pub cluster_batch: usize,
 }
 
 impl EncodeArgs {
-    fn device(&self) -> Result<Device> {
+    pub(super) fn device(&self) -> Result<Device> {
         match self.device {
             DeviceChoice::Auto => Ok(Device::cuda_if_available()),
             DeviceChoice::Cpu => Ok(Device::Cpu),
@@ -200,7 +263,7 @@ impl EncodeArgs {
 /// The first Ctrl-C sets the flag: training ends and the best model so far
 /// is written. A second one exits at once; the output is written atomically,
 /// so that leaves no partial file.
-fn interrupt_flag() -> Arc<AtomicBool> {
+pub(super) fn interrupt_flag() -> Arc<AtomicBool> {
     let flag = Arc::new(AtomicBool::new(false));
     let seen = flag.clone();
     let installed = ctrlc::set_handler(move || {
@@ -224,6 +287,9 @@ pub fn run(args: &EncodeArgs) -> Result<()> {
         series.steps.truncate(n.max(1));
     }
     let samples = Samples::from_series(&series, &args.vars)?;
+    if args.method == Method::McInr {
+        return super::encode_mc::run(args, &samples, start, interrupt_flag());
+    }
     let opts = args.options(&samples, interrupt_flag())?;
     let shape = encode::choose_shape(&samples, &opts)?;
     super::note(&format!(
@@ -391,8 +457,20 @@ fn stop_reason(stop: encode::Stop) -> &'static str {
 /// NRMSE, largest error, R^2), then the PSNR of the trained network before
 /// quantization and the encoder's own estimate for the stored weights.
 fn quality_table(report: &EncodeReport) -> String {
-    let name = report
-        .file_quality
+    quality_rows(
+        &report.file_quality,
+        &report.network_quality,
+        &report.encoder_quality,
+    )
+}
+
+/// The table of [`quality_table`] from the three measurements.
+pub(super) fn quality_rows(
+    file_quality: &[encode::VariableQuality],
+    network_quality: &[encode::VariableQuality],
+    encoder_quality: &[encode::VariableQuality],
+) -> String {
+    let name = file_quality
         .iter()
         .map(|q| q.name.chars().count())
         .max()
@@ -402,11 +480,10 @@ fn quality_table(report: &EncodeReport) -> String {
         "{:<name$} {:>9} {:>10} {:>13} {:>10} {:>11} {:>12} {:>12}\n",
         "variable", "PSNR dB", "NRMSE", "max abs err", "R^2", "range", "network dB", "encoder dB"
     );
-    let rows = report
-        .file_quality
+    let rows = file_quality
         .iter()
-        .zip(&report.network_quality)
-        .zip(&report.encoder_quality);
+        .zip(network_quality)
+        .zip(encoder_quality);
     for ((f, n), e) in rows {
         s += &format!(
             "{:<name$} {:>9.2} {:>10.3e} {:>13.4e} {:>10.6} {:>11.4e} {:>12.2} {:>12.2}\n",
@@ -417,31 +494,24 @@ fn quality_table(report: &EncodeReport) -> String {
     s += &format!(
         "{:<name$} {:>9.2} {:>10} {:>13} {:>10} {:>11} {:>12.2} {:>12.2}\n",
         "mean",
-        mean(&report.file_quality),
+        mean(file_quality),
         "",
         "",
         "",
         "",
-        mean(&report.network_quality),
-        mean(&report.encoder_quality)
+        mean(network_quality),
+        mean(encoder_quality)
     );
     s
 }
 
 /// The report as JSON (`--report-json`), for scripts.
 fn report_json(args: &EncodeArgs, report: &EncodeReport, seconds: f64) -> serde_json::Value {
-    let variables: Vec<_> = report
-        .file_quality
-        .iter()
-        .zip(&report.network_quality)
-        .zip(&report.encoder_quality)
-        .map(|((f, n), e)| {
-            json!({
-                "name": f.name, "psnr": f.psnr, "nrmse": f.nrmse, "max_abs_error": f.max_abs_error,
-                "r2": f.r2, "range": f.range, "network_psnr": n.psnr, "encoder_psnr": e.psnr,
-            })
-        })
-        .collect();
+    let variables = variables_json(
+        &report.file_quality,
+        &report.network_quality,
+        &report.encoder_quality,
+    );
     let s = report.shape;
     json!({
         "input": args.input.display().to_string(),
@@ -465,7 +535,26 @@ fn report_json(args: &EncodeArgs, report: &EncodeReport, seconds: f64) -> serde_
     })
 }
 
-fn device_name(d: Device) -> String {
+/// Per variable: the file's measures and the network's and encoder's PSNR.
+pub(super) fn variables_json(
+    file_quality: &[encode::VariableQuality],
+    network_quality: &[encode::VariableQuality],
+    encoder_quality: &[encode::VariableQuality],
+) -> Vec<serde_json::Value> {
+    file_quality
+        .iter()
+        .zip(network_quality)
+        .zip(encoder_quality)
+        .map(|((f, n), e)| {
+            json!({
+                "name": f.name, "psnr": f.psnr, "nrmse": f.nrmse, "max_abs_error": f.max_abs_error,
+                "r2": f.r2, "range": f.range, "network_psnr": n.psnr, "encoder_psnr": e.psnr,
+            })
+        })
+        .collect()
+}
+
+pub(super) fn device_name(d: Device) -> String {
     match d {
         Device::Cpu => format!("cpu ({} threads)", tch::get_num_threads()),
         Device::Cuda(i) => format!("cuda:{i}"),

@@ -12,6 +12,8 @@ pub mod decode;
 pub mod decode_mesh;
 #[cfg(feature = "encoder")]
 pub mod encode;
+#[cfg(feature = "encoder")]
+pub mod encode_mc;
 pub mod info;
 pub mod probe;
 pub mod synthetic;
@@ -57,7 +59,7 @@ pub enum Command {
     Decode(decode::DecodeArgs),
     #[cfg(feature = "encoder")]
     #[command(about = encode::ABOUT, long_about = encode::LONG_ABOUT)]
-    Encode(encode::EncodeArgs),
+    Encode(Box<encode::EncodeArgs>),
     #[command(about = probe::ABOUT, long_about = probe::LONG_ABOUT)]
     Probe(probe::ProbeArgs),
     #[command(about = bench::ABOUT, long_about = bench::LONG_ABOUT)]

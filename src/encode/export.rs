@@ -7,7 +7,7 @@ use crate::decode::{DecodeOptions, Decoder, PointTimes};
 use crate::error::{Error, Result};
 use crate::format::section::Compression;
 use crate::format::{Domain, FileBuilder, InrFile, Metadata, TimeAxis, Variable, WeightEncoding};
-use crate::model::ResidualSiren;
+use crate::model::{McInr, ResidualSiren};
 use crate::vtkxml::Grid;
 
 use super::data::Samples;
@@ -21,9 +21,36 @@ pub fn file_bytes(
     encoding: WeightEncoding,
     attributes: BTreeMap<String, String>,
 ) -> Result<Vec<u8>> {
+    let write = |builder: &mut FileBuilder| {
+        let weights = builder.new_section("weights", Compression::Zstd);
+        model.write(builder, weights, encoding)
+    };
+    file_bytes_with(samples, &write, attributes)
+}
+
+/// The complete file of an MC-INR model (each cluster's network in its own
+/// section).
+pub fn mc_inr_file_bytes(
+    samples: &Samples,
+    model: &McInr,
+    encoding: WeightEncoding,
+    attributes: BTreeMap<String, String>,
+) -> Result<Vec<u8>> {
+    file_bytes_with(
+        samples,
+        &|b: &mut FileBuilder| model.write(b, encoding),
+        attributes,
+    )
+}
+
+/// The complete file, the model's weights and metadata made by `write`.
+fn file_bytes_with(
+    samples: &Samples,
+    write: &dyn Fn(&mut FileBuilder) -> Result<serde_json::Value>,
+    attributes: BTreeMap<String, String>,
+) -> Result<Vec<u8>> {
     let mut builder = FileBuilder::new();
-    let weights = builder.new_section("weights", Compression::Zstd);
-    let model_value = model.write(&mut builder, weights, encoding)?;
+    let model_value = write(&mut builder)?;
     let domain = domain(samples, &mut builder)?;
     let metadata = Metadata {
         generator: format!("inr {} (encoder)", env!("CARGO_PKG_VERSION")),

@@ -7,8 +7,10 @@
 //! width for a compression ratio, [`export`] writes the file and measures it
 //! through the pure-Rust decoder, [`quality`] holds the error measures.
 
+pub mod coordnet;
 pub mod data;
 pub mod export;
+pub mod mc_inr;
 pub mod quality;
 pub mod siren;
 pub mod size;

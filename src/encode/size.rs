@@ -24,8 +24,9 @@ use crate::error::{Error, Result};
 use crate::format::writer::codebook_pays;
 use crate::format::{limits, WeightEncoding};
 use crate::model::{Layer, ResidualSiren};
-use crate::synthetic::{self, SirenShape};
+use crate::synthetic::{self, ClusterSpec, SirenShape};
 
+use super::coordnet::CoordShape;
 use super::data::Samples;
 use super::export;
 use super::siren::{Shape, W0};
@@ -71,6 +72,11 @@ pub fn budgeted_bytes(samples: &Samples, shape: Shape, encoding: WeightEncoding)
 /// codebook and its indices. (The others stay random f32, which zstd cannot
 /// shrink either, like trained weights.)
 fn snap_to_levels(model: &mut ResidualSiren, bits: u8) {
+    snap_layers(model.layers.iter_mut(), bits);
+}
+
+/// [`snap_to_levels`] for any layers.
+fn snap_layers<'a>(layers: impl Iterator<Item = &'a mut Layer>, bits: u8) {
     let mut rng = ChaCha8Rng::seed_from_u64(1);
     let levels = 1usize << bits;
     let mut snap = |values: &mut Vec<f32>| {
@@ -84,7 +90,7 @@ fn snap_to_levels(model: &mut ResidualSiren, bits: u8) {
             *v = table[rng.gen_range(0..levels)];
         }
     };
-    for layer in &mut model.layers {
+    for layer in layers {
         let denses = match layer {
             Layer::Sine { dense, .. } | Layer::Linear { dense } => vec![dense],
             Layer::ResidualSine { first, second, .. } => vec![first, second],
@@ -94,6 +100,99 @@ fn snap_to_levels(model: &mut ResidualSiren, bits: u8) {
             snap(&mut d.bias);
         }
     }
+}
+
+/// Bytes (less a mesh's) of the file of an MC-INR model with `leaves`
+/// CoordNetB networks of `shape` on `samples`: measured as for the
+/// residual SIREN, on stand-in weights.
+pub fn mc_inr_budgeted_bytes(
+    samples: &Samples,
+    shape: &CoordShape,
+    leaves: usize,
+    blend_width: f64,
+    encoding: WeightEncoding,
+) -> Result<u64> {
+    let bounds: Vec<[f64; 2]> = samples.bounds.clone();
+    let spec = ClusterSpec {
+        clusters: leaves,
+        splits: 0,
+        branch_blocks: shape.branch_blocks,
+        blend_width,
+    };
+    let mut model = synthetic::mc_inr(
+        &spec,
+        shape.width,
+        shape.trunk_blocks,
+        &shape.components,
+        &bounds,
+        0,
+    );
+    if let WeightEncoding::Codebook { bits, .. } = encoding {
+        for leaf in &mut model.leaves {
+            snap_layers(
+                leaf.trunk
+                    .iter_mut()
+                    .chain(leaf.branches.iter_mut().flatten()),
+                bits,
+            );
+        }
+    }
+    let description = format!(
+        "mc-inr {leaves} clusters width {} trunk {} branch {} w0 30, 1000000 epochs, batch 16384, lr 0.00005, seed 18446744073709551615, 16-bit codebooks, meta 100000 steps, 100000 splits",
+        shape.width, shape.trunk_blocks, shape.branch_blocks
+    );
+    let attributes = BTreeMap::from([("encoder".to_string(), description)]);
+    let bytes = export::mc_inr_file_bytes(samples, &model, encoding, attributes)?;
+    export::model_bytes(&bytes)
+}
+
+/// The widest CoordNetB for `leaves` clusters (the shape's other fields as
+/// given) whose file fits in `target` bytes.
+pub fn mc_inr_width_for_bytes(
+    samples: &Samples,
+    target: u64,
+    shape: &CoordShape,
+    leaves: usize,
+    blend_width: f64,
+    encoding: WeightEncoding,
+) -> Result<usize> {
+    let with = |width| CoordShape {
+        width,
+        ..shape.clone()
+    };
+    let bytes = |w: usize| mc_inr_budgeted_bytes(samples, &with(w), leaves, blend_width, encoding);
+    let budget = target - target / 100;
+    let fits = |w: usize| -> Result<bool> {
+        Ok(with(w).parameters() * leaves as u64 <= limits::MAX_PARAMETERS && bytes(w)? <= budget)
+    };
+    if !fits(1)? {
+        return Err(Error::InvalidArgument(format!(
+            "a target of {target} bytes is too small for {leaves} clusters of networks with \
+             {} trunk and {} branch blocks (width 1 makes {} bytes): ask for a lower ratio, \
+             fewer clusters or fewer blocks",
+            shape.trunk_blocks,
+            shape.branch_blocks,
+            bytes(1)?
+        )));
+    }
+    let max = limits::MAX_FEATURES as usize;
+    let (mut lo, mut hi) = (1, 1);
+    while fits(hi)? {
+        lo = hi;
+        if hi == max {
+            return Ok(hi);
+        }
+        hi = (hi * 2).min(max);
+    }
+    while hi - lo > 1 {
+        let mid = (lo + hi) / 2;
+        if fits(mid)? {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    Ok(lo)
 }
 
 /// The widest network with `blocks` residual blocks whose file (its model,

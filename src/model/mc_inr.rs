@@ -153,6 +153,38 @@ fn network_tensors(n: &NetworkMeta) -> Vec<&crate::format::tensor::TensorRef> {
 }
 
 impl ClusterTree {
+    /// The tree of nodes at `centroids` with these `parents` (each before
+    /// its children; leaves are the nodes without children, numbered in
+    /// node order). For encoders, which build the tree as they split.
+    pub fn from_parents(centroids: &[[f64; 3]], parents: &[Option<u32>]) -> Result<ClusterTree> {
+        let mut nodes: Vec<NodeMeta> = centroids
+            .iter()
+            .zip(parents)
+            .map(|(&centroid, &parent)| NodeMeta {
+                centroid,
+                parent,
+                network: None,
+            })
+            .collect();
+        let mut has_children = vec![false; nodes.len()];
+        for p in parents.iter().flatten() {
+            if let Some(h) = has_children.get_mut(*p as usize) {
+                *h = true;
+            }
+        }
+        for (n, &inner) in nodes.iter_mut().zip(&has_children) {
+            if !inner {
+                n.network = Some(NetworkMeta {
+                    input_scale: Vec::new(),
+                    input_shift: Vec::new(),
+                    trunk: Vec::new(),
+                    branches: Vec::new(),
+                });
+            }
+        }
+        ClusterTree::new(&nodes)
+    }
+
     /// The tree of `nodes`: parents before children, inner nodes with at
     /// least two children and no network, leaves with one.
     fn new(nodes: &[NodeMeta]) -> Result<ClusterTree> {

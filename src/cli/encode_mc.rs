@@ -1,0 +1,180 @@
+//! `inr encode --method mc-inr`: the MC-INR encoder's options, progress and
+//! report on the command line.
+
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+
+use crate::encode::mc_inr::{
+    self, GroupTraining, McInrOptions, McInrReport, McProgress, McSize, MetaOptions,
+};
+use crate::encode::{quality, Samples};
+use crate::error::{Error, Result};
+use crate::format::writer::write_atomically;
+
+use super::encode::{device_name, quality_rows, variables_json, EncodeArgs};
+
+/// The encoder's options from the command line.
+fn options(args: &EncodeArgs, interrupt: Arc<AtomicBool>) -> Result<McInrOptions> {
+    let mc = &args.mc;
+    let size = match (args.width, args.size) {
+        (Some(w), _) => McSize::Width(w),
+        (None, Some(kb)) if kb.is_finite() && kb > 0.0 => McSize::Bytes((kb * 1000.0) as u64),
+        (None, Some(kb)) => {
+            return Err(Error::InvalidArgument(format!(
+                "--size {kb} (must be above 0)"
+            )))
+        }
+        (None, None) => McSize::Ratio(args.ratio),
+    };
+    if !(mc.sample_fraction > 0.0 && mc.sample_fraction <= 1.0) {
+        return Err(Error::InvalidArgument(format!(
+            "--sample-fraction {} (must be in (0, 1])",
+            mc.sample_fraction
+        )));
+    }
+    if mc.cluster_batch == 0 || mc.max_epochs == 0 {
+        return Err(Error::InvalidArgument(
+            "--cluster-batch and --max-epochs must be above 0".into(),
+        ));
+    }
+    let lr = args.lr.unwrap_or(GroupTraining::default().lr);
+    if !(lr.is_finite() && lr > 0.0) {
+        return Err(Error::InvalidArgument(format!(
+            "--lr {lr} (must be above 0)"
+        )));
+    }
+    Ok(McInrOptions {
+        clusters: mc.clusters,
+        trunk_blocks: mc.trunk_blocks,
+        branch_blocks: mc.branch_blocks,
+        size,
+        bits: args.bits,
+        split_threshold: mc.split_threshold,
+        max_splits: mc.max_splits,
+        split_rounds: mc.split_rounds,
+        meta: MetaOptions {
+            steps: mc.meta_steps,
+            inner_lr: 2.0 * lr,
+            ..MetaOptions::default()
+        },
+        train: GroupTraining {
+            lr,
+            decay: mc.lr_decay,
+            decay_every: mc.decay_every,
+            patience: mc.epoch_patience,
+            sample_fraction: mc.sample_fraction,
+            batch: mc.cluster_batch,
+            max_epochs: mc.max_epochs,
+        },
+        blend_width: mc.blend_width,
+        max_time: args
+            .max_minutes
+            .map(|m| Duration::from_secs_f64((m * 60.0).max(0.0))),
+        interrupt: Some(interrupt),
+        seed: args.seed,
+        device: args.device()?,
+    })
+}
+
+/// Runs the MC-INR encode of `samples` and writes the file and report.
+pub fn run(
+    args: &EncodeArgs,
+    samples: &Samples,
+    start: Instant,
+    interrupt: Arc<AtomicBool>,
+) -> Result<()> {
+    let opts = options(args, interrupt)?;
+    super::note(&format!(
+        "inr: {} sites, {} steps, {} variables ({} components); MC-INR, {} clusters, trunk {} / branch {} blocks; training on {}\n",
+        samples.num_sites(),
+        samples.times.len(),
+        samples.variables.len(),
+        samples.outputs(),
+        opts.clusters,
+        opts.trunk_blocks,
+        opts.branch_blocks,
+        device_name(opts.device)
+    ));
+    let mut last = Instant::now() - Duration::from_secs(60);
+    let mut show = |p: &McProgress| {
+        if last.elapsed() >= Duration::from_secs(5) {
+            super::note(&format!(
+                "inr: {} {}/{} mean cluster loss {:.3e} ({:.0} s)\n",
+                p.phase,
+                p.step,
+                p.steps,
+                p.loss,
+                p.elapsed.as_secs_f64()
+            ));
+            last = Instant::now();
+        }
+    };
+    let report = mc_inr::encode(samples, &opts, &mut show)?;
+    write_atomically(&args.output, &report.bytes)?;
+    let seconds = start.elapsed().as_secs_f64();
+    if let Some(path) = &args.report_json {
+        let json = report_json(args, &report, seconds);
+        write_atomically(path, format!("{json:#}\n").as_bytes())?;
+    }
+    super::print_out(&report_text(args, &report, seconds))
+}
+
+fn report_text(args: &EncodeArgs, r: &McInrReport, seconds: f64) -> String {
+    let mut out = format!(
+        "wrote {}: {} for {} of float32 data, ratio {:.1}\n",
+        args.output.display(),
+        super::format_bytes(r.bytes.len() as u128),
+        super::format_bytes(r.raw_bytes as u128),
+        r.ratio()
+    );
+    let mesh = r.bytes.len() as u64 - r.model_bytes;
+    if mesh > 0 {
+        out += &format!(
+            "mesh {} (stored exactly), model {}: model-only ratio {:.1}\n",
+            super::format_bytes(mesh as u128),
+            super::format_bytes(r.model_bytes as u128),
+            r.model_ratio()
+        );
+    }
+    out += &format!(
+        "MC-INR: {} clusters ({} splits), CoordNetB width {} ({} trunk / {} branch blocks, {} parameters each), epochs {:?} on {}\n",
+        r.leaves,
+        r.splits,
+        r.shape.width,
+        r.shape.trunk_blocks,
+        r.shape.branch_blocks,
+        r.shape.parameters(),
+        r.epochs,
+        device_name(r.device)
+    );
+    let worst = r.leaf_mse.iter().copied().fold(0.0, f64::max);
+    out += &format!("cluster MSE (scaled units): worst {worst:.3e}\n");
+    out += &quality_rows(&r.file_quality, &r.network_quality, &r.encoder_quality);
+    out += &format!("total time {seconds:.1} s\n");
+    out
+}
+
+fn report_json(args: &EncodeArgs, r: &McInrReport, seconds: f64) -> serde_json::Value {
+    json!({
+        "method": "mc-inr",
+        "input": args.input.display().to_string(),
+        "output": args.output.display().to_string(),
+        "file_bytes": r.bytes.len(),
+        "raw_f32_bytes": r.raw_bytes,
+        "ratio": r.ratio(),
+        "model_bytes": r.model_bytes,
+        "model_ratio": r.model_ratio(),
+        "network": {"width": r.shape.width, "trunk_blocks": r.shape.trunk_blocks,
+                    "branch_blocks": r.shape.branch_blocks, "parameters_per_cluster": r.shape.parameters(),
+                    "clusters": r.leaves, "splits": r.splits, "bits": args.bits,
+                    "blend_width": args.mc.blend_width},
+        "device": device_name(r.device),
+        "training": {"epochs": r.epochs, "cluster_mse": r.leaf_mse},
+        "variables": variables_json(&r.file_quality, &r.network_quality, &r.encoder_quality),
+        "mean_psnr": quality::mean_psnr(&r.file_quality),
+        "seconds": seconds,
+    })
+}

@@ -1,0 +1,1018 @@
+//! The MC-INR encoder (seed 001): k-means clusters of the sites, a
+//! meta-learned initialization (Reptile over subsamples of every cluster),
+//! one CoordNetB per cluster trained on its points (all clusters at once,
+//! batched), residual-based re-clustering (a cluster whose error stays above
+//! the threshold splits in two by 2-means, both children starting from its
+//! weights), and, with a blend width, overlapping training sets so that the
+//! decoder's blend across cluster borders reproduces the data there.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tch::nn::{self, OptimizerConfig, VarStore};
+use tch::{Device, Kind, Tensor};
+
+use crate::cluster::kmeans;
+use crate::error::{Error, Result};
+use crate::format::WeightEncoding;
+use crate::model::mc_inr::ClusterTree;
+use crate::model::McInr;
+
+use super::coordnet::{CoordShape, GroupedNet};
+use super::data::Samples;
+use super::quality::{self, VariableQuality};
+use super::{export, size, tch_error};
+
+/// How large the networks are.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum McSize {
+    /// Raw float32 bytes over model bytes; the width is the largest that
+    /// fits `clusters + max_splits` networks.
+    Ratio(f64),
+    /// Model bytes.
+    Bytes(u64),
+    /// An explicit width.
+    Width(usize),
+}
+
+/// The training of a group of networks (the paper's schedule by default).
+#[derive(Clone, Debug)]
+pub struct GroupTraining {
+    /// Initial learning rate (Adam).
+    pub lr: f64,
+    /// The rate is multiplied by `decay` every `decay_every` epochs.
+    pub decay: f64,
+    pub decay_every: usize,
+    /// A cluster whose loss has not improved for this many epochs is done;
+    /// training ends when every cluster is.
+    pub patience: usize,
+    /// Share of a cluster's points sampled in one epoch.
+    pub sample_fraction: f64,
+    /// Points per cluster and step.
+    pub batch: usize,
+    pub max_epochs: usize,
+}
+
+impl Default for GroupTraining {
+    fn default() -> Self {
+        GroupTraining {
+            lr: 5e-5,
+            decay: 0.92,
+            decay_every: 30,
+            patience: 30,
+            sample_fraction: 0.3,
+            batch: 4096,
+            max_epochs: 10_000,
+        }
+    }
+}
+
+/// The meta-learned initialization (Reptile).
+#[derive(Clone, Debug)]
+pub struct MetaOptions {
+    /// Outer steps (0: none, plain SIREN initialization).
+    pub steps: usize,
+    /// Adam steps of each cluster's copy per outer step.
+    pub inner_steps: usize,
+    pub inner_lr: f64,
+    /// Fraction of the way the meta-weights move to the clusters' mean.
+    pub step_size: f64,
+    /// Points of each cluster per inner step.
+    pub batch: usize,
+}
+
+impl Default for MetaOptions {
+    fn default() -> Self {
+        MetaOptions {
+            steps: 100,
+            inner_steps: 8,
+            inner_lr: 1e-4,
+            step_size: 0.2,
+            batch: 1024,
+        }
+    }
+}
+
+/// Settings of an MC-INR encode.
+#[derive(Clone, Debug)]
+pub struct McInrOptions {
+    /// Clusters of the initial k-means.
+    pub clusters: usize,
+    pub trunk_blocks: usize,
+    pub branch_blocks: usize,
+    pub size: McSize,
+    /// Codebook bits (0: f32 weights).
+    pub bits: u8,
+    /// A cluster whose MSE (in [-1, 1] units) stays above this splits.
+    pub split_threshold: f64,
+    /// Most splits in all.
+    pub max_splits: usize,
+    /// Rounds of re-clustering (0: none).
+    pub split_rounds: usize,
+    pub meta: MetaOptions,
+    pub train: GroupTraining,
+    /// Width of the blending band (domain units; 0: none).
+    pub blend_width: f64,
+    /// Budget of the whole encode (meta, training, re-clustering).
+    pub max_time: Option<Duration>,
+    pub interrupt: Option<Arc<AtomicBool>>,
+    pub seed: u64,
+    pub device: Device,
+}
+
+impl Default for McInrOptions {
+    fn default() -> Self {
+        McInrOptions {
+            clusters: 20,
+            trunk_blocks: 5,
+            branch_blocks: 6,
+            size: McSize::Ratio(50.0),
+            bits: 9,
+            split_threshold: 5e-4,
+            max_splits: 10,
+            split_rounds: 1,
+            meta: MetaOptions::default(),
+            train: GroupTraining::default(),
+            blend_width: 0.0,
+            max_time: None,
+            interrupt: None,
+            seed: 0,
+            device: Device::cuda_if_available(),
+        }
+    }
+}
+
+/// Progress of an MC-INR encode.
+#[derive(Clone, Debug)]
+pub struct McProgress {
+    /// "meta-learning", "training", "re-clustering round 1", ...
+    pub phase: String,
+    pub step: usize,
+    pub steps: usize,
+    /// Mean loss over the clusters of the phase.
+    pub loss: f64,
+    pub elapsed: Duration,
+}
+
+/// What an MC-INR encode did.
+#[derive(Debug)]
+pub struct McInrReport {
+    pub bytes: Vec<u8>,
+    pub model_bytes: u64,
+    pub raw_bytes: u64,
+    pub shape: CoordShape,
+    pub leaves: usize,
+    pub splits: usize,
+    /// Epochs of the main training and of each re-clustering round.
+    pub epochs: Vec<usize>,
+    /// Per leaf (in leaf order) its MSE on its own points, scaled units.
+    pub leaf_mse: Vec<f64>,
+    pub network_quality: Vec<VariableQuality>,
+    pub encoder_quality: Vec<VariableQuality>,
+    pub file_quality: Vec<VariableQuality>,
+    pub device: Device,
+    pub elapsed: Duration,
+}
+
+impl McInrReport {
+    /// Raw float32 bytes over file bytes.
+    pub fn ratio(&self) -> f64 {
+        self.raw_bytes as f64 / self.bytes.len() as f64
+    }
+
+    /// Raw float32 bytes over model bytes (the file less a mesh).
+    pub fn model_ratio(&self) -> f64 {
+        self.raw_bytes as f64 / self.model_bytes as f64
+    }
+}
+
+/// Every site of every part, one after another: coordinates, time, the
+/// scaled targets at the network's output columns and which are present.
+struct Flat {
+    xyz: Vec<[f64; 3]>,
+    t: Vec<f64>,
+    targets: Vec<f32>,
+    mask: Vec<f32>,
+    full: bool,
+    /// Sites of the first step (what k-means clusters).
+    first_step: Vec<usize>,
+}
+
+impl Flat {
+    fn new(samples: &Samples) -> Flat {
+        let c = samples.outputs();
+        let n = samples.num_sites();
+        let mut f = Flat {
+            xyz: Vec::with_capacity(n),
+            t: Vec::with_capacity(n),
+            targets: vec![0.0; n * c],
+            mask: vec![0.0; n * c],
+            full: true,
+            first_step: Vec::new(),
+        };
+        let t0 = samples.times.first().copied().unwrap_or(0.0);
+        for part in &samples.parts {
+            let base = f.xyz.len();
+            for (s, p) in part.coordinates().chunks_exact(3).enumerate() {
+                if part.time == t0 {
+                    f.first_step.push(base + s);
+                }
+                f.xyz.push([p[0], p[1], p[2]]);
+                f.t.push(part.time);
+            }
+            let width = part.width(&samples.variables);
+            let columns: Vec<usize> = part
+                .variables
+                .iter()
+                .flat_map(|&v| {
+                    let var = &samples.variables[v];
+                    var.column..var.column + var.components
+                })
+                .collect();
+            for (s, y) in part.targets.chunks_exact(width).enumerate() {
+                for (&col, &v) in columns.iter().zip(y) {
+                    f.targets[(base + s) * c + col] = v;
+                    f.mask[(base + s) * c + col] = 1.0;
+                }
+            }
+        }
+        f.full = f.mask.iter().all(|&m| m == 1.0);
+        f
+    }
+}
+
+/// A node of the tree being built: leaves hold their network's place.
+#[derive(Clone, Debug)]
+struct Node {
+    centroid: [f64; 3],
+    parent: Option<u32>,
+    /// (group, index in the group) of a leaf's network.
+    net: Option<(usize, usize)>,
+    scale: Vec<f64>,
+    shift: Vec<f64>,
+}
+
+/// The clusters being encoded.
+struct Forest {
+    nodes: Vec<Node>,
+    groups: Vec<(VarStore, GroupedNet)>,
+}
+
+impl Forest {
+    fn tree(&self) -> Result<ClusterTree> {
+        let centroids: Vec<[f64; 3]> = self.nodes.iter().map(|n| n.centroid).collect();
+        let parents: Vec<Option<u32>> = self.nodes.iter().map(|n| n.parent).collect();
+        ClusterTree::from_parents(&centroids, &parents)
+    }
+
+    /// Node index of each leaf number of `tree`.
+    fn leaf_nodes(tree: &ClusterTree) -> Vec<usize> {
+        let mut out = Vec::new();
+        for (i, l) in tree.leaf.iter().enumerate() {
+            if l.is_some() {
+                out.push(i);
+            }
+        }
+        out
+    }
+}
+
+/// The training rows of a set of leaves: per leaf, its entries (sites
+/// routed to it, and with blending those within its band), normalized with
+/// the leaf's own input normalization.
+struct GroupData {
+    inputs: Tensor,
+    targets: Tensor,
+    mask: Option<Tensor>,
+    /// Row range of each leaf.
+    starts: Vec<i64>,
+    /// Per row: the site, and its blending weight for this leaf.
+    site: Vec<u32>,
+    weight: Vec<f32>,
+}
+
+impl GroupData {
+    fn count(&self, k: usize) -> i64 {
+        self.starts[k + 1] - self.starts[k]
+    }
+}
+
+/// The current tree and where every site goes in it.
+struct Routing {
+    tree: ClusterTree,
+    /// Per site, (leaf number, weight): the routed leaf first, then with
+    /// blending the others within its bands.
+    parts: Vec<Vec<(u32, f32)>>,
+    /// Node index of each leaf number.
+    leaf_nodes: Vec<usize>,
+}
+
+impl Routing {
+    fn new(forest: &Forest, flat: &Flat, blend: f64) -> Result<Routing> {
+        use rayon::prelude::*;
+        let tree = forest.tree()?;
+        let parts = flat
+            .xyz
+            .par_iter()
+            .map(|&p| tree.route(p, blend).parts().to_vec())
+            .collect();
+        let leaf_nodes = Forest::leaf_nodes(&tree);
+        Ok(Routing {
+            tree,
+            parts,
+            leaf_nodes,
+        })
+    }
+}
+
+/// What every phase reads: the samples, flattened, and the device.
+struct Ctx<'a> {
+    samples: &'a Samples,
+    flat: Flat,
+    device: Device,
+}
+
+/// The rows of `leaves` (node indices, in group order). `own` keeps only
+/// the sites routed to each leaf (for the error that decides splits).
+fn group_data(
+    ctx: &Ctx,
+    forest: &Forest,
+    routing: &Routing,
+    leaves: &[usize],
+    own: bool,
+) -> Result<GroupData> {
+    let (flat, samples, device) = (&ctx.flat, ctx.samples, ctx.device);
+    let leaf_nodes = &routing.leaf_nodes;
+    let mut position = vec![usize::MAX; forest.nodes.len()];
+    for (g, &n) in leaves.iter().enumerate() {
+        position[n] = g;
+    }
+    let mut lists: Vec<Vec<(u32, f32)>> = vec![Vec::new(); leaves.len()];
+    for (s, p) in routing.parts.iter().enumerate() {
+        for (i, &(leaf, w)) in p.iter().enumerate() {
+            if own && i > 0 {
+                break;
+            }
+            let g = position[leaf_nodes[leaf as usize]];
+            if g != usize::MAX {
+                lists[g].push((s as u32, if own { 1.0 } else { w }));
+            }
+        }
+    }
+    let (k, c) = (samples.inputs(), samples.outputs());
+    let rows: usize = lists.iter().map(Vec::len).sum();
+    let mut inputs = Vec::with_capacity(rows * k);
+    let mut targets = Vec::with_capacity(rows * c);
+    let mut mask = Vec::with_capacity(rows * c);
+    let (mut site, mut weight) = (Vec::with_capacity(rows), Vec::with_capacity(rows));
+    let mut starts = vec![0i64];
+    for (g, list) in lists.iter().enumerate() {
+        let node = &forest.nodes[leaves[g]];
+        for &(s, w) in list {
+            let s = s as usize;
+            let p = flat.xyz[s];
+            inputs.extend((0..3).map(|a| (node.scale[a] * p[a] + node.shift[a]) as f32));
+            if k == 4 {
+                inputs.push((node.scale[3] * flat.t[s] + node.shift[3]) as f32);
+            }
+            targets.extend_from_slice(&flat.targets[s * c..(s + 1) * c]);
+            mask.extend_from_slice(&flat.mask[s * c..(s + 1) * c]);
+            site.push(s as u32);
+            weight.push(w);
+        }
+        starts.push(starts[g] + list.len() as i64);
+    }
+    let tensor = |v: &[f32], cols: usize| -> Result<Tensor> {
+        Tensor::f_from_slice(v)
+            .and_then(|t| t.f_view([rows as i64, cols as i64]))
+            .and_then(|t| t.f_to_device(device))
+            .map_err(tch_error)
+    };
+    Ok(GroupData {
+        inputs: tensor(&inputs, k)?,
+        targets: tensor(&targets, c)?,
+        mask: if flat.full {
+            None
+        } else {
+            Some(tensor(&mask, c)?)
+        },
+        starts,
+        site,
+        weight,
+    })
+}
+
+/// Row indices `[K, b]` drawn uniformly within each leaf's rows.
+fn sample_rows(data: &GroupData, k: usize, b: usize, device: Device) -> Tensor {
+    let starts: Vec<i64> = data.starts[..k].to_vec();
+    let counts: Vec<f64> = (0..k).map(|g| data.count(g).max(1) as f64).collect();
+    let starts = Tensor::from_slice(&starts)
+        .to_device(device)
+        .view([k as i64, 1]);
+    let counts = Tensor::from_slice(&counts)
+        .to_device(device)
+        .view([k as i64, 1]);
+    let r = Tensor::rand([k as i64, b as i64], (Kind::Double, device));
+    let offsets = (r * &counts).floor().to_kind(Kind::Int64);
+    let max = (&counts - 1.0).to_kind(Kind::Int64);
+    offsets.minimum(&max) + starts
+}
+
+/// Per-leaf mean squared error of a minibatch, `[K]`.
+fn batch_loss(net: &GroupedNet, data: &GroupData, idx: &Tensor) -> Tensor {
+    let (k, b) = (idx.size()[0], idx.size()[1]);
+    let flat = idx.view(-1);
+    let x = data.inputs.index_select(0, &flat).view([k, b, -1]);
+    let y = data.targets.index_select(0, &flat).view([k, b, -1]);
+    let sq = (net.forward(&x) - y).square();
+    match &data.mask {
+        None => sq.mean_dim(&[1i64, 2][..], false, Kind::Float),
+        Some(m) => {
+            let m = m.index_select(0, &flat).view([k, b, -1]);
+            (sq * &m).sum_dim_intlist(&[1i64, 2][..], false, Kind::Float)
+                / m.sum_dim_intlist(&[1i64, 2][..], false, Kind::Float)
+                    .clamp_min(1.0)
+        }
+    }
+}
+
+/// Budget and interruption shared by the phases.
+struct Clock {
+    start: Instant,
+    max_time: Option<Duration>,
+    interrupt: Option<Arc<AtomicBool>>,
+}
+
+impl Clock {
+    fn out(&self) -> bool {
+        self.max_time.is_some_and(|t| self.start.elapsed() >= t)
+            || self
+                .interrupt
+                .as_ref()
+                .is_some_and(|f| f.load(Ordering::Relaxed))
+    }
+}
+
+/// Reptile: the meta-weights move towards the mean of their copies, each
+/// trained a few steps on a subsample of one cluster.
+fn meta_learn(
+    vs: &VarStore,
+    theta: &GroupedNet,
+    data: &GroupData,
+    k: usize,
+    opts: &MetaOptions,
+    clock: &Clock,
+    progress: &mut dyn FnMut(&McProgress),
+) -> Result<()> {
+    let device = vs.device();
+    for step in 0..opts.steps {
+        if clock.out() {
+            break;
+        }
+        let inner_vs = VarStore::new(device);
+        let inner = theta.select(&inner_vs, &vec![0; k]);
+        let mut opt = nn::Adam::default()
+            .build(&inner_vs, opts.inner_lr)
+            .map_err(tch_error)?;
+        let mut loss = 0.0;
+        for _ in 0..opts.inner_steps {
+            let idx = sample_rows(data, k, opts.batch, device);
+            let l = batch_loss(&inner, data, &idx);
+            let total = l.sum(Kind::Float);
+            opt.backward_step(&total);
+            loss = f64::try_from(l.mean(Kind::Float)).map_err(tch_error)?;
+        }
+        {
+            let _guard = tch::no_grad_guard();
+            for (mut t, i) in vs
+                .trainable_variables()
+                .into_iter()
+                .zip(inner_vs.trainable_variables())
+            {
+                let target = i.mean_dim(&[0i64][..], true, Kind::Float);
+                let moved = &t + (target - &t) * opts.step_size;
+                t.copy_(&moved);
+            }
+        }
+        if step % 10 == 0 || step + 1 == opts.steps {
+            progress(&McProgress {
+                phase: "meta-learning".into(),
+                step: step + 1,
+                steps: opts.steps,
+                loss,
+                elapsed: clock.start.elapsed(),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Trains the `k` networks of `net` on their rows of `data` with the
+/// paper's schedule, keeping each network's best weights; returns the
+/// epochs run.
+fn train_group(
+    vs: &VarStore,
+    net: &GroupedNet,
+    data: &GroupData,
+    opts: &GroupTraining,
+    clock: &Clock,
+    phase: &str,
+    progress: &mut dyn FnMut(&McProgress),
+) -> Result<usize> {
+    let k = net.k;
+    let device = vs.device();
+    let largest = (0..k).map(|g| data.count(g)).max().unwrap_or(0) as f64;
+    let steps_per_epoch =
+        ((opts.sample_fraction * largest / opts.batch as f64).ceil() as usize).max(1);
+    let mut opt = nn::Adam::default().build(vs, opts.lr).map_err(tch_error)?;
+    let mut best = vec![f64::INFINITY; k];
+    let mut stale = vec![0usize; k];
+    let mut snapshot: Vec<Tensor> = vs
+        .trainable_variables()
+        .iter()
+        .map(|t| t.detach().copy())
+        .collect();
+    let mut epoch = 0;
+    while epoch < opts.max_epochs && !clock.out() {
+        opt.set_lr(opts.lr * opts.decay.powi((epoch / opts.decay_every.max(1)) as i32));
+        let mut sum = Tensor::zeros([k as i64], (Kind::Float, device));
+        for _ in 0..steps_per_epoch {
+            let idx = sample_rows(data, k, opts.batch, device);
+            let l = batch_loss(net, data, &idx);
+            opt.backward_step(&l.sum(Kind::Float));
+            sum += l.detach();
+        }
+        let losses = Vec::<f32>::try_from(&(sum / steps_per_epoch as f64).to_device(Device::Cpu))
+            .map_err(tch_error)?;
+        if losses.iter().any(|l| !l.is_finite()) {
+            return Err(Error::Invalid(format!(
+                "training diverged in epoch {epoch}; try a lower --lr"
+            )));
+        }
+        let improved: Vec<usize> = (0..k)
+            .filter(|&g| (losses[g] as f64) < best[g] * (1.0 - 1e-3))
+            .collect();
+        for g in 0..k {
+            if improved.contains(&g) {
+                best[g] = losses[g] as f64;
+                stale[g] = 0;
+            } else {
+                stale[g] += 1;
+            }
+        }
+        if !improved.is_empty() {
+            let _guard = tch::no_grad_guard();
+            for (s, v) in snapshot.iter_mut().zip(vs.trainable_variables()) {
+                for &g in &improved {
+                    s.get(g as i64).copy_(&v.get(g as i64));
+                }
+            }
+        }
+        epoch += 1;
+        let mean = losses.iter().map(|&l| l as f64).sum::<f64>() / k as f64;
+        progress(&McProgress {
+            phase: phase.to_string(),
+            step: epoch,
+            steps: opts.max_epochs,
+            loss: mean,
+            elapsed: clock.start.elapsed(),
+        });
+        if stale.iter().all(|&s| s >= opts.patience) {
+            break;
+        }
+    }
+    let _guard = tch::no_grad_guard();
+    for (mut v, s) in vs.trainable_variables().into_iter().zip(&snapshot) {
+        v.copy_(s);
+    }
+    Ok(epoch)
+}
+
+/// The predictions `[rows, C]` of every row of `data` (each by its leaf's
+/// network), on the CPU.
+fn predict_rows(net: &GroupedNet, data: &GroupData) -> Result<Vec<f32>> {
+    let _guard = tch::no_grad_guard();
+    let k = net.k;
+    let c = net.shape.outputs();
+    let device = data.inputs.device();
+    let rows = data.site.len();
+    let mut out = vec![0f32; rows * c];
+    let largest = (0..k).map(|g| data.count(g)).max().unwrap_or(0);
+    let chunk = 4096i64;
+    let mut offset = 0;
+    while offset < largest {
+        // Row offset..offset+chunk of every leaf (clamped to its last row).
+        let mut idx = Vec::with_capacity(k * chunk as usize);
+        for g in 0..k {
+            let n = data.count(g);
+            for i in 0..chunk {
+                idx.push(data.starts[g] + (offset + i).min((n - 1).max(0)));
+            }
+        }
+        let t = Tensor::from_slice(&idx).to_device(device);
+        let x = data.inputs.index_select(0, &t).view([k as i64, chunk, -1]);
+        let y = net.forward(&x).to_device(Device::Cpu).contiguous().view(-1);
+        let y = Vec::<f32>::try_from(&y).map_err(tch_error)?;
+        for g in 0..k {
+            let n = data.count(g);
+            for i in 0..chunk.min(n - offset).max(0) {
+                let row = (data.starts[g] + offset + i) as usize;
+                let src = (g * chunk as usize + i as usize) * c;
+                out[row * c..(row + 1) * c].copy_from_slice(&y[src..src + c]);
+            }
+        }
+        offset += chunk;
+    }
+    Ok(out)
+}
+
+/// Per leaf of `data`, the MSE of its network on its rows (scaled units).
+fn leaf_mse(net: &GroupedNet, data: &GroupData) -> Result<Vec<f64>> {
+    let c = net.shape.outputs();
+    let pred = predict_rows(net, data)?;
+    let targets =
+        Vec::<f32>::try_from(&data.targets.to_device(Device::Cpu).view(-1)).map_err(tch_error)?;
+    let mask = match &data.mask {
+        Some(m) => {
+            Some(Vec::<f32>::try_from(&m.to_device(Device::Cpu).view(-1)).map_err(tch_error)?)
+        }
+        None => None,
+    };
+    Ok((0..net.k)
+        .map(|g| {
+            let (mut sum, mut count) = (0f64, 0f64);
+            for row in data.starts[g] as usize..data.starts[g + 1] as usize {
+                for j in 0..c {
+                    let m = mask.as_ref().map_or(1.0, |m| m[row * c + j]) as f64;
+                    let e = (pred[row * c + j] - targets[row * c + j]) as f64;
+                    sum += m * e * e;
+                    count += m;
+                }
+            }
+            sum / count.max(1.0)
+        })
+        .collect())
+}
+
+/// Bounding-box normalization of the given sites (plus the time axis).
+fn affine_of(
+    samples: &Samples,
+    flat: &Flat,
+    sites: impl Iterator<Item = usize>,
+) -> (Vec<f64>, Vec<f64>) {
+    let mut b = [[f64::INFINITY, f64::NEG_INFINITY]; 3];
+    for s in sites {
+        for (r, &x) in b.iter_mut().zip(&flat.xyz[s]) {
+            r[0] = r[0].min(x);
+            r[1] = r[1].max(x);
+        }
+    }
+    let mut bounds: Vec<[f64; 2]> = b
+        .iter()
+        .map(|r| if r[0] <= r[1] { *r } else { [0.0, 1.0] })
+        .collect();
+    if samples.inputs() == 4 {
+        bounds.push(samples.bounds[3]);
+    }
+    crate::model::normalization::bounding_box(&bounds)
+}
+
+/// Trains an MC-INR model on `samples` and writes the file's bytes.
+pub fn encode(
+    samples: &Samples,
+    opts: &McInrOptions,
+    progress: &mut dyn FnMut(&McProgress),
+) -> Result<McInrReport> {
+    let clock = Clock {
+        start: Instant::now(),
+        max_time: opts.max_time,
+        interrupt: opts.interrupt.clone(),
+    };
+    if opts.clusters == 0 {
+        return Err(Error::InvalidArgument(
+            "--clusters must be 1 or more".into(),
+        ));
+    }
+    if !(opts.blend_width.is_finite() && opts.blend_width >= 0.0) {
+        return Err(Error::InvalidArgument(format!(
+            "blend width {} (must be 0 or more)",
+            opts.blend_width
+        )));
+    }
+    tch::manual_seed(opts.seed as i64);
+    let device = opts.device;
+    let ctx = Ctx {
+        samples,
+        flat: Flat::new(samples),
+        device,
+    };
+    let flat = &ctx.flat;
+    let positions: Vec<f64> = flat.first_step.iter().flat_map(|&s| flat.xyz[s]).collect();
+    let clusters = kmeans(&positions, opts.clusters, opts.seed);
+    let roots = clusters.centroids.len();
+    let encoding = match opts.bits {
+        0 => WeightEncoding::F32,
+        bits => WeightEncoding::Codebook {
+            bits,
+            prune_zeros: false,
+        },
+    };
+    let mut shape = CoordShape {
+        inputs: samples.inputs(),
+        width: 1,
+        trunk_blocks: opts.trunk_blocks,
+        branch_blocks: opts.branch_blocks,
+        components: samples.variables.iter().map(|v| v.components).collect(),
+    };
+    let most_leaves = roots + opts.max_splits * usize::from(opts.split_rounds > 0);
+    shape.width = match opts.size {
+        McSize::Width(w) if w > 0 => w,
+        McSize::Width(_) => return Err(Error::InvalidArgument("width 0".into())),
+        McSize::Ratio(r) if r.is_finite() && r > 0.0 => {
+            let target = (samples.raw_f32_bytes() as f64 / r) as u64;
+            size::mc_inr_width_for_bytes(
+                samples,
+                target,
+                &shape,
+                most_leaves,
+                opts.blend_width,
+                encoding,
+            )?
+        }
+        McSize::Ratio(r) => {
+            return Err(Error::InvalidArgument(format!(
+                "ratio {r} (must be above 0)"
+            )))
+        }
+        McSize::Bytes(b) => size::mc_inr_width_for_bytes(
+            samples,
+            b,
+            &shape,
+            most_leaves,
+            opts.blend_width,
+            encoding,
+        )?,
+    };
+
+    // The roots: the k-means clusters, each normalized to its own box.
+    let mut forest = Forest {
+        nodes: clusters
+            .centroids
+            .iter()
+            .map(|&centroid| Node {
+                centroid,
+                parent: None,
+                net: None,
+                scale: Vec::new(),
+                shift: Vec::new(),
+            })
+            .collect(),
+        groups: Vec::new(),
+    };
+    let routing = Routing::new(&forest, flat, opts.blend_width)?;
+    let mut members: Vec<Vec<usize>> = vec![Vec::new(); forest.nodes.len()];
+    for (s, p) in routing.parts.iter().enumerate() {
+        for &(leaf, _) in p {
+            members[routing.leaf_nodes[leaf as usize]].push(s);
+        }
+    }
+    for (n, m) in forest.nodes.iter_mut().zip(&members) {
+        let (scale, shift) = affine_of(samples, flat, m.iter().copied());
+        n.scale = scale;
+        n.shift = shift;
+    }
+    let root_ids: Vec<usize> = (0..roots).collect();
+    let data = group_data(&ctx, &forest, &routing, &root_ids, false)?;
+
+    // Meta-learned initialization, then every root's network from it.
+    let meta_vs = VarStore::new(device);
+    let theta = GroupedNet::new(&meta_vs, 1, &shape);
+    meta_learn(&meta_vs, &theta, &data, roots, &opts.meta, &clock, progress)?;
+    let vs = VarStore::new(device);
+    let net = theta.select(&vs, &vec![0; roots]);
+    let mut epochs = vec![train_group(
+        &vs,
+        &net,
+        &data,
+        &opts.train,
+        &clock,
+        "training",
+        progress,
+    )?];
+    for (i, n) in forest.nodes.iter_mut().enumerate() {
+        n.net = Some((0, i));
+    }
+    forest.groups.push((vs, net));
+
+    // Residual-based re-clustering.
+    let mut splits = 0;
+    for round in 0..opts.split_rounds {
+        if clock.out() || splits >= opts.max_splits {
+            break;
+        }
+        let routing = Routing::new(&forest, flat, opts.blend_width)?;
+        let leaves = routing.leaf_nodes.clone();
+        let mse = mse_of_leaves(&ctx, &forest, &routing, &leaves)?;
+        let mut over: Vec<(usize, f64)> = leaves
+            .iter()
+            .zip(&mse)
+            .filter(|(_, &e)| e > opts.split_threshold)
+            .map(|(&n, &e)| (n, e))
+            .collect();
+        over.sort_by(|a, b| b.1.total_cmp(&a.1));
+        over.truncate(opts.max_splits - splits);
+        let own = own_sites(&routing, forest.nodes.len());
+        let mut children = Vec::new();
+        for (node, _) in over {
+            let pts: Vec<f64> = own[node].iter().flat_map(|&s| flat.xyz[s]).collect();
+            let two = kmeans(&pts, 2, opts.seed + node as u64);
+            if two.centroids.len() < 2 {
+                continue;
+            }
+            let parent = forest.nodes[node].clone();
+            forest.nodes[node].net = None;
+            for c in two.centroids {
+                children.push((
+                    forest.nodes.len(),
+                    parent.net.expect("a leaf has a network"),
+                ));
+                forest.nodes.push(Node {
+                    centroid: c,
+                    parent: Some(node as u32),
+                    ..parent.clone()
+                });
+            }
+            splits += 1;
+        }
+        if children.is_empty() {
+            break;
+        }
+        // The children start from their parent's weights and train on
+        // their own points (and bands).
+        let routing = Routing::new(&forest, flat, opts.blend_width)?;
+        let ids: Vec<usize> = children.iter().map(|c| c.0).collect();
+        let data = group_data(&ctx, &forest, &routing, &ids, false)?;
+        let vs = VarStore::new(device);
+        let net = select_from(
+            &forest,
+            &vs,
+            &children.iter().map(|c| c.1).collect::<Vec<_>>(),
+        );
+        let phase = format!("re-clustering round {}", round + 1);
+        epochs.push(train_group(
+            &vs,
+            &net,
+            &data,
+            &opts.train,
+            &clock,
+            &phase,
+            progress,
+        )?);
+        let g = forest.groups.len();
+        for (i, &(node, _)) in children.iter().enumerate() {
+            forest.nodes[node].net = Some((g, i));
+        }
+        forest.groups.push((vs, net));
+    }
+
+    // Quality before and after quantization, the file, the decoder's view.
+    let routing = Routing::new(&forest, flat, opts.blend_width)?;
+    let leaves = routing.leaf_nodes.clone();
+    let network_quality = blended_quality(&ctx, &forest, &routing)?;
+    let leaf_mse = mse_of_leaves(&ctx, &forest, &routing, &leaves)?;
+    if opts.bits > 0 {
+        for (_, net) in &mut forest.groups {
+            net.quantize(opts.bits)?;
+        }
+    }
+    let encoder_quality = blended_quality(&ctx, &forest, &routing)?;
+    let model = McInr {
+        inputs: samples.inputs(),
+        blend_width: opts.blend_width,
+        leaves: leaves
+            .iter()
+            .map(|&n| {
+                let node = &forest.nodes[n];
+                let (g, i) = node.net.expect("leaves have networks");
+                forest.groups[g]
+                    .1
+                    .export(i, node.scale.clone(), node.shift.clone())
+            })
+            .collect::<Result<_>>()?,
+        tree: routing.tree,
+    };
+    let description = format!(
+        "mc-inr {} clusters ({roots} by k-means, {splits} splits) width {} trunk {} branch {} w0 30, epochs {:?}, batch {}, lr {}, seed {}, {}, meta {} steps",
+        model.leaves.len(),
+        shape.width,
+        shape.trunk_blocks,
+        shape.branch_blocks,
+        epochs,
+        opts.train.batch,
+        opts.train.lr,
+        opts.seed,
+        match opts.bits {
+            0 => "f32 weights".to_string(),
+            b => format!("{b}-bit codebooks"),
+        },
+        opts.meta.steps
+    );
+    let attributes = BTreeMap::from([("encoder".to_string(), description)]);
+    let bytes = export::mc_inr_file_bytes(samples, &model, encoding, attributes)?;
+    let file_quality = export::decoder_quality(samples, &bytes)?;
+    Ok(McInrReport {
+        model_bytes: export::model_bytes(&bytes)?,
+        bytes,
+        raw_bytes: samples.raw_f32_bytes(),
+        shape,
+        leaves: model.leaves.len(),
+        splits,
+        epochs,
+        leaf_mse,
+        network_quality,
+        encoder_quality,
+        file_quality,
+        device,
+        elapsed: clock.start.elapsed(),
+    })
+}
+
+/// The networks of `places` ((group, index) pairs) as one new group.
+fn select_from(forest: &Forest, vs: &VarStore, places: &[(usize, usize)]) -> GroupedNet {
+    // All places come from one group when one round splits (the roots), but
+    // later rounds may split children of several groups: gather per group.
+    let first = places[0].0;
+    if places.iter().all(|p| p.0 == first) {
+        let rows: Vec<usize> = places.iter().map(|p| p.1).collect();
+        return forest.groups[first].1.select(vs, &rows);
+    }
+    let tmp = VarStore::new(vs.device());
+    let parts: Vec<GroupedNet> = places
+        .iter()
+        .map(|&(g, i)| forest.groups[g].1.select(&tmp, &[i]))
+        .collect();
+    GroupedNet::concat(vs, &parts)
+}
+
+/// The sites routed to each node.
+fn own_sites(routing: &Routing, nodes: usize) -> Vec<Vec<usize>> {
+    let mut own = vec![Vec::new(); nodes];
+    for (s, p) in routing.parts.iter().enumerate() {
+        own[routing.leaf_nodes[p[0].0 as usize]].push(s);
+    }
+    own
+}
+
+/// The MSE of each of `leaves` on its own sites.
+fn mse_of_leaves(
+    ctx: &Ctx,
+    forest: &Forest,
+    routing: &Routing,
+    leaves: &[usize],
+) -> Result<Vec<f64>> {
+    let mut out = Vec::with_capacity(leaves.len());
+    for &n in leaves {
+        let (g, i) = forest.nodes[n].net.expect("leaves have networks");
+        let data = group_data(ctx, forest, routing, &[n], true)?;
+        let tmp = VarStore::new(ctx.device);
+        let net = forest.groups[g].1.select(&tmp, &[i]);
+        out.push(leaf_mse(&net, &data)?[0]);
+    }
+    Ok(out)
+}
+
+/// The blended prediction at every site (the decoder's rule), measured.
+fn blended_quality(ctx: &Ctx, forest: &Forest, routing: &Routing) -> Result<Vec<VariableQuality>> {
+    let samples = ctx.samples;
+    let c = samples.outputs();
+    let mut pred = vec![0f64; ctx.flat.xyz.len() * c];
+    for &n in &routing.leaf_nodes {
+        let (g, i) = forest.nodes[n].net.expect("leaves have networks");
+        let data = group_data(ctx, forest, routing, &[n], false)?;
+        let tmp = VarStore::new(ctx.device);
+        let net = forest.groups[g].1.select(&tmp, &[i]);
+        let y = predict_rows(&net, &data)?;
+        for (row, (&s, &w)) in data.site.iter().zip(&data.weight).enumerate() {
+            for j in 0..c {
+                pred[s as usize * c + j] += w as f64 * y[row * c + j] as f64;
+            }
+        }
+    }
+    let mut base = 0;
+    quality::measure(samples, |p| {
+        let part = &samples.parts[p];
+        let mut out = Vec::with_capacity(part.targets.len());
+        for s in base..base + part.len() {
+            for &v in &part.variables {
+                let var = &samples.variables[v];
+                for k in 0..var.components {
+                    out.push(samples.unscale(v, k, pred[s * c + var.column + k]));
+                }
+            }
+        }
+        base += part.len();
+        Ok(out)
+    })
+}
