@@ -4,9 +4,12 @@ nodal arrays at the same ratio.
 
 Usage (from the repository root, with the python3 of the torch venv: numpy, pysz):
   python3 bench/rd_mesh.py DATASET... [--ratios 10 40] [--steps 20000] [--max-minutes 3]
-DATASET: disk (disk_out_ref_tets.vtu, 8,499 nodes, 44,832 tetrahedra, 7 point arrays) or mug
-(mug.pvd, 3,774 nodes, 2,476 hexahedra, 2 point arrays, 21 steps). Writes
-bench/results/mesh_<name>.json and .md.
+      [--mc "ARGS"]...
+DATASET: disk (disk_out_ref_tets.vtu, 8,499 nodes, 44,832 tetrahedra, 7 point arrays), mug
+(mug.pvd, 3,774 nodes, 2,476 hexahedra, 2 point arrays, 21 steps) or cylinder (made by
+bench/make_cylinder.py into bench/data/cylinder: 270,077 nodes, 1.59 M tetrahedra, 10 steps of the
+Viscous Fingering density). Each --mc adds an MC-INR encode (`inr encode --method mc-inr` with
+ARGS) next to the residual SIREN's at each ratio. Writes bench/results/mesh_<name>.json and .md.
 
 Method, per dataset and model-only ratio R:
 - inr: `inr encode --ratio R --device cpu` (a mesh's --ratio counts the model's bytes, the file less
@@ -26,6 +29,7 @@ import json
 import math
 import os
 import shlex
+import subprocess
 import struct
 import sys
 import xml.etree.ElementTree as ET
@@ -39,6 +43,7 @@ import rd  # noqa: E402  (the grid benchmark: VTK appended-data decoding, SZ3, i
 DATASETS = {
     "disk": f"{rd.DATA}/disk_out_ref/disk_out_ref_tets.vtu",
     "mug": f"{rd.DATA}/mug/mug.pvd",
+    "cylinder": os.path.join(os.path.dirname(os.path.abspath(__file__)), "data", "cylinder", "cylinder.pvd"),
 }
 
 
@@ -157,7 +162,10 @@ def run(name, args):
         print(f"  model-only CR {R:g}: inr encode...", flush=True)
         enc = rd.inr_encode(args.inr, src, R, os.path.join(args.out_dir, f"mesh_{name}_cr{rd.ratio_label(R)}"),
                             args.steps, args.max_minutes)
-        row = dict(ratio_asked=R, inr=enc)
+        row = dict(ratio_asked=R, inr=enc, mc=[])
+        for i, extra in enumerate(args.mc):
+            stem = os.path.join(args.out_dir, f"mesh_{name}_cr{rd.ratio_label(R)}_mc{i}")
+            row["mc"].append(mc_encode(args.inr, src, R, stem, args.max_minutes, extra))
         if "report" in enc:
             row["sz3"] = sz3_at(variables, enc["report"]["model_ratio"])
             rep = enc["report"]
@@ -165,6 +173,11 @@ def run(name, args):
                   f"SZ3 {row['sz3']['ratio']:.1f} {row['sz3']['mean_psnr']:.2f} dB", flush=True)
         else:
             print(f"  inr failed: {enc['error']}", flush=True)
+        for m in row["mc"]:
+            rep = m.get("report")
+            print(f"  MC-INR ({m['args']}): " + (f"model-only {rep['model_ratio']:.1f} {rep['mean_psnr']:.2f} dB, "
+                  f"{rep['network']['clusters']} clusters of width {rep['network']['width']}" if rep
+                  else f"failed: {m['error']}"), flush=True)
         rows.append(row)
     result = dict(dataset=name, input=src, raw_f32_bytes=raw, steps=shape[0], nodes=shape[1],
                   date=datetime.datetime.now().astimezone().isoformat(timespec="seconds"), machine=rd.machine(),
@@ -175,6 +188,21 @@ def run(name, args):
     with open(stem + ".md", "w") as f:
         f.write(markdown(result))
     print(f"  wrote {stem}.json, {stem}.md", flush=True)
+
+
+def mc_encode(inr, src, ratio, stem, minutes, extra):
+    """One `inr encode --method mc-inr` run with the extra arguments."""
+    out, rep = stem + ".inr", stem + ".json"
+    cmd = [inr, "encode", src, "-o", out, "--method", "mc-inr", "--ratio", rd.ratio_label(ratio),
+           "--device", "cpu", "--max-minutes", f"{minutes:g}", "--report-json", rep] + shlex.split(extra)
+    p = subprocess.run(cmd, capture_output=True, text=True)
+    result = dict(args=extra, cmd=shlex.join(cmd), rc=p.returncode)
+    if p.returncode == 0:
+        with open(rep) as f:
+            result["report"] = json.load(f)
+    else:
+        result["error"] = p.stderr.strip()[-500:] or f"exit code {p.returncode}"
+    return result
 
 
 def markdown(res):
@@ -194,12 +222,25 @@ def markdown(res):
                   f"{net['blocks']} blocks, {t['steps']} steps ({t['stop']}), {rep['seconds']:.0f} s; SZ3 {s['ratio']:.1f} "
                   f"(rel bound {s['rel']:.3g}, {s['compress_s']:.3f} s / {s['decompress_s']:.3f} s)")
         sz = {v["name"]: v for v in s["variables"]}
+        for m in r.get("mc", []):
+            mrep = m.get("report")
+            if not mrep:
+                md.append(f"MC-INR (`{m['args']}`): failed: {m['error']}")
+                continue
+            n = mrep["network"]
+            md.append(f"MC-INR (`{m['args']}`): model-only {mrep['model_ratio']:.1f} (whole file {mrep['ratio']:.2f}), "
+                      f"{n['clusters']} clusters ({n['splits']} splits) of width {n['width']}, {n['trunk_blocks']} trunk / "
+                      f"{n['branch_blocks']} branch blocks, epochs {mrep['training']['epochs']}, {mrep['seconds']:.0f} s: "
+                      + ", ".join(f"{v['name']} {v['psnr']:.2f} dB (NRMSE {v['nrmse']:.2e}, R^2 {v['r2']:.6f})"
+                                  for v in mrep["variables"])
+                      + f"; mean {mrep['mean_psnr']:.2f} dB")
         md.append(rd._table(["variable", "inr PSNR", "SZ3 PSNR", "inr NRMSE", "SZ3 NRMSE", "inr R^2", "SZ3 R^2"],
                             [[v["name"], f"{v['psnr']:.2f}", f"{sz[v['name']]['psnr']:.2f}", f"{v['nrmse']:.2e}",
                               f"{sz[v['name']]['nrmse']:.2e}", f"{v['r2']:.6f}", f"{sz[v['name']]['r2']:.6f}"]
                              for v in rep["variables"]]
                             + [["mean", f"{rep['mean_psnr']:.2f}", f"{s['mean_psnr']:.2f}", "", "", "", ""]]))
     cmds = [res["command"]] + [a["cmd"] for r in res["rows"] for a in r["inr"].get("attempts", [])]
+    cmds += [m["cmd"] for r in res["rows"] for m in r.get("mc", [])]
     md += ["## Commands", "```\n" + "\n".join(cmds) + "\n```"]
     return "\n\n".join(md) + "\n"
 
@@ -212,6 +253,7 @@ def main():
     ap.add_argument("--max-minutes", type=float, default=3.0, help="inr encode --max-minutes")
     ap.add_argument("--out-dir", default="bench/results")
     ap.add_argument("--inr", default=rd.INR)
+    ap.add_argument("--mc", action="append", default=[], help="arguments of an MC-INR encode to add")
     args = ap.parse_args()
     os.makedirs(args.out_dir, exist_ok=True)
     for name in args.datasets:
