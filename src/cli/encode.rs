@@ -2,7 +2,7 @@
 //! (only with the cargo feature `encoder`, which links libtorch).
 
 use std::io::IsTerminal;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -395,24 +395,35 @@ fn weights_name(bits: u8) -> String {
     }
 }
 
-/// The report printed at the end.
-fn report_text(args: &EncodeArgs, report: &EncodeReport, seconds: f64) -> String {
+/// `wrote out.inr: 12 kB for 1.2 MB of float32 data, ratio 100.0`, and for
+/// a mesh the mesh's and the model's bytes and the model-only ratio.
+pub(super) fn size_lines(output: &Path, file: u64, model: u64, raw: u64) -> String {
     let mut out = format!(
         "wrote {}: {} for {} of float32 data, ratio {:.1}\n",
-        args.output.display(),
-        super::format_bytes(report.bytes.len() as u128),
-        super::format_bytes(report.raw_bytes as u128),
-        report.ratio()
+        output.display(),
+        super::format_bytes(file as u128),
+        super::format_bytes(raw as u128),
+        raw as f64 / file as f64
     );
-    let mesh_bytes = report.bytes.len() as u64 - report.model_bytes;
-    if mesh_bytes > 0 {
+    if file > model {
         out += &format!(
             "mesh {} (stored exactly), model {}: model-only ratio {:.1}\n",
-            super::format_bytes(mesh_bytes as u128),
-            super::format_bytes(report.model_bytes as u128),
-            report.model_ratio()
+            super::format_bytes((file - model) as u128),
+            super::format_bytes(model as u128),
+            raw as f64 / model as f64
         );
     }
+    out
+}
+
+/// The report printed at the end.
+fn report_text(args: &EncodeArgs, report: &EncodeReport, seconds: f64) -> String {
+    let mut out = size_lines(
+        &args.output,
+        report.bytes.len() as u64,
+        report.model_bytes,
+        report.raw_bytes,
+    );
     out += &format!(
         "network: width {} blocks {} ({} parameters), {}\n",
         report.shape.width,

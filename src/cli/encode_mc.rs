@@ -14,7 +14,7 @@ use crate::encode::{quality, Samples};
 use crate::error::{Error, Result};
 use crate::format::writer::write_atomically;
 
-use super::encode::{device_name, quality_rows, variables_json, EncodeArgs};
+use super::encode::{device_name, quality_rows, size_lines, variables_json, EncodeArgs};
 
 /// The encoder's options from the command line.
 fn options(args: &EncodeArgs, interrupt: Arc<AtomicBool>) -> Result<McInrOptions> {
@@ -123,22 +123,12 @@ pub fn run(
 }
 
 fn report_text(args: &EncodeArgs, r: &McInrReport, seconds: f64) -> String {
-    let mut out = format!(
-        "wrote {}: {} for {} of float32 data, ratio {:.1}\n",
-        args.output.display(),
-        super::format_bytes(r.bytes.len() as u128),
-        super::format_bytes(r.raw_bytes as u128),
-        r.ratio()
+    let mut out = size_lines(
+        &args.output,
+        r.bytes.len() as u64,
+        r.model_bytes,
+        r.raw_bytes,
     );
-    let mesh = r.bytes.len() as u64 - r.model_bytes;
-    if mesh > 0 {
-        out += &format!(
-            "mesh {} (stored exactly), model {}: model-only ratio {:.1}\n",
-            super::format_bytes(mesh as u128),
-            super::format_bytes(r.model_bytes as u128),
-            r.model_ratio()
-        );
-    }
     out += &format!(
         "MC-INR: {} clusters ({} splits), CoordNetB width {} ({} trunk / {} branch blocks, {} parameters each), epochs {:?} on {}\n",
         r.leaves,

@@ -175,24 +175,7 @@ pub fn mc_inr_width_for_bytes(
             bytes(1)?
         )));
     }
-    let max = limits::MAX_FEATURES as usize;
-    let (mut lo, mut hi) = (1, 1);
-    while fits(hi)? {
-        lo = hi;
-        if hi == max {
-            return Ok(hi);
-        }
-        hi = (hi * 2).min(max);
-    }
-    while hi - lo > 1 {
-        let mid = (lo + hi) / 2;
-        if fits(mid)? {
-            lo = mid;
-        } else {
-            hi = mid;
-        }
-    }
-    Ok(lo)
+    largest_fitting(1, &fits)
 }
 
 /// The widest network with `blocks` residual blocks whose file (its model,
@@ -224,9 +207,15 @@ pub fn width_for_bytes(
             bytes(MIN_WIDTH)?
         )));
     }
-    // Bytes grow with the width: bracket, then bisect the largest that fits.
+    largest_fitting(MIN_WIDTH, &fits)
+}
+
+/// The largest width from `min` (which fits) up to the format's limit for
+/// which `fits` holds: bytes grow with the width, so bracket by doubling,
+/// then bisect.
+fn largest_fitting(min: usize, fits: &dyn Fn(usize) -> Result<bool>) -> Result<usize> {
     let max = limits::MAX_FEATURES as usize;
-    let (mut lo, mut hi) = (MIN_WIDTH, MIN_WIDTH);
+    let (mut lo, mut hi) = (min, min);
     while fits(hi)? {
         lo = hi;
         if hi == max {
