@@ -8,7 +8,6 @@ use inr::decode::{DecodeOptions, Decoder, GridRequest, PointTimes};
 use inr::format::{Association, WeightEncoding};
 use inr::model::Model;
 use inr::synthetic::SyntheticSpec;
-use rand::{Rng, SeedableRng};
 
 fn open(spec: &SyntheticSpec) -> Decoder {
     let (_, bytes) = spec.build().unwrap();
@@ -26,23 +25,8 @@ fn siren(d: &Decoder) -> &inr::model::ResidualSiren {
 fn check_random_points(spec: &SyntheticSpec, n: usize, seed: u64) -> f64 {
     let d = open(spec);
     let meta = d.metadata().clone();
-    let b = d.bounds();
-    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
     let times = meta.time.as_ref().map(|t| t.values.clone());
-    let mut points = Vec::new();
-    let mut ts = Vec::new();
-    for _ in 0..n {
-        for a in 0..3 {
-            // a little outside the bounds too: the network is defined everywhere
-            let pad = 0.1 * (b[2 * a + 1] - b[2 * a]);
-            points.push(rng.gen_range(b[2 * a] - pad..b[2 * a + 1] + pad));
-        }
-        ts.push(
-            times
-                .as_ref()
-                .map_or(0.0, |t| rng.gen_range(t[0]..t[t.len() - 1])),
-        );
-    }
+    let (points, ts) = common::random_queries(d.bounds(), times.as_deref(), n, seed);
     let all: Vec<usize> = (0..meta.variables.len()).collect();
     let c = meta.total_components();
     let mut out = vec![0f32; n * c];

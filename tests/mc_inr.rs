@@ -9,7 +9,6 @@ use inr::decode::{DecodeOptions, Decoder, GridRequest, PointTimes};
 use inr::format::WeightEncoding;
 use inr::model::{McInr, Model};
 use inr::synthetic::{box_mesh, ClusterSpec, SyntheticSpec};
-use rand::{Rng, SeedableRng};
 
 fn clusters(blend_width: f64) -> ClusterSpec {
     ClusterSpec {
@@ -43,21 +42,8 @@ const THREADS: DecodeOptions = DecodeOptions {
 fn worst_error(d: &Decoder, n: usize, seed: u64) -> f64 {
     let meta = d.metadata().clone();
     let model = loaded(d);
-    let b = d.bounds();
-    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
     let times = meta.time.as_ref().map(|t| t.values.clone());
-    let (mut points, mut ts) = (Vec::new(), Vec::new());
-    for _ in 0..n {
-        for a in 0..3 {
-            let pad = 0.1 * (b[2 * a + 1] - b[2 * a]);
-            points.push(rng.gen_range(b[2 * a] - pad..b[2 * a + 1] + pad));
-        }
-        ts.push(
-            times
-                .as_ref()
-                .map_or(0.0, |t| rng.gen_range(t[0]..t[t.len() - 1])),
-        );
-    }
+    let (points, ts) = common::random_queries(d.bounds(), times.as_deref(), n, seed);
     let all: Vec<usize> = (0..meta.variables.len()).collect();
     let c = meta.total_components();
     let mut out = vec![0f32; n * c];

@@ -641,49 +641,6 @@ mod tests {
         f.iter().map(|f| f.to_vec()).collect()
     }
 
-    /// Edges of each linear type in the order of VTK's quadratic mid-edge nodes.
-    fn edges(vtk_type: u8) -> &'static [[usize; 2]] {
-        match vtk_type {
-            10 => &[[0, 1], [1, 2], [2, 0], [0, 3], [1, 3], [2, 3]],
-            12 => &[
-                [0, 1],
-                [1, 2],
-                [2, 3],
-                [3, 0],
-                [4, 5],
-                [5, 6],
-                [6, 7],
-                [7, 4],
-                [0, 4],
-                [1, 5],
-                [2, 6],
-                [3, 7],
-            ],
-            13 => &[
-                [0, 1],
-                [1, 2],
-                [2, 0],
-                [3, 4],
-                [4, 5],
-                [5, 3],
-                [0, 3],
-                [1, 4],
-                [2, 5],
-            ],
-            14 => &[
-                [0, 1],
-                [1, 2],
-                [2, 3],
-                [3, 0],
-                [0, 4],
-                [1, 4],
-                [2, 4],
-                [3, 4],
-            ],
-            _ => unreachable!(),
-        }
-    }
-
     /// Checks one cell: its centroid and points just inside each face are
     /// in it, points just outside are not.
     fn check_cell(vtk_type: u8, linear_type: u8, points: &[[f64; 3]]) {
@@ -721,7 +678,8 @@ mod tests {
     fn quadratic(linear_type: u8, corners: &[[f64; 3]]) -> Vec<[f64; 3]> {
         let mut points = corners.to_vec();
         points.extend(
-            edges(linear_type)
+            crate::mesh::refine::edges_of(linear_type)
+                .expect("a linear 3D type")
                 .iter()
                 .map(|&[a, b]| lerp(corners[a], corners[b], 0.5)),
         );

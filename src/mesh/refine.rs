@@ -33,6 +33,13 @@ pub struct Refined {
     pub source_points: usize,
 }
 
+/// The edges of a linear VTK cell type, by point index (`None` for types
+/// this module does not refine).
+#[cfg(test)]
+pub(crate) fn edges_of(vtk_type: u8) -> Option<&'static [[usize; 2]]> {
+    Kind::of(vtk_type).map(Kind::edges)
+}
+
 /// Refines every cell `level` times (level 0: a copy of the mesh, of any
 /// cell types). The mesh must have passed `Mesh::validate`. Refuses, before
 /// allocating, cell types it cannot refine (`Error::Unsupported`) and
@@ -188,7 +195,8 @@ impl Kind {
         }
     }
 
-    /// Edges, by point index in VTK's order.
+    /// Edges, by point index in VTK's order (for tetrahedra, hexahedra,
+    /// wedges and pyramids also the order of VTK's quadratic mid-edge nodes).
     fn edges(self) -> &'static [[usize; 2]] {
         match self {
             Kind::Vertex => &[],

@@ -147,3 +147,25 @@ fn eval_layers(layers: &[Layer], mut x: Vec<f64>) -> Vec<f64> {
 }
 
 pub mod meshes;
+
+/// `n` random query points (x, y, z triples) over `bounds` widened by a tenth
+/// on each side (the network is defined everywhere), and a random time in
+/// the time axis for each (0 for static files).
+pub fn random_queries(
+    bounds: [f64; 6],
+    times: Option<&[f64]>,
+    n: usize,
+    seed: u64,
+) -> (Vec<f64>, Vec<f64>) {
+    use rand::{Rng, SeedableRng};
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+    let (mut points, mut ts) = (Vec::with_capacity(3 * n), Vec::with_capacity(n));
+    for _ in 0..n {
+        for a in 0..3 {
+            let pad = 0.1 * (bounds[2 * a + 1] - bounds[2 * a]);
+            points.push(rng.gen_range(bounds[2 * a] - pad..bounds[2 * a + 1] + pad));
+        }
+        ts.push(times.map_or(0.0, |t| rng.gen_range(t[0]..t[t.len() - 1])));
+    }
+    (points, ts)
+}
