@@ -4,12 +4,15 @@ nodal arrays at the same ratio.
 
 Usage (from the repository root, with the python3 of the torch venv: numpy, pysz):
   python3 bench/rd_mesh.py DATASET... [--ratios 10 40] [--steps 20000] [--max-minutes 3]
-      [--mc "ARGS"]...
+      [--mc "ARGS"]... [--seam-band W]
 DATASET: disk (disk_out_ref_tets.vtu, 8,499 nodes, 44,832 tetrahedra, 7 point arrays), mug
 (mug.pvd, 3,774 nodes, 2,476 hexahedra, 2 point arrays, 21 steps) or cylinder (made by
 bench/make_cylinder.py into bench/data/cylinder: 270,077 nodes, 1.59 M tetrahedra, 10 steps of the
 Viscous Fingering density). Each --mc adds an MC-INR encode (`inr encode --method mc-inr` with
-ARGS) next to the residual SIREN's at each ratio. Writes bench/results/mesh_<name>.json and .md.
+ARGS) next to the residual SIREN's at each ratio; with --seam-band W, each MC-INR file's error near
+its cluster borders (within a blend band of width W) and away from them is measured at the nodes and
+on a 48^3 grid inside the mesh (`cargo run --release --example seams`, built next to `inr`). Writes
+bench/results/mesh_<name>.json and .md.
 
 Method, per dataset and model-only ratio R:
 - inr: `inr encode --ratio R --device cpu` (a mesh's --ratio counts the model's bytes, the file less
@@ -165,7 +168,7 @@ def run(name, args):
         row = dict(ratio_asked=R, inr=enc, mc=[])
         for i, extra in enumerate(args.mc):
             stem = os.path.join(args.out_dir, f"mesh_{name}_cr{rd.ratio_label(R)}_mc{i}")
-            row["mc"].append(mc_encode(args.inr, src, R, stem, args.max_minutes, extra))
+            row["mc"].append(mc_encode(args.inr, src, R, stem, args.max_minutes, extra, args.seam_band))
         if "report" in enc:
             row["sz3"] = sz3_at(variables, enc["report"]["model_ratio"])
             rep = enc["report"]
@@ -190,8 +193,8 @@ def run(name, args):
     print(f"  wrote {stem}.json, {stem}.md", flush=True)
 
 
-def mc_encode(inr, src, ratio, stem, minutes, extra):
-    """One `inr encode --method mc-inr` run with the extra arguments."""
+def mc_encode(inr, src, ratio, stem, minutes, extra, seam_band=None):
+    """One `inr encode --method mc-inr` run with the extra arguments (and its seam errors)."""
     out, rep = stem + ".inr", stem + ".json"
     cmd = [inr, "encode", src, "-o", out, "--method", "mc-inr", "--ratio", rd.ratio_label(ratio),
            "--device", "cpu", "--max-minutes", f"{minutes:g}", "--report-json", rep] + shlex.split(extra)
@@ -200,6 +203,10 @@ def mc_encode(inr, src, ratio, stem, minutes, extra):
     if p.returncode == 0:
         with open(rep) as f:
             result["report"] = json.load(f)
+        if seam_band:
+            seams = os.path.join(os.path.dirname(inr), "examples", "seams")
+            q = subprocess.run([seams, out, src, f"{seam_band:g}", "48"], capture_output=True, text=True)
+            result["seams"] = q.stdout.strip() if q.returncode == 0 else f"seams failed: {q.stderr.strip()[-300:]}"
     else:
         result["error"] = p.stderr.strip()[-500:] or f"exit code {p.returncode}"
     return result
@@ -234,6 +241,8 @@ def markdown(res):
                       + ", ".join(f"{v['name']} {v['psnr']:.2f} dB (NRMSE {v['nrmse']:.2e}, R^2 {v['r2']:.6f})"
                                   for v in mrep["variables"])
                       + f"; mean {mrep['mean_psnr']:.2f} dB")
+            if "seams" in m:
+                md.append("```\n" + m["seams"] + "\n```")
         md.append(rd._table(["variable", "inr PSNR", "SZ3 PSNR", "inr NRMSE", "SZ3 NRMSE", "inr R^2", "SZ3 R^2"],
                             [[v["name"], f"{v['psnr']:.2f}", f"{sz[v['name']]['psnr']:.2f}", f"{v['nrmse']:.2e}",
                               f"{sz[v['name']]['nrmse']:.2e}", f"{v['r2']:.6f}", f"{sz[v['name']]['r2']:.6f}"]
@@ -254,6 +263,7 @@ def main():
     ap.add_argument("--out-dir", default="bench/results")
     ap.add_argument("--inr", default=rd.INR)
     ap.add_argument("--mc", action="append", default=[], help="arguments of an MC-INR encode to add")
+    ap.add_argument("--seam-band", type=float, help="measure each MC-INR file's error near cluster borders")
     args = ap.parse_args()
     os.makedirs(args.out_dir, exist_ok=True)
     for name in args.datasets:

@@ -56,7 +56,7 @@ pub fn kmeans_1d(values: &[f32], max_levels: usize) -> Quantized {
 }
 
 /// Index of the codebook entry closest to `v` (codebook sorted ascending).
-fn nearest(codebook: &[f32], v: f32) -> u32 {
+pub fn nearest(codebook: &[f32], v: f32) -> u32 {
     if codebook.is_empty() || !v.is_finite() {
         return 0;
     }

@@ -94,6 +94,57 @@ fn points_match_the_reference_with_and_without_blending() {
     }
 }
 
+/// Hidden and head weights of all clusters index one table per role in a
+/// "codebooks" section; first layers and biases are stored exactly.
+#[test]
+fn codebooks_are_shared_by_all_clusters() {
+    use inr::format::{InrFile, TensorEncoding};
+    use inr::model::{shared_codebook, Layer};
+    let mut spec = SyntheticSpec::small(4);
+    spec.encoding = WeightEncoding::Codebook {
+        bits: 6,
+        prune_zeros: false,
+    };
+    let (written, d) = build(&spec, &clusters(0.0));
+    let mut snapped = written.clone();
+    shared_codebook::snap(&mut snapped.leaves, 6);
+    assert_eq!(loaded(&d), &snapped, "the file holds the snapped weights");
+    assert_ne!(snapped, written);
+    for (a, b) in written.leaves.iter().zip(&snapped.leaves) {
+        let (Layer::Sine { dense: x, .. }, Layer::Sine { dense: y, .. }) =
+            (&a.trunk[0], &b.trunk[0])
+        else {
+            panic!("the trunk starts with a sine layer")
+        };
+        assert_eq!(x, y, "first layers are not quantized");
+    }
+    let (_, bytes) = spec.build_mc_inr(&clusters(0.0)).unwrap();
+    let file = InrFile::from_bytes(bytes).unwrap();
+    let meta = file.metadata();
+    let books = meta
+        .sections
+        .iter()
+        .position(|s| s.name == "codebooks")
+        .expect("a codebooks section") as u32;
+    let json = meta.model.to_string();
+    let mut tables = std::collections::BTreeSet::new();
+    let model = inr::model::McInrMeta::from_value(&meta.model).unwrap();
+    for node in model.nodes.iter().filter_map(|n| n.network.as_ref()) {
+        let tensors = node
+            .trunk
+            .iter()
+            .chain(node.branches.iter().flatten())
+            .flat_map(|l| inr::model::residual_siren::layer_tensors(std::slice::from_ref(l)));
+        for t in tensors {
+            if let TensorEncoding::Codebook { codebook, .. } = &t.encoding {
+                assert_eq!(codebook.section, books, "{json}");
+                tables.insert(codebook.offset);
+            }
+        }
+    }
+    assert_eq!(tables.len(), 2, "one hidden and one head table: {tables:?}");
+}
+
 #[test]
 fn static_three_input_model_on_a_mesh() {
     let mut spec = SyntheticSpec::small(3);

@@ -160,11 +160,15 @@ pub struct McArgs {
     /// Residual blocks of each variable's branch (local feature extractor).
     #[arg(long, default_value_t = 6, help_heading = "MC-INR")]
     pub branch_blocks: usize,
-    /// A cluster whose MSE (in [-1, 1] units) is above this after training
-    /// splits in two (2-means), both children starting from its weights.
+    /// With --width, a cluster whose MSE (in [-1, 1] units) is above this
+    /// after training splits in two (2-means), both children starting from
+    /// its weights. With a size target, the room reserved for splits is
+    /// used: the worst clusters split, up to --max-splits.
     #[arg(long, default_value_t = 5e-4, help_heading = "MC-INR")]
     pub split_threshold: f64,
-    /// Most splits in all (the size target reserves room for them).
+    /// Most splits in all (the size target reserves room for them; with a
+    /// time budget the main training takes 70 % of it and the split rounds
+    /// the rest).
     #[arg(long, default_value_t = 10, help_heading = "MC-INR")]
     pub max_splits: usize,
     /// Rounds of re-clustering (0: none).
@@ -191,7 +195,8 @@ pub struct McArgs {
     /// Most epochs of each training phase.
     #[arg(long, default_value_t = 10_000, help_heading = "MC-INR")]
     pub max_epochs: usize,
-    /// Points per cluster and step.
+    /// Most points per cluster and step (fewer where 30 % of the largest
+    /// cluster is fewer).
     #[arg(long, default_value_t = 4096, help_heading = "MC-INR")]
     pub cluster_batch: usize,
 }

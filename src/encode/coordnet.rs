@@ -10,9 +10,7 @@ use tch::nn::{Init, Path, VarStore};
 use tch::{Device, Kind, Tensor};
 
 use crate::error::Result;
-use crate::format::writer::codebook_pays;
 use crate::model::{CoordNetB, Dense, Layer};
-use crate::quantize::kmeans_1d;
 
 use super::siren::W0;
 use super::tch_error;
@@ -109,30 +107,23 @@ impl Batched {
             bias: values(self.bias.get(i as i64).view(-1))?,
         })
     }
+}
 
-    /// Replaces each slice's weight and bias values by their k-means
-    /// codebook of `2^bits` values where the file will store a codebook
-    /// (deep compression's quantization, without fine-tuning).
-    fn quantize(&mut self, bits: u8) -> Result<()> {
+impl Batched {
+    /// Sets slice `i` to the decoder's dense layer `d` (its inverse of
+    /// [`Batched::export`]).
+    fn import(&self, i: usize, d: &Dense) -> Result<()> {
         let _guard = tch::no_grad_guard();
-        for t in [&mut self.weight, &mut self.bias] {
-            for i in 0..t.size()[0] {
-                let mut slice = t.get(i);
-                let shape = slice.size();
-                let cpu = slice.detach().to_device(Device::Cpu).contiguous().view(-1);
-                let values = Vec::<f32>::try_from(&cpu).map_err(tch_error)?;
-                if !codebook_pays(values.len(), bits) {
-                    continue;
-                }
-                let q = kmeans_1d(&values, 1 << bits);
-                let snapped: Vec<f32> = q.indices.iter().map(|&j| q.codebook[j as usize]).collect();
-                let new = Tensor::from_slice(&snapped)
-                    .view(shape.as_slice())
-                    .to_device(slice.device());
-                slice.copy_(&new);
-            }
-        }
-        Ok(())
+        let set = |t: &Tensor, values: &[f32]| -> Result<()> {
+            let mut slice = t.get(i as i64);
+            let new = Tensor::f_from_slice(values)
+                .and_then(|v| v.f_view(slice.size().as_slice()))
+                .and_then(|v| v.f_to_device(slice.device()))
+                .map_err(tch_error)?;
+            slice.f_copy_(&new).map_err(tch_error)
+        };
+        set(&self.weight, &d.weight)?;
+        set(&self.bias, &d.bias)
     }
 }
 
@@ -298,19 +289,57 @@ impl GroupedNet {
         }
     }
 
-    /// Quantizes every network's tensors in place (see [`Batched::quantize`]).
-    pub fn quantize(&mut self, bits: u8) -> Result<()> {
-        self.first.quantize(bits)?;
+    /// Stops training the weights that the file quantizes with shared
+    /// codebooks (every layer's but the first; see
+    /// `crate::model::shared_codebook`), leaving the biases and the first
+    /// layer trainable: fine-tuning them after quantization makes up for
+    /// part of its error.
+    pub fn freeze_quantized(&mut self) {
+        let mut frozen: Vec<&mut Tensor> = Vec::new();
         for (a, b) in &mut self.trunk {
-            a.quantize(bits)?;
-            b.quantize(bits)?;
+            frozen.extend([&mut a.weight, &mut b.weight]);
         }
         for (blocks, head) in &mut self.branches {
             for (a, b) in blocks {
-                a.quantize(bits)?;
-                b.quantize(bits)?;
+                frozen.extend([&mut a.weight, &mut b.weight]);
             }
-            head.quantize(bits)?;
+            frozen.push(&mut head.weight);
+        }
+        for t in frozen {
+            *t = t.set_requires_grad(false);
+        }
+    }
+
+    /// Sets network `i` to the weights of `net` (of this group's shape), as
+    /// after quantizing an exported network.
+    pub fn import(&self, i: usize, net: &CoordNetB) -> Result<()> {
+        let mut layers = net.trunk.iter().chain(net.branches.iter().flatten());
+        let mut batched = vec![&self.first];
+        for (a, b) in &self.trunk {
+            batched.extend([a, b]);
+        }
+        for (blocks, head) in &self.branches {
+            for (a, b) in blocks {
+                batched.extend([a, b]);
+            }
+            batched.push(head);
+        }
+        let mut denses = Vec::new();
+        for l in &mut layers {
+            match l {
+                Layer::Sine { dense, .. } | Layer::Linear { dense } => denses.push(dense),
+                Layer::ResidualSine { first, second, .. } => denses.extend([first, second]),
+            }
+        }
+        if denses.len() != batched.len() {
+            return Err(crate::error::Error::Shape(format!(
+                "{} dense layers for a group of {}",
+                denses.len(),
+                batched.len()
+            )));
+        }
+        for (b, d) in batched.into_iter().zip(denses) {
+            b.import(i, d)?;
         }
         Ok(())
     }

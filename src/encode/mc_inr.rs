@@ -18,7 +18,7 @@ use crate::cluster::kmeans;
 use crate::error::{Error, Result};
 use crate::format::WeightEncoding;
 use crate::model::mc_inr::ClusterTree;
-use crate::model::McInr;
+use crate::model::{shared_codebook, McInr};
 
 use super::coordnet::{CoordShape, GroupedNet};
 use super::data::Samples;
@@ -105,7 +105,9 @@ pub struct McInrOptions {
     pub size: McSize,
     /// Codebook bits (0: f32 weights).
     pub bits: u8,
-    /// A cluster whose MSE (in [-1, 1] units) stays above this splits.
+    /// With an explicit width, a cluster whose MSE (in [-1, 1] units)
+    /// stays above this splits; with a size target the worst clusters split
+    /// (up to `max_splits`), using the room the target reserved.
     pub split_threshold: f64,
     /// Most splits in all.
     pub max_splits: usize,
@@ -439,21 +441,41 @@ fn batch_loss(net: &GroupedNet, data: &GroupData, idx: &Tensor) -> Tensor {
 }
 
 /// Budget and interruption shared by the phases.
+#[derive(Clone)]
 struct Clock {
     start: Instant,
-    max_time: Option<Duration>,
+    /// When the current phase must end.
+    until: Option<Instant>,
     interrupt: Option<Arc<AtomicBool>>,
 }
 
 impl Clock {
     fn out(&self) -> bool {
-        self.max_time.is_some_and(|t| self.start.elapsed() >= t)
+        self.until.is_some_and(|u| Instant::now() >= u)
             || self
                 .interrupt
                 .as_ref()
                 .is_some_and(|f| f.load(Ordering::Relaxed))
     }
+
+    /// The clock of a phase that may take `share` of the time left.
+    fn share(&self, share: f64) -> Clock {
+        let now = Instant::now();
+        Clock {
+            until: self
+                .until
+                .map(|u| now + u.saturating_duration_since(now).mul_f64(share)),
+            ..self.clone()
+        }
+    }
 }
+
+/// Shares of a time budget: meta-learning takes at most this of it, and
+/// the main training this of what is left when clusters may still split
+/// (the split rounds share the rest).
+const META_SHARE: f64 = 0.15;
+const TRAIN_SHARE_BEFORE_SPLITS: f64 = 0.7;
+const FINE_TUNE_SHARE: f64 = 0.1;
 
 /// Reptile: the meta-weights move towards the mean of their copies, each
 /// trained a few steps on a subsample of one cluster.
@@ -524,8 +546,12 @@ fn train_group(
     let k = net.k;
     let device = vs.device();
     let largest = (0..k).map(|g| data.count(g)).max().unwrap_or(0) as f64;
-    let steps_per_epoch =
-        ((opts.sample_fraction * largest / opts.batch as f64).ceil() as usize).max(1);
+    // An epoch sees `sample_fraction` of the largest cluster's rows, in
+    // minibatches of at most `batch` (smaller for small clusters, which
+    // would otherwise draw the same rows many times in one step).
+    let per_epoch = (opts.sample_fraction * largest).ceil().max(1.0);
+    let batch = (opts.batch as f64).min(per_epoch) as usize;
+    let steps_per_epoch = ((per_epoch / batch as f64).ceil() as usize).max(1);
     let mut opt = nn::Adam::default().build(vs, opts.lr).map_err(tch_error)?;
     let mut best = vec![f64::INFINITY; k];
     let mut stale = vec![0usize; k];
@@ -539,7 +565,7 @@ fn train_group(
         opt.set_lr(opts.lr * opts.decay.powi((epoch / opts.decay_every.max(1)) as i32));
         let mut sum = Tensor::zeros([k as i64], (Kind::Float, device));
         for _ in 0..steps_per_epoch {
-            let idx = sample_rows(data, k, opts.batch, device);
+            let idx = sample_rows(data, k, batch, device);
             let l = batch_loss(net, data, &idx);
             opt.backward_step(&l.sum(Kind::Float));
             sum += l.detach();
@@ -685,9 +711,10 @@ pub fn encode(
     opts: &McInrOptions,
     progress: &mut dyn FnMut(&McProgress),
 ) -> Result<McInrReport> {
+    let start = Instant::now();
     let clock = Clock {
-        start: Instant::now(),
-        max_time: opts.max_time,
+        start,
+        until: opts.max_time.map(|t| start + t),
         interrupt: opts.interrupt.clone(),
     };
     if opts.clusters == 0 {
@@ -702,6 +729,13 @@ pub fn encode(
         )));
     }
     tch::manual_seed(opts.seed as i64);
+    // Fine-tuning after quantization gets a tenth of a time budget, as the
+    // residual SIREN's.
+    let work = if opts.bits > 0 {
+        clock.share(1.0 - FINE_TUNE_SHARE)
+    } else {
+        clock.clone()
+    };
     let device = opts.device;
     let ctx = Ctx {
         samples,
@@ -789,15 +823,30 @@ pub fn encode(
     // Meta-learned initialization, then every root's network from it.
     let meta_vs = VarStore::new(device);
     let theta = GroupedNet::new(&meta_vs, 1, &shape);
-    meta_learn(&meta_vs, &theta, &data, roots, &opts.meta, &clock, progress)?;
+    let meta_clock = work.share(META_SHARE);
+    meta_learn(
+        &meta_vs,
+        &theta,
+        &data,
+        roots,
+        &opts.meta,
+        &meta_clock,
+        progress,
+    )?;
     let vs = VarStore::new(device);
     let net = theta.select(&vs, &vec![0; roots]);
+    let may_split = opts.split_rounds > 0 && opts.max_splits > 0;
+    let train_clock = work.share(if may_split {
+        TRAIN_SHARE_BEFORE_SPLITS
+    } else {
+        1.0
+    });
     let mut epochs = vec![train_group(
         &vs,
         &net,
         &data,
         &opts.train,
-        &clock,
+        &train_clock,
         "training",
         progress,
     )?];
@@ -809,16 +858,19 @@ pub fn encode(
     // Residual-based re-clustering.
     let mut splits = 0;
     for round in 0..opts.split_rounds {
-        if clock.out() || splits >= opts.max_splits {
+        if work.out() || splits >= opts.max_splits {
             break;
         }
         let routing = Routing::new(&forest, flat, opts.blend_width)?;
         let leaves = routing.leaf_nodes.clone();
         let mse = mse_of_leaves(&ctx, &forest, &routing, &leaves)?;
+        // With a size target the room reserved for splits is used: the
+        // worst clusters split even below the threshold.
+        let fill = !matches!(opts.size, McSize::Width(_));
         let mut over: Vec<(usize, f64)> = leaves
             .iter()
             .zip(&mse)
-            .filter(|(_, &e)| e > opts.split_threshold)
+            .filter(|(_, &e)| fill || e > opts.split_threshold)
             .map(|(&n, &e)| (n, e))
             .collect();
         over.sort_by(|a, b| b.1.total_cmp(&a.1));
@@ -861,12 +913,13 @@ pub fn encode(
             &children.iter().map(|c| c.1).collect::<Vec<_>>(),
         );
         let phase = format!("re-clustering round {}", round + 1);
+        let round_clock = work.share(1.0 / (opts.split_rounds - round) as f64);
         epochs.push(train_group(
             &vs,
             &net,
             &data,
             &opts.train,
-            &clock,
+            &round_clock,
             &phase,
             progress,
         )?);
@@ -882,13 +935,7 @@ pub fn encode(
     let leaves = routing.leaf_nodes.clone();
     let network_quality = blended_quality(&ctx, &forest, &routing)?;
     let leaf_mse = mse_of_leaves(&ctx, &forest, &routing, &leaves)?;
-    if opts.bits > 0 {
-        for (_, net) in &mut forest.groups {
-            net.quantize(opts.bits)?;
-        }
-    }
-    let encoder_quality = blended_quality(&ctx, &forest, &routing)?;
-    let model = McInr {
+    let mut model = McInr {
         inputs: samples.inputs(),
         blend_width: opts.blend_width,
         leaves: leaves
@@ -901,8 +948,25 @@ pub fn encode(
                     .export(i, node.scale.clone(), node.shift.clone())
             })
             .collect::<Result<_>>()?,
-        tree: routing.tree,
+        tree: routing.tree.clone(),
     };
+    // Quantized with the codebooks the file shares across clusters; the
+    // file then stores these values exactly.
+    if opts.bits > 0 {
+        shared_codebook::snap(&mut model.leaves, opts.bits);
+        fine_tune(&ctx, &mut forest, &routing, &model, opts, &clock, progress)?;
+        for (leaf, &n) in model.leaves.iter_mut().zip(&leaves) {
+            let node = &forest.nodes[n];
+            let (g, i) = node.net.expect("leaves have networks");
+            *leaf = forest.groups[g]
+                .1
+                .export(i, node.scale.clone(), node.shift.clone())?;
+        }
+    }
+    // The encoder's own measure of the quantized networks, blended as the
+    // decoder will (libtorch, the encoder's routing): the decoder must agree.
+    let routing = Routing::new(&forest, flat, opts.blend_width)?;
+    let encoder_quality = blended_quality(&ctx, &forest, &routing)?;
     let description = format!(
         "mc-inr {} clusters ({roots} by k-means, {splits} splits) width {} trunk {} branch {} w0 30, epochs {:?}, batch {}, lr {}, seed {}, {}, meta {} steps",
         model.leaves.len(),
@@ -937,6 +1001,46 @@ pub fn encode(
         device,
         elapsed: clock.start.elapsed(),
     })
+}
+
+/// Deep compression's last step, for the parts the file keeps f32: every
+/// leaf's network, its shared-codebook weights snapped (`quantized`) and
+/// frozen, trains its biases and first layer on its rows in the time left
+/// (at a tenth of the learning rate). The leaves become one new group.
+fn fine_tune(
+    ctx: &Ctx,
+    forest: &mut Forest,
+    routing: &Routing,
+    quantized: &McInr,
+    opts: &McInrOptions,
+    clock: &Clock,
+    progress: &mut dyn FnMut(&McProgress),
+) -> Result<()> {
+    let leaves = routing.leaf_nodes.clone();
+    let places: Vec<(usize, usize)> = leaves
+        .iter()
+        .map(|&n| forest.nodes[n].net.expect("leaves have networks"))
+        .collect();
+    let vs = VarStore::new(ctx.device);
+    let mut net = select_from(forest, &vs, &places);
+    for (i, q) in quantized.leaves.iter().enumerate() {
+        net.import(i, q)?;
+    }
+    net.freeze_quantized();
+    if opts.train.max_epochs > 0 && !clock.out() {
+        let data = group_data(ctx, forest, routing, &leaves, false)?;
+        let train = GroupTraining {
+            lr: opts.train.lr / 10.0,
+            ..opts.train.clone()
+        };
+        train_group(&vs, &net, &data, &train, clock, "fine-tuning", progress)?;
+    }
+    let g = forest.groups.len();
+    for (i, &n) in leaves.iter().enumerate() {
+        forest.nodes[n].net = Some((g, i));
+    }
+    forest.groups.push((vs, net));
+    Ok(())
 }
 
 /// The networks of `places` ((group, index) pairs) as one new group.

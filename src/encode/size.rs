@@ -23,7 +23,7 @@ use rand_chacha::ChaCha8Rng;
 use crate::error::{Error, Result};
 use crate::format::writer::codebook_pays;
 use crate::format::{limits, WeightEncoding};
-use crate::model::{Layer, ResidualSiren};
+use crate::model::{shared_codebook, Layer, ResidualSiren};
 use crate::synthetic::{self, ClusterSpec, SirenShape};
 
 use super::coordnet::CoordShape;
@@ -127,15 +127,10 @@ pub fn mc_inr_budgeted_bytes(
         &bounds,
         0,
     );
+    // Snapped as the encoder snaps (tables shared by all clusters), so the
+    // file holds the tables and indices it will hold.
     if let WeightEncoding::Codebook { bits, .. } = encoding {
-        for leaf in &mut model.leaves {
-            snap_layers(
-                leaf.trunk
-                    .iter_mut()
-                    .chain(leaf.branches.iter_mut().flatten()),
-                bits,
-            );
-        }
+        shared_codebook::snap(&mut model.leaves, bits);
     }
     let description = format!(
         "mc-inr {leaves} clusters width {} trunk {} branch {} w0 30, 1000000 epochs, batch 16384, lr 0.00005, seed 18446744073709551615, 16-bit codebooks, meta 100000 steps, 100000 splits",

@@ -180,6 +180,52 @@ impl FileBuilder {
         })
     }
 
+    /// Appends a codebook table that several tensors will index
+    /// ([`FileBuilder::push_indexed`]); `table` sorted ascending.
+    pub fn push_table(&mut self, section: u32, table: &[f32]) -> Location {
+        let bytes: Vec<u8> = table.iter().flat_map(|v| v.to_le_bytes()).collect();
+        self.append(section, &bytes)
+    }
+
+    /// Appends a tensor as `bits`-bit indices into a table already in the
+    /// file at `table_at` (each value goes to its nearest entry).
+    pub fn push_indexed(
+        &mut self,
+        section: u32,
+        values: &[f32],
+        shape: &[u64],
+        bits: u8,
+        (table_at, table): (Location, &[f32]),
+    ) -> Result<TensorRef> {
+        let numel: u64 = shape.iter().product();
+        if numel != values.len() as u64
+            || table.is_empty()
+            || table.len() > 1usize << bits.min(crate::format::limits::MAX_CODEBOOK_BITS)
+        {
+            return Err(Error::Shape(format!(
+                "{} values for a tensor of shape {shape:?} with a table of {} entries for \
+                 {bits}-bit indices",
+                values.len(),
+                table.len()
+            )));
+        }
+        let idx: Vec<u32> = values
+            .iter()
+            .map(|&v| quantize::nearest(table, v))
+            .collect();
+        let indices = self.append(section, &bitpack::pack(&idx, bits));
+        Ok(TensorRef {
+            shape: shape.to_vec(),
+            encoding: TensorEncoding::Codebook {
+                bits,
+                codebook: table_at,
+                codebook_len: table.len() as u64,
+                indices,
+                mask: None,
+            },
+        })
+    }
+
     /// Serializes the file. `metadata.sections` is replaced by the real table.
     pub fn to_bytes(self, mut metadata: Metadata) -> Result<Vec<u8>> {
         let compress_metadata = self.compress_metadata;

@@ -19,6 +19,7 @@ use crate::format::section::Compression;
 use crate::format::{FileBuilder, WeightEncoding};
 
 use super::residual_siren::{layer_tensors, load_layer, write_layers, LayerMeta};
+use super::shared_codebook::SharedTables;
 use super::Layer;
 
 /// Most nodes of a cluster tree.
@@ -545,19 +546,32 @@ impl McInr {
     ) -> Result<serde_json::Value> {
         let mut nodes = Vec::with_capacity(self.tree.centroids.len());
         let parents = self.parents();
+        // Codebooks are shared by all clusters (a table per tensor would
+        // outweigh a small network's tensors): a section of their own.
+        let shared = match encoding {
+            WeightEncoding::Codebook { bits, .. } => {
+                let section = builder.new_section("codebooks", Compression::Zstd);
+                Some(SharedTables::write(builder, section, &self.leaves, bits))
+            }
+            _ => None,
+        };
         for (i, &centroid) in self.tree.centroids.iter().enumerate() {
             let network = match self.tree.leaf[i] {
                 Some(l) => {
                     let net = &self.leaves[l as usize];
                     let section = builder.new_section(&format!("cluster {l}"), Compression::Zstd);
+                    let mut write = |layers: &[Layer], trunk: bool| match &shared {
+                        Some(t) => t.write_layers(builder, section, layers, trunk),
+                        None => write_layers(builder, section, layers, encoding),
+                    };
                     Some(NetworkMeta {
                         input_scale: net.input_scale.clone(),
                         input_shift: net.input_shift.clone(),
-                        trunk: write_layers(builder, section, &net.trunk, encoding)?,
+                        trunk: write(&net.trunk, true)?,
                         branches: net
                             .branches
                             .iter()
-                            .map(|b| write_layers(builder, section, b, encoding))
+                            .map(|b| write(b, false))
                             .collect::<Result<_>>()?,
                     })
                 }

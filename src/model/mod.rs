@@ -6,6 +6,7 @@
 pub mod mc_inr;
 pub mod normalization;
 pub mod residual_siren;
+pub mod shared_codebook;
 
 use std::collections::HashMap;
 

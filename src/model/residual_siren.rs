@@ -107,7 +107,7 @@ impl ResidualSirenMeta {
 }
 
 /// Every tensor of `layers`, in order.
-pub(crate) fn layer_tensors(layers: &[LayerMeta]) -> Vec<&TensorRef> {
+pub fn layer_tensors(layers: &[LayerMeta]) -> Vec<&TensorRef> {
     layers
         .iter()
         .flat_map(|l| match l {
@@ -126,6 +126,11 @@ pub(crate) fn layer_tensors(layers: &[LayerMeta]) -> Vec<&TensorRef> {
 }
 
 impl Dense {
+    /// The stored shape of the weight, `[out, in]`.
+    pub fn weight_shape(&self) -> [u64; 2] {
+        [self.out_features as u64, self.in_features as u64]
+    }
+
     fn load<'a>(
         weight: &TensorRef,
         bias: &TensorRef,
@@ -348,22 +353,22 @@ pub(crate) fn write_layers(
         } if !codebook_pays(n, bits) => WeightEncoding::F32,
         e => e,
     };
-    let mut push = |d: &Dense| -> Result<(TensorRef, TensorRef)> {
+    // Biases are few and sensitive (ECNR keeps first-layer biases
+    // unpruned): never prune them, quantize them only as asked.
+    let bias_encoding = match encoding {
+        WeightEncoding::Codebook { bits, .. } => WeightEncoding::Codebook {
+            bits,
+            prune_zeros: false,
+        },
+        e => e,
+    };
+    layer_metas(layers, &mut |_, d| {
         let w = builder.push_tensor(
             section,
             &d.weight,
-            &[d.out_features as u64, d.in_features as u64],
+            &d.weight_shape(),
             for_len(d.weight.len(), encoding),
         )?;
-        // Biases are few and sensitive (ECNR keeps first-layer biases
-        // unpruned): never prune them, quantize them only as asked.
-        let bias_encoding = match encoding {
-            WeightEncoding::Codebook { bits, .. } => WeightEncoding::Codebook {
-                bits,
-                prune_zeros: false,
-            },
-            e => e,
-        };
         let b = builder.push_tensor(
             section,
             &d.bias,
@@ -371,13 +376,22 @@ pub(crate) fn write_layers(
             for_len(d.bias.len(), bias_encoding),
         )?;
         Ok((w, b))
-    };
+    })
+}
+
+/// Stores one dense part's (weight, bias), told the layer's position.
+pub(crate) type PushDense<'a> = dyn FnMut(usize, &Dense) -> Result<(TensorRef, TensorRef)> + 'a;
+
+/// The metadata of `layers`, each dense part's (weight, bias) stored by
+/// `push`, which is told the layer's position in `layers`.
+pub(crate) fn layer_metas(layers: &[Layer], push: &mut PushDense) -> Result<Vec<LayerMeta>> {
     layers
         .iter()
-        .map(|l| {
+        .enumerate()
+        .map(|(i, l)| {
             Ok(match l {
                 Layer::Sine { w0, dense } => {
-                    let (weight, bias) = push(dense)?;
+                    let (weight, bias) = push(i, dense)?;
                     LayerMeta::Sine {
                         w0: *w0 as f64,
                         weight,
@@ -385,8 +399,8 @@ pub(crate) fn write_layers(
                     }
                 }
                 Layer::ResidualSine { w0, first, second } => {
-                    let (weight1, bias1) = push(first)?;
-                    let (weight2, bias2) = push(second)?;
+                    let (weight1, bias1) = push(i, first)?;
+                    let (weight2, bias2) = push(i, second)?;
                     LayerMeta::ResidualSine {
                         w0: [w0[0] as f64, w0[1] as f64],
                         weight1,
@@ -396,7 +410,7 @@ pub(crate) fn write_layers(
                     }
                 }
                 Layer::Linear { dense } => {
-                    let (weight, bias) = push(dense)?;
+                    let (weight, bias) = push(i, dense)?;
                     LayerMeta::Linear { weight, bias }
                 }
             })
