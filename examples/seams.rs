@@ -105,6 +105,10 @@ fn main() -> inr::Result<()> {
         grid_err.add(&gout, &gtruth, &grid_near, &meta.variables);
     }
     for (what, e) in [("nodes", &node_err), ("grid", &grid_err)] {
+        if what == "grid" && grid_near.is_empty() {
+            println!("grid: no grid point lies in a tetrahedron");
+            continue;
+        }
         let (near, far) = e.mean_psnr(&ranges);
         println!(
             "{what}: mean PSNR near borders {near:.2} dB, away from them {far:.2} dB (near - away {:+.2} dB)",

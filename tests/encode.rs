@@ -868,3 +868,35 @@ fn mc_inr_clusters_split_and_blend_on_a_tetrahedral_mesh() {
         assert_eq!(m.blend_width, blend);
     }
 }
+
+/// With a size target the room reserved for splits is used whatever the
+/// threshold, the quantized file (codebooks shared by the clusters) stays
+/// within the target, and the decoder agrees with the encoder.
+#[test]
+fn mc_inr_size_target_fills_its_splits_and_holds_its_ratio() {
+    let _libtorch = libtorch();
+    let samples = samples_of(data!("disk_out_ref/disk_out_ref_tets.vtu"), &[], None);
+    let opts = encode::mc_inr::McInrOptions {
+        size: encode::mc_inr::McSize::Ratio(12.0),
+        // No cluster's error is above this.
+        split_threshold: 1e9,
+        ..mc_options(0.0, 9)
+    };
+    let report = encode::mc_inr::encode(&samples, &opts, &mut |_| {}).unwrap();
+    eprintln!(
+        "width {}, {} leaves, model-only ratio {:.2}",
+        report.shape.width,
+        report.leaves,
+        report.model_ratio()
+    );
+    assert_eq!(report.splits, 2);
+    assert_eq!(report.leaves, 6);
+    assert!(report.model_ratio() >= 12.0, "{}", report.model_ratio());
+    assert!(
+        report.model_ratio() < 12.0 * 1.25,
+        "{}",
+        report.model_ratio()
+    );
+    assert!(report.shape.width > 8, "width {}", report.shape.width);
+    assert_mc_fidelity(&report);
+}

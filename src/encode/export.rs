@@ -7,6 +7,7 @@ use crate::decode::{DecodeOptions, Decoder, PointTimes};
 use crate::error::{Error, Result};
 use crate::format::section::Compression;
 use crate::format::{Domain, FileBuilder, InrFile, Metadata, TimeAxis, Variable, WeightEncoding};
+use crate::mesh::Mesh;
 use crate::model::{McInr, ResidualSiren};
 use crate::vtkxml::Grid;
 
@@ -25,7 +26,51 @@ pub fn file_bytes(
         let weights = builder.new_section("weights", Compression::Zstd);
         model.write(builder, weights, encoding)
     };
-    file_bytes_with(samples, &write, attributes)
+    file_bytes_with(samples, &write, attributes, MeshCopy::Stored)
+}
+
+/// The model bytes (the file less a mesh) of [`file_bytes`], without
+/// compressing the mesh: the size search calls this for every width it
+/// tries, and a large mesh takes seconds to compress.
+pub fn model_bytes_of(
+    samples: &Samples,
+    model: &ResidualSiren,
+    encoding: WeightEncoding,
+    attributes: BTreeMap<String, String>,
+) -> Result<u64> {
+    let write = |builder: &mut FileBuilder| {
+        let weights = builder.new_section("weights", Compression::Zstd);
+        model.write(builder, weights, encoding)
+    };
+    model_bytes(&file_bytes_with(
+        samples,
+        &write,
+        attributes,
+        MeshCopy::StandIn,
+    )?)
+}
+
+/// The model bytes of [`mc_inr_file_bytes`] (see [`model_bytes_of`]).
+pub fn mc_inr_model_bytes(
+    samples: &Samples,
+    model: &McInr,
+    encoding: WeightEncoding,
+    attributes: BTreeMap<String, String>,
+) -> Result<u64> {
+    model_bytes(&file_bytes_with(
+        samples,
+        &|b: &mut FileBuilder| model.write(b, encoding),
+        attributes,
+        MeshCopy::StandIn,
+    )?)
+}
+
+/// Whether a file written to measure its model stores the real mesh or a
+/// one-tetrahedron stand-in (the mesh's sections are not model bytes).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum MeshCopy {
+    Stored,
+    StandIn,
 }
 
 /// The complete file of an MC-INR model (each cluster's network in its own
@@ -40,6 +85,7 @@ pub fn mc_inr_file_bytes(
         samples,
         &|b: &mut FileBuilder| model.write(b, encoding),
         attributes,
+        MeshCopy::Stored,
     )
 }
 
@@ -48,10 +94,11 @@ fn file_bytes_with(
     samples: &Samples,
     write: &dyn Fn(&mut FileBuilder) -> Result<serde_json::Value>,
     attributes: BTreeMap<String, String>,
+    mesh: MeshCopy,
 ) -> Result<Vec<u8>> {
     let mut builder = FileBuilder::new();
     let model_value = write(&mut builder)?;
-    let domain = domain(samples, &mut builder)?;
+    let domain = domain(samples, &mut builder, mesh)?;
     let metadata = Metadata {
         generator: format!("inr {} (encoder)", env!("CARGO_PKG_VERSION")),
         domain,
@@ -84,8 +131,11 @@ pub fn model_bytes(bytes: &[u8]) -> Result<u64> {
 
 /// The domain of the samples' grid; a mesh or rectilinear axes go into a
 /// section of their own.
-fn domain(samples: &Samples, builder: &mut FileBuilder) -> Result<Domain> {
+fn domain(samples: &Samples, builder: &mut FileBuilder, copy: MeshCopy) -> Result<Domain> {
     let axes = match (&samples.grid, samples.point_axes()) {
+        (Grid::Unstructured(mesh), _) if copy == MeshCopy::StandIn => {
+            return Ok(stand_in(mesh).write(builder))
+        }
         (Grid::Unstructured(mesh), _) => return Ok(mesh.write(builder)),
         (_, Some(axes)) => axes,
         (_, None) => return Err(Error::Invalid("the grid has no points".into())),
@@ -123,4 +173,15 @@ pub fn decoder_quality(samples: &Samples, bytes: &[u8]) -> Result<Vec<VariableQu
         )?;
         Ok(out.into_iter().map(f64::from).collect())
     })
+}
+
+/// One tetrahedron with the mesh's point precision.
+fn stand_in(mesh: &Mesh) -> Mesh {
+    Mesh {
+        points: vec![0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0],
+        offsets: vec![0, 4],
+        connectivity: vec![0, 1, 2, 3],
+        types: vec![10],
+        points_f32: mesh.points_f32,
+    }
 }

@@ -531,9 +531,19 @@ fn meta_learn(
     Ok(())
 }
 
+/// What a training phase did.
+struct Trained {
+    epochs: usize,
+    /// The learning rate of its last epoch, where a phase that goes on from
+    /// these weights starts (a fresh full rate would throw converged
+    /// networks off).
+    last_lr: f64,
+}
+
 /// Trains the `k` networks of `net` on their rows of `data` with the
-/// paper's schedule, keeping each network's best weights; returns the
-/// epochs run.
+/// paper's schedule, keeping each network's best weights, and never worse
+/// than where it started: a network none of whose epochs beats its
+/// starting MSE keeps its starting weights.
 fn train_group(
     vs: &VarStore,
     net: &GroupedNet,
@@ -542,7 +552,7 @@ fn train_group(
     clock: &Clock,
     phase: &str,
     progress: &mut dyn FnMut(&McProgress),
-) -> Result<usize> {
+) -> Result<Trained> {
     let k = net.k;
     let device = vs.device();
     let largest = (0..k).map(|g| data.count(g)).max().unwrap_or(0) as f64;
@@ -553,7 +563,7 @@ fn train_group(
     let batch = (opts.batch as f64).min(per_epoch) as usize;
     let steps_per_epoch = ((per_epoch / batch as f64).ceil() as usize).max(1);
     let mut opt = nn::Adam::default().build(vs, opts.lr).map_err(tch_error)?;
-    let mut best = vec![f64::INFINITY; k];
+    let mut best = leaf_mse(net, data)?;
     let mut stale = vec![0usize; k];
     let mut snapshot: Vec<Tensor> = vs
         .trainable_variables()
@@ -561,8 +571,9 @@ fn train_group(
         .map(|t| t.detach().copy())
         .collect();
     let mut epoch = 0;
+    let lr_at = |epoch: usize| opts.lr * opts.decay.powi((epoch / opts.decay_every.max(1)) as i32);
     while epoch < opts.max_epochs && !clock.out() {
-        opt.set_lr(opts.lr * opts.decay.powi((epoch / opts.decay_every.max(1)) as i32));
+        opt.set_lr(lr_at(epoch));
         let mut sum = Tensor::zeros([k as i64], (Kind::Float, device));
         for _ in 0..steps_per_epoch {
             let idx = sample_rows(data, k, batch, device);
@@ -613,7 +624,10 @@ fn train_group(
     for (mut v, s) in vs.trainable_variables().into_iter().zip(&snapshot) {
         v.copy_(s);
     }
-    Ok(epoch)
+    Ok(Trained {
+        epochs: epoch,
+        last_lr: lr_at(epoch.saturating_sub(1)),
+    })
 }
 
 /// The predictions `[rows, C]` of every row of `data` (each by its leaf's
@@ -841,7 +855,7 @@ pub fn encode(
     } else {
         1.0
     });
-    let mut epochs = vec![train_group(
+    let trained = train_group(
         &vs,
         &net,
         &data,
@@ -849,7 +863,9 @@ pub fn encode(
         &train_clock,
         "training",
         progress,
-    )?];
+    )?;
+    let mut epochs = vec![trained.epochs];
+    let mut lr = trained.last_lr;
     for (i, n) in forest.nodes.iter_mut().enumerate() {
         n.net = Some((0, i));
     }
@@ -914,15 +930,15 @@ pub fn encode(
         );
         let phase = format!("re-clustering round {}", round + 1);
         let round_clock = work.share(1.0 / (opts.split_rounds - round) as f64);
-        epochs.push(train_group(
-            &vs,
-            &net,
-            &data,
-            &opts.train,
-            &round_clock,
-            &phase,
-            progress,
-        )?);
+        // The children go on from their parent's weights at the rate its
+        // schedule had reached.
+        let train = GroupTraining {
+            lr,
+            ..opts.train.clone()
+        };
+        let trained = train_group(&vs, &net, &data, &train, &round_clock, &phase, progress)?;
+        epochs.push(trained.epochs);
+        lr = trained.last_lr;
         let g = forest.groups.len();
         for (i, &(node, _)) in children.iter().enumerate() {
             forest.nodes[node].net = Some((g, i));
@@ -954,7 +970,17 @@ pub fn encode(
     // file then stores these values exactly.
     if opts.bits > 0 {
         shared_codebook::snap(&mut model.leaves, opts.bits);
-        fine_tune(&ctx, &mut forest, &routing, &model, opts, &clock, progress)?;
+        let lr = (opts.train.lr / 10.0).min(lr);
+        fine_tune(
+            &ctx,
+            &mut forest,
+            &routing,
+            &model,
+            opts,
+            lr,
+            &clock,
+            progress,
+        )?;
         for (leaf, &n) in model.leaves.iter_mut().zip(&leaves) {
             let node = &forest.nodes[n];
             let (g, i) = node.net.expect("leaves have networks");
@@ -1006,13 +1032,16 @@ pub fn encode(
 /// Deep compression's last step, for the parts the file keeps f32: every
 /// leaf's network, its shared-codebook weights snapped (`quantized`) and
 /// frozen, trains its biases and first layer on its rows in the time left
-/// (at a tenth of the learning rate). The leaves become one new group.
+/// (at `lr`: a tenth of the initial rate, or the last phase's if lower).
+/// The leaves become one new group.
+#[allow(clippy::too_many_arguments)]
 fn fine_tune(
     ctx: &Ctx,
     forest: &mut Forest,
     routing: &Routing,
     quantized: &McInr,
     opts: &McInrOptions,
+    lr: f64,
     clock: &Clock,
     progress: &mut dyn FnMut(&McProgress),
 ) -> Result<()> {
@@ -1030,7 +1059,7 @@ fn fine_tune(
     if opts.train.max_epochs > 0 && !clock.out() {
         let data = group_data(ctx, forest, routing, &leaves, false)?;
         let train = GroupTraining {
-            lr: opts.train.lr / 10.0,
+            lr,
             ..opts.train.clone()
         };
         train_group(&vs, &net, &data, &train, clock, "fine-tuning", progress)?;

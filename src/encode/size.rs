@@ -63,8 +63,7 @@ pub fn budgeted_bytes(samples: &Samples, shape: Shape, encoding: WeightEncoding)
         shape.width, shape.blocks
     );
     let attributes = BTreeMap::from([("encoder".to_string(), description)]);
-    let bytes = export::file_bytes(samples, &model, encoding, attributes)?;
-    export::model_bytes(&bytes)
+    export::model_bytes_of(samples, &model, encoding, attributes)
 }
 
 /// Replaces every tensor that the writer stores as a codebook by draws from
@@ -137,8 +136,7 @@ pub fn mc_inr_budgeted_bytes(
         shape.width, shape.trunk_blocks, shape.branch_blocks
     );
     let attributes = BTreeMap::from([("encoder".to_string(), description)]);
-    let bytes = export::mc_inr_file_bytes(samples, &model, encoding, attributes)?;
-    export::model_bytes(&bytes)
+    export::mc_inr_model_bytes(samples, &model, encoding, attributes)
 }
 
 /// The widest CoordNetB for `leaves` clusters (the shape's other fields as

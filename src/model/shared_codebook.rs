@@ -95,8 +95,24 @@ pub fn tables(nets: &[CoordNetB], bits: u8) -> [Option<Vec<f32>>; ROLES] {
     values.map(|v| {
         role += 1;
         let shared = role - 1 == Role::Hidden as usize || role - 1 == Role::Head as usize;
-        (shared && codebook_pays(v.len(), bits)).then(|| kmeans_1d(&v, 1 << bits).codebook)
+        (shared && codebook_pays(v.len(), bits))
+            .then(|| kmeans_1d(&subsample(&v), 1 << bits).codebook)
     })
+}
+
+/// Most values k-means sees per table: an evenly strided subsample of a
+/// larger role gives the same levels to within what matters, at a cost
+/// that does not grow with the model (the size search probes large ones).
+const KMEANS_SAMPLE: usize = 1 << 16;
+
+fn subsample(v: &[f32]) -> Vec<f32> {
+    if v.len() <= KMEANS_SAMPLE {
+        return v.to_vec();
+    }
+    let step = v.len() as f64 / KMEANS_SAMPLE as f64;
+    (0..KMEANS_SAMPLE)
+        .map(|i| v[(i as f64 * step) as usize])
+        .collect()
 }
 
 /// Replaces every value by its nearest entry of its role's table: the
