@@ -22,11 +22,23 @@ pub fn file_bytes(
     encoding: WeightEncoding,
     attributes: BTreeMap<String, String>,
 ) -> Result<Vec<u8>> {
-    let write = |builder: &mut FileBuilder| {
+    file_bytes_with(
+        samples,
+        &siren_writer(model, encoding),
+        attributes,
+        MeshCopy::Stored,
+    )
+}
+
+/// Writes a residual SIREN's weights into one section.
+fn siren_writer(
+    model: &ResidualSiren,
+    encoding: WeightEncoding,
+) -> impl Fn(&mut FileBuilder) -> Result<serde_json::Value> + '_ {
+    move |builder: &mut FileBuilder| {
         let weights = builder.new_section("weights", Compression::Zstd);
         model.write(builder, weights, encoding)
-    };
-    file_bytes_with(samples, &write, attributes, MeshCopy::Stored)
+    }
 }
 
 /// The model bytes (the file less a mesh) of [`file_bytes`], without
@@ -38,13 +50,9 @@ pub fn model_bytes_of(
     encoding: WeightEncoding,
     attributes: BTreeMap<String, String>,
 ) -> Result<u64> {
-    let write = |builder: &mut FileBuilder| {
-        let weights = builder.new_section("weights", Compression::Zstd);
-        model.write(builder, weights, encoding)
-    };
     model_bytes(&file_bytes_with(
         samples,
-        &write,
+        &siren_writer(model, encoding),
         attributes,
         MeshCopy::StandIn,
     )?)
