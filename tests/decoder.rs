@@ -24,34 +24,9 @@ fn siren(d: &Decoder) -> &inr::model::ResidualSiren {
 /// Largest |fast - reference| relative to each output's range.
 fn check_random_points(spec: &SyntheticSpec, n: usize, seed: u64) -> f64 {
     let d = open(spec);
-    let meta = d.metadata().clone();
-    let times = meta.time.as_ref().map(|t| t.values.clone());
-    let (points, ts) = common::random_queries(d.bounds(), times.as_deref(), n, seed);
-    let all: Vec<usize> = (0..meta.variables.len()).collect();
-    let c = meta.total_components();
-    let mut out = vec![0f32; n * c];
-    let opts = DecodeOptions {
-        threads: 2,
-        progress: None,
-    };
-    d.evaluate(&points, PointTimes::PerPoint(&ts), &all, &mut out, &opts)
-        .unwrap();
-    let ranges: Vec<[f64; 2]> = meta
-        .variables
-        .iter()
-        .flat_map(|v| v.range.clone())
-        .collect();
-    let mut worst = 0f64;
-    for p in 0..n {
-        let mut coords = points[3 * p..3 * p + 3].to_vec();
-        coords.push(ts[p]);
-        let want = reference_eval(siren(&d), &meta, &coords);
-        for o in 0..c {
-            let err = (out[p * c + o] as f64 - want[o]).abs() / (ranges[o][1] - ranges[o][0]);
-            worst = worst.max(err);
-        }
-    }
-    worst
+    common::worst_relative_error(&d, n, seed, &|meta, coords| {
+        reference_eval(siren(&d), meta, coords)
+    })
 }
 
 #[test]

@@ -313,13 +313,30 @@ pub fn run(args: &EncodeArgs) -> Result<()> {
     let mut bar = ProgressView::new(opts.train.max_time);
     let report = encode::encode(&samples, &opts, &mut |p| bar.update(p))?;
     bar.finish();
-    write_atomically(&args.output, &report.bytes)?;
+    write_outputs(
+        args,
+        &report.bytes,
+        start,
+        |s| report_json(args, &report, s),
+        |s| report_text(args, &report, s),
+    )
+}
+
+/// Writes the file (atomically), then the JSON report if asked, then
+/// prints the text report; both reports get the seconds since `start`.
+pub(super) fn write_outputs(
+    args: &EncodeArgs,
+    bytes: &[u8],
+    start: Instant,
+    json: impl FnOnce(f64) -> serde_json::Value,
+    text: impl FnOnce(f64) -> String,
+) -> Result<()> {
+    write_atomically(&args.output, bytes)?;
     let seconds = start.elapsed().as_secs_f64();
     if let Some(path) = &args.report_json {
-        let json = report_json(args, &report, seconds);
-        write_atomically(path, format!("{json:#}\n").as_bytes())?;
+        write_atomically(path, format!("{:#}\n", json(seconds)).as_bytes())?;
     }
-    super::print_out(&report_text(args, &report, seconds))
+    super::print_out(&text(seconds))
 }
 
 /// The progress bar of training and fine-tuning: step, loss, the PSNR the

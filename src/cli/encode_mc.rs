@@ -12,7 +12,6 @@ use crate::encode::mc_inr::{
 };
 use crate::encode::{quality, Samples};
 use crate::error::{Error, Result};
-use crate::format::writer::write_atomically;
 
 use super::encode::{device_name, quality_rows, size_lines, variables_json, EncodeArgs};
 
@@ -113,13 +112,13 @@ pub fn run(
         }
     };
     let report = mc_inr::encode(samples, &opts, &mut show)?;
-    write_atomically(&args.output, &report.bytes)?;
-    let seconds = start.elapsed().as_secs_f64();
-    if let Some(path) = &args.report_json {
-        let json = report_json(args, &report, seconds);
-        write_atomically(path, format!("{json:#}\n").as_bytes())?;
-    }
-    super::print_out(&report_text(args, &report, seconds))
+    super::encode::write_outputs(
+        args,
+        &report.bytes,
+        start,
+        |s| report_json(args, &report, s),
+        |s| report_text(args, &report, s),
+    )
 }
 
 fn report_text(args: &EncodeArgs, r: &McInrReport, seconds: f64) -> String {

@@ -153,6 +153,37 @@ impl Samples {
         self.parts.iter().map(|p| p.targets.len() as u64 * 4).sum()
     }
 
+    /// Every site's scaled targets at the network's output columns, one
+    /// row of `outputs()` per site (sites of all parts in order), and a mask
+    /// of the same shape: 1 where the part has that variable, else 0 (the
+    /// target is then 0).
+    pub fn dense_targets(&self) -> (Vec<f32>, Vec<f32>) {
+        let c = self.outputs();
+        let n = self.num_sites();
+        let (mut targets, mut mask) = (vec![0f32; n * c], vec![0f32; n * c]);
+        let mut row = 0;
+        for part in &self.parts {
+            let width = part.width(&self.variables);
+            let columns: Vec<usize> = part
+                .variables
+                .iter()
+                .flat_map(|&v| {
+                    let var = &self.variables[v];
+                    var.column..var.column + var.components
+                })
+                .collect();
+            for (s, t) in part.targets.chunks_exact(width).enumerate() {
+                let base = (row + s) * c;
+                for (&col, &y) in columns.iter().zip(t) {
+                    targets[base + col] = y;
+                    mask[base + col] = 1.0;
+                }
+            }
+            row += part.len();
+        }
+        (targets, mask)
+    }
+
     /// Scaled value back to the variable's units.
     pub fn unscale(&self, variable: usize, component: usize, y: f64) -> f64 {
         let [lo, hi] = self.variables[variable].range[component];

@@ -204,14 +204,14 @@ struct Flat {
 
 impl Flat {
     fn new(samples: &Samples) -> Flat {
-        let c = samples.outputs();
         let n = samples.num_sites();
+        let (targets, mask) = samples.dense_targets();
         let mut f = Flat {
             xyz: Vec::with_capacity(n),
             t: Vec::with_capacity(n),
-            targets: vec![0.0; n * c],
-            mask: vec![0.0; n * c],
-            full: true,
+            full: mask.iter().all(|&m| m == 1.0),
+            targets,
+            mask,
             first_step: Vec::new(),
         };
         let t0 = samples.times.first().copied().unwrap_or(0.0);
@@ -224,23 +224,7 @@ impl Flat {
                 f.xyz.push([p[0], p[1], p[2]]);
                 f.t.push(part.time);
             }
-            let width = part.width(&samples.variables);
-            let columns: Vec<usize> = part
-                .variables
-                .iter()
-                .flat_map(|&v| {
-                    let var = &samples.variables[v];
-                    var.column..var.column + var.components
-                })
-                .collect();
-            for (s, y) in part.targets.chunks_exact(width).enumerate() {
-                for (&col, &v) in columns.iter().zip(y) {
-                    f.targets[(base + s) * c + col] = v;
-                    f.mask[(base + s) * c + col] = 1.0;
-                }
-            }
         }
-        f.full = f.mask.iter().all(|&m| m == 1.0);
         f
     }
 }

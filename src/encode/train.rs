@@ -38,9 +38,6 @@ impl TrainData {
         let (k, c) = (samples.inputs(), samples.outputs());
         let n = samples.num_sites();
         let mut inputs = Vec::with_capacity(n * k);
-        let mut targets = vec![0f32; n * c];
-        let mut mask = vec![0f32; n * c];
-        let mut row = 0;
         for part in &samples.parts {
             let tn = if k == 4 {
                 Some((scale[3] * part.time + shift[3]) as f32)
@@ -51,24 +48,8 @@ impl TrainData {
                 inputs.extend((0..3).map(|a| (scale[a] * p[a] + shift[a]) as f32));
                 inputs.extend(tn);
             }
-            let width = part.width(&samples.variables);
-            let columns: Vec<usize> = part
-                .variables
-                .iter()
-                .flat_map(|&v| {
-                    let var = &samples.variables[v];
-                    var.column..var.column + var.components
-                })
-                .collect();
-            for (s, t) in part.targets.chunks_exact(width).enumerate() {
-                let base = (row + s) * c;
-                for (&col, &y) in columns.iter().zip(t) {
-                    targets[base + col] = y;
-                    mask[base + col] = 1.0;
-                }
-            }
-            row += part.len();
         }
+        let (targets, mask) = samples.dense_targets();
         let full = mask.iter().all(|&m| m == 1.0);
         let tensor = |v: &[f32], cols: usize| {
             Tensor::f_from_slice(v)

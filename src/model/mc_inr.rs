@@ -365,14 +365,7 @@ impl CoordNetB {
                 meta.input_shift.len()
             )));
         }
-        if meta
-            .input_scale
-            .iter()
-            .chain(&meta.input_shift)
-            .any(|v| !v.is_finite())
-        {
-            return Err(Error::Invalid("non-finite input normalization".into()));
-        }
+        super::normalization::check_finite(&meta.input_scale, &meta.input_shift)?;
         if meta.branches.len() != components.len() {
             return Err(Error::Shape(format!(
                 "{} branches for {} variables",

@@ -2,6 +2,8 @@
 //! the resulting per-input affine map (`input_scale`, `input_shift`), so the
 //! decoder does not care which option was used.
 
+use crate::error::{Error, Result};
+
 /// Per-input `(scale, shift)` with `x_n = scale * x + shift`.
 pub type InputAffine = (Vec<f64>, Vec<f64>);
 
@@ -35,6 +37,15 @@ fn axis(lo: f64, hi: f64, extent: f64) -> (f64, f64) {
         (s, -0.5 * (lo + hi) * s)
     } else {
         (1.0, -0.5 * (lo + hi))
+    }
+}
+
+/// A stored map must be finite ("invalid" otherwise).
+pub fn check_finite(scale: &[f64], shift: &[f64]) -> Result<()> {
+    if scale.iter().chain(shift).all(|v| v.is_finite()) {
+        Ok(())
+    } else {
+        Err(Error::Invalid("non-finite input normalization".into()))
     }
 }
 

@@ -216,14 +216,7 @@ impl ResidualSiren {
                 meta.input_shift.len()
             )));
         }
-        if meta
-            .input_scale
-            .iter()
-            .chain(&meta.input_shift)
-            .any(|v| !v.is_finite())
-        {
-            return Err(Error::Invalid("non-finite input normalization".into()));
-        }
+        super::normalization::check_finite(&meta.input_scale, &meta.input_shift)?;
         if meta.layers.is_empty() || meta.layers.len() > limits::MAX_LAYERS {
             return Err(Error::Invalid(format!(
                 "{} layers (must be 1..={})",

@@ -169,3 +169,48 @@ pub fn random_queries(
     }
     (points, ts)
 }
+
+/// Largest |fast - reference| relative to each output's range, over `n`
+/// random queries ([`random_queries`]) decoded by `d` on 2 threads;
+/// `reference` gives every output at (x, y, z, t).
+pub fn worst_relative_error(
+    d: &inr::Decoder,
+    n: usize,
+    seed: u64,
+    reference: &dyn Fn(&Metadata, &[f64]) -> Vec<f64>,
+) -> f64 {
+    let meta = d.metadata().clone();
+    let times = meta.time.as_ref().map(|t| t.values.clone());
+    let (points, ts) = random_queries(d.bounds(), times.as_deref(), n, seed);
+    let all: Vec<usize> = (0..meta.variables.len()).collect();
+    let c = meta.total_components();
+    let mut out = vec![0f32; n * c];
+    let opts = inr::DecodeOptions {
+        threads: 2,
+        progress: None,
+    };
+    d.evaluate(
+        &points,
+        inr::PointTimes::PerPoint(&ts),
+        &all,
+        &mut out,
+        &opts,
+    )
+    .unwrap();
+    let ranges: Vec<[f64; 2]> = meta
+        .variables
+        .iter()
+        .flat_map(|v| v.range.clone())
+        .collect();
+    let mut worst = 0f64;
+    for p in 0..n {
+        let mut coords = points[3 * p..3 * p + 3].to_vec();
+        coords.push(ts[p]);
+        let want = reference(&meta, &coords);
+        for o in 0..c {
+            let err = (out[p * c + o] as f64 - want[o]).abs() / (ranges[o][1] - ranges[o][0]);
+            worst = worst.max(err);
+        }
+    }
+    worst
+}
