@@ -162,6 +162,12 @@ fn report_json(args: &EncodeArgs, r: &McInrReport, seconds: f64) -> serde_json::
                     "blend_width": args.mc.blend_width},
         "device": device_name(r.device),
         "training": {"epochs": r.epochs, "cluster_mse": r.leaf_mse},
+        "finetune": r.finetune.as_ref().map(|f| json!({
+            "epochs": f.epochs,
+            "loss_before": f.loss_before,
+            "loss_after": f.loss_after,
+            "kept": f.kept,
+        })),
         "variables": variables_json(&r.file_quality, &r.network_quality, &r.encoder_quality),
         "mean_psnr": quality::mean_psnr(&r.file_quality),
         "seconds": seconds,

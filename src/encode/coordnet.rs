@@ -51,6 +51,22 @@ impl CoordShape {
 struct Batched {
     weight: Tensor,
     bias: Tensor,
+    /// When set, the weight is `table[indices]` instead of `weight`: deep
+    /// compression's fine-tuning of a codebook that the file shares (the
+    /// k-means assignment fixed, the table's values trained).
+    tied: Option<Tied>,
+}
+
+/// A shared table's variable and its starting levels.
+type SharedTable = (Tensor, Vec<f32>);
+
+/// A weight drawn from a shared table.
+#[derive(Debug)]
+struct Tied {
+    /// A handle on the table variable every tied layer of a role shares.
+    table: Tensor,
+    /// `[K * out * in]` indices into it.
+    indices: Tensor,
 }
 
 impl Batched {
@@ -71,26 +87,66 @@ impl Batched {
                 &[k as i64, 1, out as i64],
                 Init::Uniform { lo: -b, up: b },
             ),
+            tied: None,
+        }
+    }
+
+    /// The weight `[K, out, in]`: the variable, or drawn from its table.
+    fn weight(&self) -> Tensor {
+        match &self.tied {
+            None => self.weight.shallow_clone(),
+            Some(t) => t
+                .table
+                .index_select(0, &t.indices)
+                .view(self.weight.size().as_slice()),
         }
     }
 
     /// `x` `[K, B, in]` to `[K, B, out]`.
     fn forward(&self, x: &Tensor) -> Tensor {
-        self.bias.baddbmm(x, &self.weight.transpose(1, 2), 1.0, 1.0)
+        self.bias
+            .baddbmm(x, &self.weight().transpose(1, 2), 1.0, 1.0)
     }
 
-    /// The slices `rows` (cluster indices, repeats allowed) as variables of `p`.
+    /// The slices `rows` (cluster indices, repeats allowed) as variables of
+    /// `p`, free of any table.
     fn select(&self, p: &Path, rows: &Tensor) -> Batched {
         let pick = |t: &Tensor| t.detach().index_select(0, rows);
         Batched {
-            weight: p.var_copy("weight", &pick(&self.weight)),
+            weight: p.var_copy("weight", &pick(&self.weight())),
             bias: p.var_copy("bias", &pick(&self.bias)),
+            tied: None,
         }
+    }
+
+    /// Draws the weight from `table` (a variable shared by the layers of
+    /// its role) at the entries nearest its current values, which are the
+    /// table's after quantization; the free weight stops training.
+    fn tie(&mut self, table: &Tensor, levels: &[f32]) -> Result<()> {
+        let values = Vec::<f32>::try_from(
+            &self
+                .weight
+                .detach()
+                .to_device(Device::Cpu)
+                .contiguous()
+                .view(-1),
+        )
+        .map_err(tch_error)?;
+        let indices: Vec<i64> = values
+            .iter()
+            .map(|&v| i64::from(crate::quantize::nearest(levels, v)))
+            .collect();
+        self.weight = self.weight.set_requires_grad(false);
+        self.tied = Some(Tied {
+            table: table.shallow_clone(),
+            indices: Tensor::from_slice(&indices).to_device(table.device()),
+        });
+        Ok(())
     }
 
     /// Slice `i` as the decoder's dense layer.
     fn export(&self, i: usize) -> Result<Dense> {
-        let w = self.weight.get(i as i64);
+        let w = self.weight().get(i as i64);
         let size = w.size();
         let values = |t: Tensor| -> Result<Vec<f32>> {
             let t = t
@@ -250,15 +306,16 @@ impl GroupedNet {
     pub fn concat(vs: &VarStore, nets: &[GroupedNet]) -> GroupedNet {
         let root = vs.root();
         let cat = |get: &dyn Fn(&GroupedNet) -> &Batched, p: &Path| {
-            let join = |t: &dyn Fn(&Batched) -> &Tensor| {
+            let join = |t: &dyn Fn(&Batched) -> Tensor| {
                 Tensor::cat(
                     &nets.iter().map(|n| t(get(n)).detach()).collect::<Vec<_>>(),
                     0,
                 )
             };
             Batched {
-                weight: p.var_copy("weight", &join(&|b| &b.weight)),
-                bias: p.var_copy("bias", &join(&|b| &b.bias)),
+                weight: p.var_copy("weight", &join(&|b| b.weight())),
+                bias: p.var_copy("bias", &join(&|b| b.bias.shallow_clone())),
+                tied: None,
             }
         };
         let first = &nets[0];
@@ -289,25 +346,41 @@ impl GroupedNet {
         }
     }
 
-    /// Stops training the weights that the file quantizes with shared
-    /// codebooks (every layer's but the first; see
-    /// `crate::model::shared_codebook`), leaving the biases and the first
-    /// layer trainable: fine-tuning them after quantization makes up for
-    /// part of its error.
-    pub fn freeze_quantized(&mut self) {
-        let mut frozen: Vec<&mut Tensor> = Vec::new();
+    /// Ties the weights that the file quantizes with shared codebooks
+    /// (the hidden layers' and the heads'; see
+    /// `crate::model::shared_codebook`) to one table variable per role of
+    /// `vs`, `hidden` and `head` (their levels; `None` where the file keeps
+    /// the role f32, which then stays free). The first layer and the
+    /// biases stay free too: training this fine-tunes all the file stores
+    /// after quantization, as deep compression does.
+    pub fn tie_to_tables(
+        &mut self,
+        vs: &VarStore,
+        hidden: Option<&[f32]>,
+        head: Option<&[f32]>,
+    ) -> Result<()> {
+        let root = vs.root();
+        let table = |name: &str, levels: Option<&[f32]>| {
+            levels.map(|l| (root.var_copy(name, &Tensor::from_slice(l)), l.to_vec()))
+        };
+        let hidden = table("hidden_table", hidden);
+        let head = table("head_table", head);
+        let tie = |layer: &mut Batched, table: &Option<SharedTable>| match table {
+            Some((t, levels)) => layer.tie(t, levels),
+            None => Ok(()),
+        };
         for (a, b) in &mut self.trunk {
-            frozen.extend([&mut a.weight, &mut b.weight]);
+            tie(a, &hidden)?;
+            tie(b, &hidden)?;
         }
-        for (blocks, head) in &mut self.branches {
+        for (blocks, h) in &mut self.branches {
             for (a, b) in blocks {
-                frozen.extend([&mut a.weight, &mut b.weight]);
+                tie(a, &hidden)?;
+                tie(b, &hidden)?;
             }
-            frozen.push(&mut head.weight);
+            tie(h, &head)?;
         }
-        for t in frozen {
-            *t = t.set_requires_grad(false);
-        }
+        Ok(())
     }
 
     /// Sets network `i` to the weights of `net` (of this group's shape), as
@@ -383,5 +456,90 @@ impl GroupedNet {
             trunk,
             branches,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tch::nn::{self, OptimizerConfig};
+
+    fn distinct(v: &[f32]) -> usize {
+        let mut v = v.to_vec();
+        v.sort_by(f32::total_cmp);
+        v.dedup();
+        v.len()
+    }
+
+    /// Tied weights keep the network's function, then train as a shared
+    /// table: after a step every hidden weight of every network is still
+    /// one of the table's few levels (moved), and the free parts moved too.
+    #[test]
+    fn tied_weights_train_as_one_shared_table() {
+        tch::manual_seed(5);
+        let shape = CoordShape {
+            inputs: 3,
+            width: 8,
+            trunk_blocks: 2,
+            branch_blocks: 1,
+            components: vec![1, 2],
+        };
+        let vs = VarStore::new(Device::Cpu);
+        let free = GroupedNet::new(&vs, 3, &shape);
+        // Quantize the hidden weights of all three networks to 4 levels.
+        let levels = [-0.04f32, -0.01, 0.01, 0.04];
+        let mut nets: Vec<CoordNetB> = (0..3)
+            .map(|i| free.export(i, vec![1.0; 3], vec![0.0; 3]).unwrap())
+            .collect();
+        for net in &mut nets {
+            for l in net
+                .trunk
+                .iter_mut()
+                .skip(1)
+                .chain(net.branches.iter_mut().flatten())
+            {
+                if let Layer::ResidualSine { first, second, .. } = l {
+                    for w in first.weight.iter_mut().chain(second.weight.iter_mut()) {
+                        *w = levels[crate::quantize::nearest(&levels, *w) as usize];
+                    }
+                }
+            }
+        }
+        let tvs = VarStore::new(Device::Cpu);
+        let mut tied = free.select(&tvs, &[0, 1, 2]);
+        for (i, n) in nets.iter().enumerate() {
+            tied.import(i, n).unwrap();
+        }
+        let x = Tensor::rand([3, 16, 3], (Kind::Float, Device::Cpu)) * 2.0 - 1.0;
+        let before = tied.forward(&x).detach();
+        tied.tie_to_tables(&tvs, Some(&levels), None).unwrap();
+        assert!(
+            f64::try_from((tied.forward(&x) - &before).abs().max()).unwrap() < 1e-6,
+            "tying keeps the function"
+        );
+        let mut opt = nn::Adam::default().build(&tvs, 1e-3).unwrap();
+        opt.backward_step(&tied.forward(&x).square().mean(Kind::Float));
+        let after: Vec<CoordNetB> = (0..3)
+            .map(|i| tied.export(i, vec![1.0; 3], vec![0.0; 3]).unwrap())
+            .collect();
+        let mut hidden = Vec::new();
+        for (a, b) in after.iter().zip(&nets) {
+            for l in a.trunk.iter().skip(1).chain(a.branches.iter().flatten()) {
+                if let Layer::ResidualSine { first, second, .. } = l {
+                    hidden.extend(first.weight.iter().chain(&second.weight));
+                }
+            }
+            assert_ne!(a.trunk[0], b.trunk[0], "the first layer trains");
+            assert_ne!(
+                a.branches[0].last(),
+                b.branches[0].last(),
+                "untied heads train"
+            );
+        }
+        assert_eq!(distinct(&hidden), 4, "one table of four levels for all");
+        assert!(
+            hidden.iter().all(|v| !levels.contains(v)),
+            "the levels moved"
+        );
     }
 }

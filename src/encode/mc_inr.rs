@@ -25,6 +25,9 @@ use super::data::Samples;
 use super::quality::{self, VariableQuality};
 use super::{export, size, tch_error};
 
+mod fine_tune;
+pub use fine_tune::FineTuned;
+
 /// How large the networks are.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum McSize {
@@ -171,6 +174,8 @@ pub struct McInrReport {
     pub epochs: Vec<usize>,
     /// Per leaf (in leaf order) its MSE on its own points, scaled units.
     pub leaf_mse: Vec<f64>,
+    /// The fine-tuning after quantization (with codebooks).
+    pub finetune: Option<FineTuned>,
     pub network_quality: Vec<VariableQuality>,
     pub encoder_quality: Vec<VariableQuality>,
     pub file_quality: Vec<VariableQuality>,
@@ -952,19 +957,23 @@ pub fn encode(
     };
     // Quantized with the codebooks the file shares across clusters; the
     // file then stores these values exactly.
+    let mut finetune = None;
     if opts.bits > 0 {
         shared_codebook::snap(&mut model.leaves, opts.bits);
-        let lr = (opts.train.lr / 10.0).min(lr);
-        fine_tune(
+        let train = GroupTraining {
+            lr: (opts.train.lr / 10.0).min(lr),
+            ..opts.train.clone()
+        };
+        finetune = Some(fine_tune::fine_tune(
             &ctx,
             &mut forest,
             &routing,
             &model,
-            opts,
-            lr,
+            opts.bits,
+            &train,
             &clock,
             progress,
-        )?;
+        )?);
         for (leaf, &n) in model.leaves.iter_mut().zip(&leaves) {
             let node = &forest.nodes[n];
             let (g, i) = node.net.expect("leaves have networks");
@@ -978,7 +987,7 @@ pub fn encode(
     let routing = Routing::new(&forest, flat, opts.blend_width)?;
     let encoder_quality = blended_quality(&ctx, &forest, &routing)?;
     let description = format!(
-        "mc-inr {} clusters ({roots} by k-means, {splits} splits) width {} trunk {} branch {} w0 30, epochs {:?}, batch {}, lr {}, seed {}, {}, meta {} steps",
+        "mc-inr {} clusters ({roots} by k-means, {splits} splits) width {} trunk {} branch {} w0 30, epochs {:?}, batch {}, lr {}, seed {}, {}{}, meta {} steps",
         model.leaves.len(),
         shape.width,
         shape.trunk_blocks,
@@ -990,6 +999,10 @@ pub fn encode(
         match opts.bits {
             0 => "f32 weights".to_string(),
             b => format!("{b}-bit codebooks"),
+        },
+        match &finetune {
+            Some(f) if f.kept => format!(" fine-tuned {} epochs", f.epochs),
+            _ => String::new(),
         },
         opts.meta.steps
     );
@@ -1005,55 +1018,13 @@ pub fn encode(
         splits,
         epochs,
         leaf_mse,
+        finetune,
         network_quality,
         encoder_quality,
         file_quality,
         device,
         elapsed: clock.start.elapsed(),
     })
-}
-
-/// Deep compression's last step, for the parts the file keeps f32: every
-/// leaf's network, its shared-codebook weights snapped (`quantized`) and
-/// frozen, trains its biases and first layer on its rows in the time left
-/// (at `lr`: a tenth of the initial rate, or the last phase's if lower).
-/// The leaves become one new group.
-#[allow(clippy::too_many_arguments)]
-fn fine_tune(
-    ctx: &Ctx,
-    forest: &mut Forest,
-    routing: &Routing,
-    quantized: &McInr,
-    opts: &McInrOptions,
-    lr: f64,
-    clock: &Clock,
-    progress: &mut dyn FnMut(&McProgress),
-) -> Result<()> {
-    let leaves = routing.leaf_nodes.clone();
-    let places: Vec<(usize, usize)> = leaves
-        .iter()
-        .map(|&n| forest.nodes[n].net.expect("leaves have networks"))
-        .collect();
-    let vs = VarStore::new(ctx.device);
-    let mut net = select_from(forest, &vs, &places);
-    for (i, q) in quantized.leaves.iter().enumerate() {
-        net.import(i, q)?;
-    }
-    net.freeze_quantized();
-    if opts.train.max_epochs > 0 && !clock.out() {
-        let data = group_data(ctx, forest, routing, &leaves, false)?;
-        let train = GroupTraining {
-            lr,
-            ..opts.train.clone()
-        };
-        train_group(&vs, &net, &data, &train, clock, "fine-tuning", progress)?;
-    }
-    let g = forest.groups.len();
-    for (i, &n) in leaves.iter().enumerate() {
-        forest.nodes[n].net = Some((g, i));
-    }
-    forest.groups.push((vs, net));
-    Ok(())
 }
 
 /// The networks of `places` ((group, index) pairs) as one new group.

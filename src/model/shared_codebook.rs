@@ -95,9 +95,21 @@ pub fn tables(nets: &[CoordNetB], bits: u8) -> [Option<Vec<f32>>; ROLES] {
     values.map(|v| {
         role += 1;
         let shared = role - 1 == Role::Hidden as usize || role - 1 == Role::Head as usize;
-        (shared && codebook_pays(v.len(), bits))
-            .then(|| kmeans_1d(&subsample(&v), 1 << bits).codebook)
+        (shared && codebook_pays(v.len(), bits)).then(|| levels(&v, bits))
     })
+}
+
+/// The `2^bits` levels of a role's values: exactly its distinct values
+/// when they are that few (quantized values, as the file writes them, even
+/// where a subsample would miss a level), else k-means on a subsample.
+fn levels(v: &[f32], bits: u8) -> Vec<f32> {
+    let mut distinct: Vec<f32> = v.iter().copied().filter(|x| x.is_finite()).collect();
+    distinct.sort_by(f32::total_cmp);
+    distinct.dedup();
+    if !distinct.is_empty() && distinct.len() <= 1 << bits {
+        return distinct;
+    }
+    kmeans_1d(&subsample(v), 1 << bits).codebook
 }
 
 /// Most values k-means sees per table: an evenly strided subsample of a

@@ -1,0 +1,166 @@
+//! Deep compression's last step for MC-INR: after quantization, every
+//! value the file stores is trained again with the k-means assignment
+//! fixed — the entries of the shared codebooks (which tie all clusters
+//! together) and the parts kept f32 (first layers, biases).
+
+use tch::nn::{self, OptimizerConfig, VarStore};
+use tch::{Kind, Tensor};
+
+use crate::error::{Error, Result};
+use crate::model::shared_codebook::{self, Role};
+use crate::model::McInr;
+
+use super::{
+    batch_loss, group_data, leaf_mse, sample_rows, select_from, tch_error, Clock, Ctx, Forest,
+    GroupData, GroupTraining, McProgress, Routing,
+};
+use crate::encode::coordnet::GroupedNet;
+
+/// What the fine-tuning did.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FineTuned {
+    pub epochs: usize,
+    /// Row-weighted MSE over all leaves (scaled units) of the quantized
+    /// model before and after; the result is kept only when it is lower.
+    pub loss_before: f64,
+    pub loss_after: f64,
+    pub kept: bool,
+}
+
+/// Fine-tunes the leaves of `routing`, quantized as `quantized` (with
+/// `bits`-bit shared codebooks), at `lr` with the schedule of `train`, in
+/// the time of `clock`; the leaves become one new group of `forest`.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn fine_tune(
+    ctx: &Ctx,
+    forest: &mut Forest,
+    routing: &Routing,
+    quantized: &McInr,
+    bits: u8,
+    train: &GroupTraining,
+    clock: &Clock,
+    progress: &mut dyn FnMut(&McProgress),
+) -> Result<FineTuned> {
+    let leaves = routing.leaf_nodes.clone();
+    let places: Vec<(usize, usize)> = leaves
+        .iter()
+        .map(|&n| forest.nodes[n].net.expect("leaves have networks"))
+        .collect();
+    let vs = VarStore::new(ctx.device);
+    let mut net = select_from(forest, &vs, &places);
+    for (i, q) in quantized.leaves.iter().enumerate() {
+        net.import(i, q)?;
+    }
+    let tables = shared_codebook::tables(&quantized.leaves, bits);
+    net.tie_to_tables(
+        &vs,
+        tables[Role::Hidden as usize].as_deref(),
+        tables[Role::Head as usize].as_deref(),
+    )?;
+    let data = group_data(ctx, forest, routing, &leaves, false)?;
+    let done = train_tied(&vs, &net, &data, train, clock, progress)?;
+    let g = forest.groups.len();
+    for (i, &n) in leaves.iter().enumerate() {
+        forest.nodes[n].net = Some((g, i));
+    }
+    forest.groups.push((vs, net));
+    Ok(done)
+}
+
+/// Share of each leaf's rows in all of `data`'s: a leaf's weight in the
+/// file's error.
+fn row_shares(data: &GroupData, k: usize) -> Vec<f64> {
+    let total: i64 = (0..k).map(|g| data.count(g)).sum();
+    (0..k)
+        .map(|g| data.count(g) as f64 / total.max(1) as f64)
+        .collect()
+}
+
+fn weighted(mse: &[f64], shares: &[f64]) -> f64 {
+    mse.iter().zip(shares).map(|(m, s)| m * s).sum()
+}
+
+/// Trains all of `net`'s variables together on the row-weighted loss (the
+/// shared tables couple the leaves, so no leaf keeps weights of its own
+/// epoch), keeping the best epoch's, and the starting ones unless the
+/// result is better over all rows.
+fn train_tied(
+    vs: &VarStore,
+    net: &GroupedNet,
+    data: &GroupData,
+    opts: &GroupTraining,
+    clock: &Clock,
+    progress: &mut dyn FnMut(&McProgress),
+) -> Result<FineTuned> {
+    let k = net.k;
+    let device = vs.device();
+    let shares = row_shares(data, k);
+    let share_t = Tensor::from_slice(&shares)
+        .to_kind(Kind::Float)
+        .to_device(device);
+    let largest = (0..k).map(|g| data.count(g)).max().unwrap_or(0) as f64;
+    let per_epoch = (opts.sample_fraction * largest).ceil().max(1.0);
+    let batch = (opts.batch as f64).min(per_epoch) as usize;
+    let steps_per_epoch = ((per_epoch / batch as f64).ceil() as usize).max(1);
+    let loss_before = weighted(&leaf_mse(net, data)?, &shares);
+    let start: Vec<Tensor> = snapshot(vs);
+    let mut best_state = start.iter().map(|t| t.copy()).collect::<Vec<_>>();
+    let mut best = loss_before;
+    let mut opt = nn::Adam::default().build(vs, opts.lr).map_err(tch_error)?;
+    let mut epoch = 0;
+    while epoch < opts.max_epochs && !clock.out() {
+        let decays = (epoch / opts.decay_every.max(1)) as i32;
+        opt.set_lr(opts.lr * opts.decay.powi(decays));
+        let mut sum = 0f64;
+        for _ in 0..steps_per_epoch {
+            let idx = sample_rows(data, k, batch, device);
+            let l = (batch_loss(net, data, &idx) * &share_t).sum(Kind::Float);
+            opt.backward_step(&l);
+            sum += f64::try_from(&l).map_err(tch_error)?;
+        }
+        let loss = sum / steps_per_epoch as f64;
+        if !loss.is_finite() {
+            return Err(Error::Invalid(format!(
+                "fine-tuning diverged in epoch {epoch}; try a lower --lr"
+            )));
+        }
+        if loss < best {
+            best = loss;
+            best_state = snapshot(vs);
+        }
+        epoch += 1;
+        progress(&McProgress {
+            phase: "fine-tuning".into(),
+            step: epoch,
+            steps: opts.max_epochs,
+            loss,
+            elapsed: clock.start.elapsed(),
+        });
+    }
+    restore(vs, &best_state);
+    let loss_after = weighted(&leaf_mse(net, data)?, &shares);
+    let kept = loss_after < loss_before;
+    if !kept {
+        restore(vs, &start);
+    }
+    Ok(FineTuned {
+        epochs: epoch,
+        loss_before,
+        loss_after,
+        kept,
+    })
+}
+
+fn snapshot(vs: &VarStore) -> Vec<Tensor> {
+    vs.trainable_variables()
+        .iter()
+        .map(|t| t.detach().copy())
+        .collect()
+}
+
+fn restore(vs: &VarStore, state: &[Tensor]) {
+    let _guard = tch::no_grad_guard();
+    for (mut v, s) in vs.trainable_variables().into_iter().zip(state) {
+        v.copy_(s);
+    }
+}
