@@ -48,11 +48,26 @@ pub fn nearest(centroids: &[[f64; 3]], p: [f64; 3]) -> u32 {
 /// Clusters `points` (x, y, z triples) into at most `k` clusters (fewer
 /// when there are fewer distinct points; every cluster holds at least one).
 pub fn kmeans(points: &[f64], k: usize, seed: u64) -> Clusters {
+    weighted_kmeans(points, None, k, seed)
+}
+
+/// k-means of points that count `weights` each (all 1 when `None`): the
+/// seeding draws and the centroids average by weight, so centroids gather
+/// where the weight is, and clusters there are smaller.
+pub fn weighted_kmeans(points: &[f64], weights: Option<&[f64]>, k: usize, seed: u64) -> Clusters {
     let pts: Vec<[f64; 3]> = points.chunks_exact(3).map(|p| [p[0], p[1], p[2]]).collect();
-    let mut centroids = seeds(&pts, k, seed);
+    let ones;
+    let w = match weights {
+        Some(w) if w.len() == pts.len() => w,
+        _ => {
+            ones = vec![1.0; pts.len()];
+            &ones
+        }
+    };
+    let mut centroids = seeds(&pts, w, k, seed);
     let mut assignment = assign(&pts, &centroids);
     for _ in 0..MAX_ITERATIONS {
-        centroids = means(&pts, &assignment, &centroids);
+        centroids = means(&pts, w, &assignment, &centroids);
         let next = assign(&pts, &centroids);
         let done = next == assignment;
         assignment = next;
@@ -69,8 +84,9 @@ pub fn kmeans(points: &[f64], k: usize, seed: u64) -> Clusters {
 
 /// k-means++: the first seed uniformly at random, each next one with
 /// probability proportional to the squared distance to the nearest seed so
-/// far; stops early when every point coincides with a seed.
-fn seeds(pts: &[[f64; 3]], k: usize, seed: u64) -> Vec<[f64; 3]> {
+/// far (times its weight); stops early when every point coincides with a
+/// seed.
+fn seeds(pts: &[[f64; 3]], w: &[f64], k: usize, seed: u64) -> Vec<[f64; 3]> {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let mut centroids = Vec::with_capacity(k);
     if pts.is_empty() || k == 0 {
@@ -78,7 +94,11 @@ fn seeds(pts: &[[f64; 3]], k: usize, seed: u64) -> Vec<[f64; 3]> {
     }
     centroids.push(pts[rng.gen_range(0..pts.len())]);
     let d2 = |p: &[f64; 3], c: &[f64; 3]| (0..3).map(|a| (p[a] - c[a]).powi(2)).sum::<f64>();
-    let mut nearest: Vec<f64> = pts.iter().map(|p| d2(p, &centroids[0])).collect();
+    let mut nearest: Vec<f64> = pts
+        .iter()
+        .zip(w)
+        .map(|(p, w)| w * d2(p, &centroids[0]))
+        .collect();
     while centroids.len() < k {
         let total: f64 = nearest.iter().sum();
         if total <= 0.0 {
@@ -98,7 +118,8 @@ fn seeds(pts: &[[f64; 3]], k: usize, seed: u64) -> Vec<[f64; 3]> {
         nearest
             .par_iter_mut()
             .zip(pts)
-            .for_each(|(n, p)| *n = n.min(d2(p, &c)));
+            .zip(w)
+            .for_each(|((n, p), w)| *n = n.min(w * d2(p, &c)));
     }
     centroids
 }
@@ -107,28 +128,21 @@ fn assign(pts: &[[f64; 3]], centroids: &[[f64; 3]]) -> Vec<u32> {
     pts.par_iter().map(|&p| nearest(centroids, p)).collect()
 }
 
-/// The mean of each cluster's points (a cluster left empty keeps its place).
-fn means(pts: &[[f64; 3]], assignment: &[u32], old: &[[f64; 3]]) -> Vec<[f64; 3]> {
+/// The weighted mean of each cluster's points (a cluster left empty, or
+/// of no weight, keeps its place).
+fn means(pts: &[[f64; 3]], w: &[f64], assignment: &[u32], old: &[[f64; 3]]) -> Vec<[f64; 3]> {
     let mut sum = vec![[0.0f64; 3]; old.len()];
-    let mut count = vec![0usize; old.len()];
-    for (p, &a) in pts.iter().zip(assignment) {
+    let mut total = vec![0f64; old.len()];
+    for ((p, &a), &w) in pts.iter().zip(assignment).zip(w) {
         for k in 0..3 {
-            sum[a as usize][k] += p[k];
+            sum[a as usize][k] += w * p[k];
         }
-        count[a as usize] += 1;
+        total[a as usize] += w;
     }
     sum.iter()
-        .zip(&count)
+        .zip(&total)
         .zip(old)
-        .map(
-            |((s, &n), o)| {
-                if n == 0 {
-                    *o
-                } else {
-                    s.map(|v| v / n as f64)
-                }
-            },
-        )
+        .map(|((s, &t), o)| if t > 0.0 { s.map(|v| v / t) } else { *o })
         .collect()
 }
 
@@ -200,5 +214,27 @@ mod tests {
         assert!(kmeans(&[], 3, 1).centroids.is_empty());
         // Ties go to the lower index, as the decoder's routing.
         assert_eq!(nearest(&[[1.0, 0.0, 0.0], [-1.0, 0.0, 0.0]], [0.0; 3]), 0);
+    }
+
+    /// Heavy points draw centroids: on a line whose first quarter weighs
+    /// 100 times the rest, half the clusters or more lie in that quarter
+    /// (a quarter of them without weights), and no weights is all ones.
+    #[test]
+    fn weights_draw_centroids() {
+        let pts: Vec<f64> = (0..1000)
+            .flat_map(|i| [i as f64 / 999.0, 0.0, 0.0])
+            .collect();
+        let w: Vec<f64> = (0..1000)
+            .map(|i| if i < 250 { 100.0 } else { 1.0 })
+            .collect();
+        let in_quarter = |c: &Clusters| c.centroids.iter().filter(|c| c[0] < 0.25).count();
+        let plain = kmeans(&pts, 8, 2);
+        let heavy = weighted_kmeans(&pts, Some(&w), 8, 2);
+        assert!(in_quarter(&plain) <= 3, "{:?}", plain.centroids);
+        assert!(in_quarter(&heavy) >= 4, "{:?}", heavy.centroids);
+        assert_eq!(weighted_kmeans(&pts, Some(&[1.0; 1000]), 8, 2), plain);
+        for (p, &a) in pts.chunks(3).zip(&heavy.assignment) {
+            assert_eq!(nearest(&heavy.centroids, [p[0], p[1], p[2]]), a);
+        }
     }
 }

@@ -789,6 +789,7 @@ fn mixed_cell_types_with_point_and_cell_data() {
 fn mc_options(blend: f64, bits: u8) -> encode::mc_inr::McInrOptions {
     encode::mc_inr::McInrOptions {
         clusters: 4,
+        weighting: encode::mc_inr::Weighting::Uniform,
         trunk_blocks: 1,
         branch_blocks: 1,
         size: encode::mc_inr::McSize::Width(16),
@@ -837,9 +838,17 @@ fn assert_mc_fidelity(report: &encode::mc_inr::McInrReport) {
 fn mc_inr_clusters_split_and_blend_on_a_tetrahedral_mesh() {
     let _libtorch = libtorch();
     let samples = samples_of(data!("disk_out_ref/disk_out_ref_tets.vtu"), &[], None);
+    // The blended encode also weighs its k-means by the data's variation.
     for (blend, bits) in [(0.0, 0), (1.0, 9)] {
-        let report =
-            encode::mc_inr::encode(&samples, &mc_options(blend, bits), &mut |_| {}).unwrap();
+        let opts = encode::mc_inr::McInrOptions {
+            weighting: if blend > 0.0 {
+                encode::mc_inr::Weighting::Variation
+            } else {
+                encode::mc_inr::Weighting::Uniform
+            },
+            ..mc_options(blend, bits)
+        };
+        let report = encode::mc_inr::encode(&samples, &opts, &mut |_| {}).unwrap();
         eprintln!(
             "blend {blend}: {} leaves, {} splits, epochs {:?}, leaf MSE {:?}",
             report.leaves, report.splits, report.epochs, report.leaf_mse
@@ -905,4 +914,55 @@ fn mc_inr_size_target_fills_its_splits_and_holds_its_ratio() {
     assert!(tune.kept, "{tune:?}");
     assert!(tune.loss_after < 0.95 * tune.loss_before, "{tune:?}");
     assert_mc_fidelity(&report);
+}
+
+/// The variation weights of MC-INR's k-means on the disk mesh, its values
+/// replaced by a step across a plane: nodes whose cells all lie on one
+/// side weigh the floor, those of cells across the step far more, and the
+/// weighted k-means gathers its centroids at the step.
+#[test]
+fn variation_weights_gather_clusters_where_the_data_changes() {
+    let mut samples = samples_of(data!("disk_out_ref/disk_out_ref_tets.vtu"), &["Temp"], None);
+    let mesh = mesh_of(data!("disk_out_ref/disk_out_ref_tets.vtu"));
+    let xs: Vec<f64> = mesh.points.chunks(3).map(|p| p[0]).collect();
+    let (lo, hi) = xs
+        .iter()
+        .fold((f64::MAX, f64::MIN), |(a, b), &x| (a.min(x), b.max(x)));
+    let mid = 0.5 * (lo + hi);
+    let part = &mut samples.parts[0];
+    assert_eq!(part.len(), mesh.num_points());
+    for (t, &x) in part.targets.iter_mut().zip(&xs) {
+        *t = if x > mid { 1.0 } else { -1.0 };
+    }
+    // The widest cell along x: a node farther than that from the plane has
+    // only cells on one side.
+    let widest = (0..mesh.num_cells())
+        .map(|c| {
+            let ids = &mesh.connectivity[mesh.offsets[c] as usize..mesh.offsets[c + 1] as usize];
+            let x = ids.iter().map(|&i| xs[i as usize]);
+            x.clone().fold(f64::MIN, f64::max) - x.fold(f64::MAX, f64::min)
+        })
+        .fold(0.0, f64::max);
+    let w = encode::mc_inr::site_weights(&samples).expect("a mesh with point arrays");
+    assert_eq!(w.len(), samples.num_sites());
+    let floor = w.iter().copied().fold(f64::MAX, f64::min);
+    assert!(floor > 0.0);
+    for (&x, &wi) in xs.iter().zip(&w) {
+        if (x - mid).abs() > widest {
+            assert_eq!(wi, floor, "node at x = {x}");
+        }
+    }
+    let top = w.iter().copied().fold(0.0, f64::max);
+    assert!(top > 10.0 * floor, "{top} vs {floor}");
+    let spread = |c: &inr::cluster::Clusters| {
+        c.centroids.iter().map(|p| (p[0] - mid).abs()).sum::<f64>() / c.centroids.len() as f64
+    };
+    let plain = inr::cluster::kmeans(&mesh.points, 8, 1);
+    let heavy = inr::cluster::weighted_kmeans(&mesh.points, Some(&w), 8, 1);
+    assert!(
+        spread(&heavy) < 0.5 * spread(&plain),
+        "{} vs {}",
+        spread(&heavy),
+        spread(&plain)
+    );
 }

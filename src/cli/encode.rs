@@ -65,6 +65,15 @@ pub enum Method {
     McInr,
 }
 
+/// What MC-INR's k-means counts per site.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ClusterWeights {
+    /// Every site the same.
+    Uniform,
+    /// The variation of the point arrays around the site.
+    Variation,
+}
+
 /// Where to train.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum DeviceChoice {
@@ -154,6 +163,11 @@ pub struct McArgs {
     /// Clusters of the initial k-means over the sites.
     #[arg(long, default_value_t = 20, help_heading = "MC-INR")]
     pub clusters: usize,
+    /// What the k-means of the sites counts: every site the same, as the
+    /// paper, or each by how much the point arrays vary around it (smaller
+    /// clusters where the data changes, larger where it hardly does).
+    #[arg(long, value_enum, default_value_t = ClusterWeights::Uniform, help_heading = "MC-INR")]
+    pub cluster_weights: ClusterWeights,
     /// Residual blocks of the shared trunk (global feature extractor).
     #[arg(long, default_value_t = 5, help_heading = "MC-INR")]
     pub trunk_blocks: usize,

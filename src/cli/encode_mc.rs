@@ -8,12 +8,14 @@ use std::time::{Duration, Instant};
 use serde_json::json;
 
 use crate::encode::mc_inr::{
-    self, GroupTraining, McInrOptions, McInrReport, McProgress, McSize, MetaOptions,
+    self, GroupTraining, McInrOptions, McInrReport, McProgress, McSize, MetaOptions, Weighting,
 };
 use crate::encode::{quality, Samples};
 use crate::error::{Error, Result};
 
-use super::encode::{device_name, quality_rows, size_lines, variables_json, EncodeArgs};
+use super::encode::{
+    device_name, quality_rows, size_lines, variables_json, ClusterWeights, EncodeArgs,
+};
 
 /// The encoder's options from the command line.
 fn options(args: &EncodeArgs, interrupt: Arc<AtomicBool>) -> Result<McInrOptions> {
@@ -47,6 +49,10 @@ fn options(args: &EncodeArgs, interrupt: Arc<AtomicBool>) -> Result<McInrOptions
     }
     Ok(McInrOptions {
         clusters: mc.clusters,
+        weighting: match mc.cluster_weights {
+            ClusterWeights::Uniform => Weighting::Uniform,
+            ClusterWeights::Variation => Weighting::Variation,
+        },
         trunk_blocks: mc.trunk_blocks,
         branch_blocks: mc.branch_blocks,
         size,

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use tch::nn::{self, OptimizerConfig, VarStore};
 use tch::{Device, Kind, Tensor};
 
-use crate::cluster::kmeans;
+use crate::cluster::weighted_kmeans;
 use crate::error::{Error, Result};
 use crate::format::WeightEncoding;
 use crate::model::mc_inr::ClusterTree;
@@ -25,6 +25,8 @@ use super::data::Samples;
 use super::quality::{self, VariableQuality};
 use super::{export, size, tch_error};
 
+mod complexity;
+pub use complexity::site_weights;
 mod fine_tune;
 pub use fine_tune::FineTuned;
 
@@ -98,11 +100,23 @@ impl Default for MetaOptions {
     }
 }
 
+/// What the k-means of the sites counts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Weighting {
+    /// Every site the same (the paper).
+    Uniform,
+    /// Each site by the variation of the point arrays around it
+    /// ([`site_weights`]): smaller clusters where the data changes.
+    Variation,
+}
+
 /// Settings of an MC-INR encode.
 #[derive(Clone, Debug)]
 pub struct McInrOptions {
     /// Clusters of the initial k-means.
     pub clusters: usize,
+    /// What the k-means (and the 2-means of splits) counts.
+    pub weighting: Weighting,
     pub trunk_blocks: usize,
     pub branch_blocks: usize,
     pub size: McSize,
@@ -131,6 +145,7 @@ impl Default for McInrOptions {
     fn default() -> Self {
         McInrOptions {
             clusters: 20,
+            weighting: Weighting::Uniform,
             trunk_blocks: 5,
             branch_blocks: 6,
             size: McSize::Ratio(50.0),
@@ -529,10 +544,14 @@ struct Trained {
     last_lr: f64,
 }
 
+/// An epoch loss this many times a network's best is a divergence.
+const DIVERGED: f64 = 10.0;
+
 /// Trains the `k` networks of `net` on their rows of `data` with the
 /// paper's schedule, keeping each network's best weights, and never worse
 /// than where it started: a network none of whose epochs beats its
-/// starting MSE keeps its starting weights.
+/// starting MSE keeps its starting weights; one that diverges goes back to
+/// its best and goes on from there.
 fn train_group(
     vs: &VarStore,
     net: &GroupedNet,
@@ -588,11 +607,19 @@ fn train_group(
                 stale[g] += 1;
             }
         }
-        if !improved.is_empty() {
+        // A network that diverged (a loss spike of Adam on sines) goes back
+        // to its best weights instead of spending the phase recovering.
+        let diverged: Vec<usize> = (0..k)
+            .filter(|&g| losses[g] as f64 > DIVERGED * best[g])
+            .collect();
+        {
             let _guard = tch::no_grad_guard();
             for (s, v) in snapshot.iter_mut().zip(vs.trainable_variables()) {
                 for &g in &improved {
                     s.get(g as i64).copy_(&v.get(g as i64));
+                }
+                for &g in &diverged {
+                    v.get(g as i64).copy_(&s.get(g as i64));
                 }
             }
         }
@@ -747,7 +774,21 @@ pub fn encode(
     };
     let flat = &ctx.flat;
     let positions: Vec<f64> = flat.first_step.iter().flat_map(|&s| flat.xyz[s]).collect();
-    let clusters = kmeans(&positions, opts.clusters, opts.seed);
+    let weights = match opts.weighting {
+        Weighting::Uniform => None,
+        Weighting::Variation => complexity::site_weights(samples),
+    };
+    // The weights of some sites, for the k-means that clusters them.
+    let weights_of = |sites: &[usize]| -> Option<Vec<f64>> {
+        let w = weights.as_ref()?;
+        Some(sites.iter().map(|&s| w[s]).collect())
+    };
+    let clusters = weighted_kmeans(
+        &positions,
+        weights_of(&flat.first_step).as_deref(),
+        opts.clusters,
+        opts.seed,
+    );
     let roots = clusters.centroids.len();
     let encoding = match opts.bits {
         0 => WeightEncoding::F32,
@@ -884,7 +925,8 @@ pub fn encode(
         let mut children = Vec::new();
         for (node, _) in over {
             let pts: Vec<f64> = own[node].iter().flat_map(|&s| flat.xyz[s]).collect();
-            let two = kmeans(&pts, 2, opts.seed + node as u64);
+            let w = weights_of(&own[node]);
+            let two = weighted_kmeans(&pts, w.as_deref(), 2, opts.seed + node as u64);
             if two.centroids.len() < 2 {
                 continue;
             }
