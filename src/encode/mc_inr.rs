@@ -544,14 +544,21 @@ struct Trained {
     last_lr: f64,
 }
 
-/// An epoch loss this many times a network's best is a divergence.
-const DIVERGED: f64 = 10.0;
+/// Rows per leaf and step, and steps per epoch: an epoch sees
+/// `sample_fraction` of the largest leaf's rows, in minibatches of at most
+/// `batch` (smaller for small clusters, which would otherwise draw the same
+/// rows many times in one step).
+fn epoch_plan(data: &GroupData, k: usize, opts: &GroupTraining) -> (usize, usize) {
+    let largest = (0..k).map(|g| data.count(g)).max().unwrap_or(0) as f64;
+    let per_epoch = (opts.sample_fraction * largest).ceil().max(1.0);
+    let batch = (opts.batch as f64).min(per_epoch) as usize;
+    (batch, ((per_epoch / batch as f64).ceil() as usize).max(1))
+}
 
 /// Trains the `k` networks of `net` on their rows of `data` with the
 /// paper's schedule, keeping each network's best weights, and never worse
 /// than where it started: a network none of whose epochs beats its
-/// starting MSE keeps its starting weights; one that diverges goes back to
-/// its best and goes on from there.
+/// starting MSE keeps its starting weights.
 fn train_group(
     vs: &VarStore,
     net: &GroupedNet,
@@ -563,13 +570,7 @@ fn train_group(
 ) -> Result<Trained> {
     let k = net.k;
     let device = vs.device();
-    let largest = (0..k).map(|g| data.count(g)).max().unwrap_or(0) as f64;
-    // An epoch sees `sample_fraction` of the largest cluster's rows, in
-    // minibatches of at most `batch` (smaller for small clusters, which
-    // would otherwise draw the same rows many times in one step).
-    let per_epoch = (opts.sample_fraction * largest).ceil().max(1.0);
-    let batch = (opts.batch as f64).min(per_epoch) as usize;
-    let steps_per_epoch = ((per_epoch / batch as f64).ceil() as usize).max(1);
+    let (batch, steps_per_epoch) = epoch_plan(data, k, opts);
     let mut opt = nn::Adam::default().build(vs, opts.lr).map_err(tch_error)?;
     let mut best = leaf_mse(net, data)?;
     let mut stale = vec![0usize; k];
@@ -607,19 +608,11 @@ fn train_group(
                 stale[g] += 1;
             }
         }
-        // A network that diverged (a loss spike of Adam on sines) goes back
-        // to its best weights instead of spending the phase recovering.
-        let diverged: Vec<usize> = (0..k)
-            .filter(|&g| losses[g] as f64 > DIVERGED * best[g])
-            .collect();
-        {
+        if !improved.is_empty() {
             let _guard = tch::no_grad_guard();
             for (s, v) in snapshot.iter_mut().zip(vs.trainable_variables()) {
                 for &g in &improved {
                     s.get(g as i64).copy_(&v.get(g as i64));
-                }
-                for &g in &diverged {
-                    v.get(g as i64).copy_(&s.get(g as i64));
                 }
             }
         }

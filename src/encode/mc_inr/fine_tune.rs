@@ -11,8 +11,8 @@ use crate::model::shared_codebook::{self, Role};
 use crate::model::McInr;
 
 use super::{
-    batch_loss, group_data, leaf_mse, sample_rows, select_from, tch_error, Clock, Ctx, Forest,
-    GroupData, GroupTraining, McProgress, Routing,
+    batch_loss, epoch_plan, group_data, leaf_mse, sample_rows, select_from, tch_error, Clock, Ctx,
+    Forest, GroupData, GroupTraining, McProgress, Routing,
 };
 use crate::encode::coordnet::GroupedNet;
 
@@ -98,10 +98,7 @@ fn train_tied(
     let share_t = Tensor::from_slice(&shares)
         .to_kind(Kind::Float)
         .to_device(device);
-    let largest = (0..k).map(|g| data.count(g)).max().unwrap_or(0) as f64;
-    let per_epoch = (opts.sample_fraction * largest).ceil().max(1.0);
-    let batch = (opts.batch as f64).min(per_epoch) as usize;
-    let steps_per_epoch = ((per_epoch / batch as f64).ceil() as usize).max(1);
+    let (batch, steps_per_epoch) = epoch_plan(data, k, opts);
     let loss_before = weighted(&leaf_mse(net, data)?, &shares);
     let start: Vec<Tensor> = snapshot(vs);
     let mut best_state = start.iter().map(|t| t.copy()).collect::<Vec<_>>();
