@@ -60,6 +60,13 @@ pub struct GroupTraining {
     pub max_epochs: usize,
 }
 
+impl GroupTraining {
+    /// The learning rate of `epoch` under the schedule.
+    fn lr_at(&self, epoch: usize) -> f64 {
+        self.lr * self.decay.powi((epoch / self.decay_every.max(1)) as i32)
+    }
+}
+
 impl Default for GroupTraining {
     fn default() -> Self {
         GroupTraining {
@@ -574,15 +581,10 @@ fn train_group(
     let mut opt = nn::Adam::default().build(vs, opts.lr).map_err(tch_error)?;
     let mut best = leaf_mse(net, data)?;
     let mut stale = vec![0usize; k];
-    let mut snapshot: Vec<Tensor> = vs
-        .trainable_variables()
-        .iter()
-        .map(|t| t.detach().copy())
-        .collect();
+    let mut snapshot = snapshot_of(vs);
     let mut epoch = 0;
-    let lr_at = |epoch: usize| opts.lr * opts.decay.powi((epoch / opts.decay_every.max(1)) as i32);
     while epoch < opts.max_epochs && !clock.out() {
-        opt.set_lr(lr_at(epoch));
+        opt.set_lr(opts.lr_at(epoch));
         let mut sum = Tensor::zeros([k as i64], (Kind::Float, device));
         for _ in 0..steps_per_epoch {
             let idx = sample_rows(data, k, batch, device);
@@ -629,14 +631,27 @@ fn train_group(
             break;
         }
     }
-    let _guard = tch::no_grad_guard();
-    for (mut v, s) in vs.trainable_variables().into_iter().zip(&snapshot) {
-        v.copy_(s);
-    }
+    restore(vs, &snapshot);
     Ok(Trained {
         epochs: epoch,
-        last_lr: lr_at(epoch.saturating_sub(1)),
+        last_lr: opts.lr_at(epoch.saturating_sub(1)),
     })
+}
+
+/// Copies of all of `vs`'s trainable variables.
+fn snapshot_of(vs: &VarStore) -> Vec<Tensor> {
+    vs.trainable_variables()
+        .iter()
+        .map(|t| t.detach().copy())
+        .collect()
+}
+
+/// Sets `vs`'s trainable variables to a [`snapshot_of`] them.
+fn restore(vs: &VarStore, state: &[Tensor]) {
+    let _guard = tch::no_grad_guard();
+    for (mut v, s) in vs.trainable_variables().into_iter().zip(state) {
+        v.copy_(s);
+    }
 }
 
 /// The predictions `[rows, C]` of every row of `data` (each by its leaf's
@@ -994,7 +1009,7 @@ pub fn encode(
     // file then stores these values exactly.
     let mut finetune = None;
     if opts.bits > 0 {
-        shared_codebook::snap(&mut model.leaves, opts.bits);
+        let tables = shared_codebook::snap(&mut model.leaves, opts.bits);
         let train = GroupTraining {
             lr: (opts.train.lr / 10.0).min(lr),
             ..opts.train.clone()
@@ -1004,7 +1019,7 @@ pub fn encode(
             &mut forest,
             &routing,
             &model,
-            opts.bits,
+            &tables,
             &train,
             &clock,
             progress,

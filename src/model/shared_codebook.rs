@@ -42,6 +42,10 @@ pub enum Role {
 
 const ROLES: usize = 4;
 
+/// One table per role (indexed by `Role as usize`), `None` for a role kept
+/// f32.
+pub type RoleTables = [Option<Vec<f32>>; ROLES];
+
 /// The role of the weight of layer `position` of the trunk (`trunk`) or of
 /// a branch.
 fn weight_role(trunk: bool, position: usize, layer: &Layer) -> Role {
@@ -84,7 +88,7 @@ fn denses_mut(l: &mut Layer) -> Vec<&mut Dense> {
 /// The table of each role over all `nets` (k-means, `2^bits` levels at
 /// most), or `None` for the roles kept f32 and where a table would take
 /// more bytes than the values.
-pub fn tables(nets: &[CoordNetB], bits: u8) -> [Option<Vec<f32>>; ROLES] {
+pub fn tables(nets: &[CoordNetB], bits: u8) -> RoleTables {
     let mut values: [Vec<f32>; ROLES] = Default::default();
     for net in nets {
         for (role, v) in tensors(net) {
@@ -129,7 +133,8 @@ fn subsample(v: &[f32]) -> Vec<f32> {
 
 /// Replaces every value by its nearest entry of its role's table: the
 /// encoder's quantization, after which the file stores the values exactly.
-pub fn snap(nets: &mut [CoordNetB], bits: u8) {
+/// Returns the tables, whose levels the snapped values now are.
+pub fn snap(nets: &mut [CoordNetB], bits: u8) -> RoleTables {
     let tables = tables(nets, bits);
     for net in nets {
         let trunk = std::iter::once((true, &mut net.trunk));
@@ -143,6 +148,7 @@ pub fn snap(nets: &mut [CoordNetB], bits: u8) {
             }
         }
     }
+    tables
 }
 
 fn snap_values(values: &mut [f32], table: Option<&[f32]>) {

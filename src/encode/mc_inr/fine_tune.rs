@@ -7,12 +7,12 @@ use tch::nn::{self, OptimizerConfig, VarStore};
 use tch::{Kind, Tensor};
 
 use crate::error::{Error, Result};
-use crate::model::shared_codebook::{self, Role};
+use crate::model::shared_codebook::{Role, RoleTables};
 use crate::model::McInr;
 
 use super::{
-    batch_loss, epoch_plan, group_data, leaf_mse, sample_rows, select_from, tch_error, Clock, Ctx,
-    Forest, GroupData, GroupTraining, McProgress, Routing,
+    batch_loss, epoch_plan, group_data, leaf_mse, restore, sample_rows, select_from, snapshot_of,
+    tch_error, Clock, Ctx, Forest, GroupData, GroupTraining, McProgress, Routing,
 };
 use crate::encode::coordnet::GroupedNet;
 
@@ -27,16 +27,16 @@ pub struct FineTuned {
     pub kept: bool,
 }
 
-/// Fine-tunes the leaves of `routing`, quantized as `quantized` (with
-/// `bits`-bit shared codebooks), at `lr` with the schedule of `train`, in
-/// the time of `clock`; the leaves become one new group of `forest`.
+/// Fine-tunes the leaves of `routing`, quantized as `quantized` to the
+/// shared `tables`, at `lr` with the schedule of `train`, in the time of
+/// `clock`; the leaves become one new group of `forest`.
 #[allow(clippy::too_many_arguments)]
 pub(super) fn fine_tune(
     ctx: &Ctx,
     forest: &mut Forest,
     routing: &Routing,
     quantized: &McInr,
-    bits: u8,
+    tables: &RoleTables,
     train: &GroupTraining,
     clock: &Clock,
     progress: &mut dyn FnMut(&McProgress),
@@ -51,7 +51,6 @@ pub(super) fn fine_tune(
     for (i, q) in quantized.leaves.iter().enumerate() {
         net.import(i, q)?;
     }
-    let tables = shared_codebook::tables(&quantized.leaves, bits);
     net.tie_to_tables(
         &vs,
         tables[Role::Hidden as usize].as_deref(),
@@ -100,22 +99,22 @@ fn train_tied(
         .to_device(device);
     let (batch, steps_per_epoch) = epoch_plan(data, k, opts);
     let loss_before = weighted(&leaf_mse(net, data)?, &shares);
-    let start: Vec<Tensor> = snapshot(vs);
+    let start = snapshot_of(vs);
     let mut best_state = start.iter().map(|t| t.copy()).collect::<Vec<_>>();
     let mut best = loss_before;
     let mut opt = nn::Adam::default().build(vs, opts.lr).map_err(tch_error)?;
     let mut epoch = 0;
     while epoch < opts.max_epochs && !clock.out() {
-        let decays = (epoch / opts.decay_every.max(1)) as i32;
-        opt.set_lr(opts.lr * opts.decay.powi(decays));
-        let mut sum = 0f64;
+        opt.set_lr(opts.lr_at(epoch));
+        // Summed on the device: one transfer an epoch, not one a step.
+        let mut sum = Tensor::zeros([], (Kind::Float, device));
         for _ in 0..steps_per_epoch {
             let idx = sample_rows(data, k, batch, device);
             let l = (batch_loss(net, data, &idx) * &share_t).sum(Kind::Float);
             opt.backward_step(&l);
-            sum += f64::try_from(&l).map_err(tch_error)?;
+            sum += l.detach();
         }
-        let loss = sum / steps_per_epoch as f64;
+        let loss = f64::try_from(&sum).map_err(tch_error)? / steps_per_epoch as f64;
         if !loss.is_finite() {
             return Err(Error::Invalid(format!(
                 "fine-tuning diverged in epoch {epoch}; try a lower --lr"
@@ -123,7 +122,7 @@ fn train_tied(
         }
         if loss < best {
             best = loss;
-            best_state = snapshot(vs);
+            best_state = snapshot_of(vs);
         }
         epoch += 1;
         progress(&McProgress {
@@ -146,18 +145,4 @@ fn train_tied(
         loss_after,
         kept,
     })
-}
-
-fn snapshot(vs: &VarStore) -> Vec<Tensor> {
-    vs.trainable_variables()
-        .iter()
-        .map(|t| t.detach().copy())
-        .collect()
-}
-
-fn restore(vs: &VarStore, state: &[Tensor]) {
-    let _guard = tch::no_grad_guard();
-    for (mut v, s) in vs.trainable_variables().into_iter().zip(state) {
-        v.copy_(s);
-    }
 }
