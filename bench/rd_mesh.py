@@ -165,10 +165,15 @@ def run(name, args):
         print(f"  model-only CR {R:g}: inr encode...", flush=True)
         enc = rd.inr_encode(args.inr, src, R, os.path.join(args.out_dir, f"mesh_{name}_cr{rd.ratio_label(R)}"),
                             args.steps, args.max_minutes)
-        row = dict(ratio_asked=R, inr=enc, mc=[])
+        row = dict(ratio_asked=R, inr=enc, mc=[], single=[])
+        for i, extra in enumerate(args.single):
+            stem = os.path.join(args.out_dir, f"mesh_{name}_cr{rd.ratio_label(R)}_single{i}")
+            row["single"].append(extra_encode(args.inr, src, R, stem, args.max_minutes,
+                                              f"--steps {args.steps} {extra}"))
         for i, extra in enumerate(args.mc):
             stem = os.path.join(args.out_dir, f"mesh_{name}_cr{rd.ratio_label(R)}_mc{i}")
-            row["mc"].append(mc_encode(args.inr, src, R, stem, args.max_minutes, extra, args.seam_band))
+            row["mc"].append(extra_encode(args.inr, src, R, stem, args.max_minutes, "--method mc-inr " + extra,
+                                          args.seam_band))
         if "report" in enc:
             row["sz3"] = sz3_at(variables, enc["report"]["model_ratio"])
             rep = enc["report"]
@@ -176,6 +181,10 @@ def run(name, args):
                   f"SZ3 {row['sz3']['ratio']:.1f} {row['sz3']['mean_psnr']:.2f} dB", flush=True)
         else:
             print(f"  inr failed: {enc['error']}", flush=True)
+        for m in row["single"]:
+            rep = m.get("report")
+            print(f"  single ({m['args']}): " + (f"model-only {rep['model_ratio']:.1f} {rep['mean_psnr']:.2f} dB, "
+                  f"width {rep['network']['width']}" if rep else f"failed: {m['error']}"), flush=True)
         for m in row["mc"]:
             rep = m.get("report")
             print(f"  MC-INR ({m['args']}): " + (f"model-only {rep['model_ratio']:.1f} {rep['mean_psnr']:.2f} dB, "
@@ -193,10 +202,10 @@ def run(name, args):
     print(f"  wrote {stem}.json, {stem}.md", flush=True)
 
 
-def mc_encode(inr, src, ratio, stem, minutes, extra, seam_band=None):
-    """One `inr encode --method mc-inr` run with the extra arguments (and its seam errors)."""
+def extra_encode(inr, src, ratio, stem, minutes, extra, seam_band=None):
+    """One more `inr encode` run with the extra arguments (and, for MC-INR, its seam errors)."""
     out, rep = stem + ".inr", stem + ".json"
-    cmd = [inr, "encode", src, "-o", out, "--method", "mc-inr", "--ratio", rd.ratio_label(ratio),
+    cmd = [inr, "encode", src, "-o", out, "--ratio", rd.ratio_label(ratio),
            "--device", "cpu", "--max-minutes", f"{minutes:g}", "--report-json", rep] + shlex.split(extra)
     p = subprocess.run(cmd, capture_output=True, text=True)
     result = dict(args=extra, cmd=shlex.join(cmd), rc=p.returncode)
@@ -229,6 +238,13 @@ def markdown(res):
                   f"{net['blocks']} blocks, {t['steps']} steps ({t['stop']}), {rep['seconds']:.0f} s; SZ3 {s['ratio']:.1f} "
                   f"(rel bound {s['rel']:.3g}, {s['compress_s']:.3f} s / {s['decompress_s']:.3f} s)")
         sz = {v["name"]: v for v in s["variables"]}
+        for m in r.get("single", []):
+            srep = m.get("report")
+            md.append(f"Single network (`{m['args']}`): " + (
+                f"model-only {srep['model_ratio']:.1f}, width {srep['network']['width']}, "
+                f"{srep['training']['steps']} steps: " + ", ".join(f"{v['name']} {v['psnr']:.2f} dB"
+                                                                    for v in srep["variables"])
+                + f"; mean {srep['mean_psnr']:.2f} dB" if srep else f"failed: {m['error']}"))
         for m in r.get("mc", []):
             mrep = m.get("report")
             if not mrep:
@@ -249,7 +265,7 @@ def markdown(res):
                              for v in rep["variables"]]
                             + [["mean", f"{rep['mean_psnr']:.2f}", f"{s['mean_psnr']:.2f}", "", "", "", ""]]))
     cmds = [res["command"]] + [a["cmd"] for r in res["rows"] for a in r["inr"].get("attempts", [])]
-    cmds += [m["cmd"] for r in res["rows"] for m in r.get("mc", [])]
+    cmds += [m["cmd"] for r in res["rows"] for m in r.get("single", []) + r.get("mc", [])]
     md += ["## Commands", "```\n" + "\n".join(cmds) + "\n```"]
     return "\n\n".join(md) + "\n"
 
@@ -263,6 +279,8 @@ def main():
     ap.add_argument("--out-dir", default="bench/results")
     ap.add_argument("--inr", default=rd.INR)
     ap.add_argument("--mc", action="append", default=[], help="arguments of an MC-INR encode to add")
+    ap.add_argument("--single", action="append", default=[],
+                    help="arguments of another single-network encode to add (e.g. --omega 7.5)")
     ap.add_argument("--seam-band", type=float, help="measure each MC-INR file's error near cluster borders")
     args = ap.parse_args()
     os.makedirs(args.out_dir, exist_ok=True)

@@ -124,6 +124,12 @@ pub struct EncodeArgs {
     /// neither.
     #[arg(long, default_value_t = 10)]
     pub patience: usize,
+    /// Frequency of the first sine layer along the spatial axes over the
+    /// domain (SIREN's omega_0; the papers' 30). Smooth fields often fit
+    /// better with less: try 7.5. The file stores it in the input
+    /// normalization (time keeps 30).
+    #[arg(long, default_value_t = 30.0)]
+    pub omega: f64,
     /// Codebook bits per weight (k-means, 2^bits shared values); 0 stores
     /// f32 weights.
     #[arg(long, default_value_t = 9, value_parser = clap::value_parser!(u8).range(0..=16))]
@@ -253,6 +259,7 @@ impl EncodeArgs {
         let mut opts = EncodeOptions {
             size: self.size()?,
             bits: self.bits,
+            omega: self.omega,
             train: TrainOptions {
                 steps: self.steps,
                 max_time: self
@@ -569,7 +576,7 @@ fn report_json(args: &EncodeArgs, report: &EncodeReport, seconds: f64) -> serde_
         "model_bytes": report.model_bytes,
         "model_ratio": report.model_ratio(),
         "network": {"width": s.width, "blocks": s.blocks, "inputs": s.inputs, "outputs": s.outputs,
-                    "parameters": s.parameters(), "bits": args.bits},
+                    "parameters": s.parameters(), "bits": args.bits, "omega": args.omega},
         "device": device_name(report.device),
         "training": {"steps": report.train.steps, "lr": report.train.lr, "seconds": report.train.elapsed.as_secs_f64(),
                      "stop": report.train.stop.name(), "final_loss": report.train.final_loss},

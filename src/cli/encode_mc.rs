@@ -57,6 +57,7 @@ fn options(args: &EncodeArgs, interrupt: Arc<AtomicBool>) -> Result<McInrOptions
         branch_blocks: mc.branch_blocks,
         size,
         bits: args.bits,
+        omega: args.omega,
         split_threshold: mc.split_threshold,
         max_splits: mc.max_splits,
         split_rounds: mc.split_rounds,
@@ -165,7 +166,7 @@ fn report_json(args: &EncodeArgs, r: &McInrReport, seconds: f64) -> serde_json::
         "network": {"width": r.shape.width, "trunk_blocks": r.shape.trunk_blocks,
                     "branch_blocks": r.shape.branch_blocks, "parameters_per_cluster": r.shape.parameters(),
                     "clusters": r.leaves, "splits": r.splits, "bits": args.bits,
-                    "blend_width": args.mc.blend_width},
+                    "blend_width": args.mc.blend_width, "omega": args.omega},
         "device": device_name(r.device),
         "training": {"epochs": r.epochs, "cluster_mse": r.leaf_mse},
         "finetune": r.finetune.as_ref().map(|f| json!({

@@ -123,9 +123,12 @@ impl Samples {
         self.variables.iter().map(|v| v.components).sum()
     }
 
-    /// The input normalization stored in the file.
-    pub fn input_affine(&self) -> InputAffine {
-        normalization::bounding_box(&self.bounds)
+    /// The input normalization stored in the file, for a first sine layer
+    /// of frequency `omega` along the spatial axes (time keeps the
+    /// network's [`W0`](super::siren::W0)).
+    pub fn input_affine(&self, omega: f64) -> InputAffine {
+        let box_ = normalization::bounding_box(&self.bounds);
+        normalization::scaled(box_, omega / super::siren::W0, 3)
     }
 
     /// Point coordinates along each axis of a structured grid; `None` for a

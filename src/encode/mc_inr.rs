@@ -18,6 +18,7 @@ use crate::cluster::weighted_kmeans;
 use crate::error::{Error, Result};
 use crate::format::WeightEncoding;
 use crate::model::mc_inr::ClusterTree;
+use crate::model::normalization;
 use crate::model::{shared_codebook, McInr};
 
 use super::coordnet::{CoordShape, GroupedNet};
@@ -129,6 +130,9 @@ pub struct McInrOptions {
     pub size: McSize,
     /// Codebook bits (0: f32 weights).
     pub bits: u8,
+    /// Frequency of the first sine layer along the spatial axes, per unit
+    /// of the whole domain's normalized extent (as the residual SIREN's).
+    pub omega: f64,
     /// With an explicit width, a cluster whose MSE (in [-1, 1] units)
     /// stays above this splits; with a size target the worst clusters split
     /// (up to `max_splits`), using the room the target reserved.
@@ -157,6 +161,7 @@ impl Default for McInrOptions {
             branch_blocks: 6,
             size: McSize::Ratio(50.0),
             bits: 9,
+            omega: super::siren::W0,
             split_threshold: 5e-4,
             max_splits: 10,
             split_rounds: 1,
@@ -720,10 +725,12 @@ fn leaf_mse(net: &GroupedNet, data: &GroupData) -> Result<Vec<f64>> {
         .collect())
 }
 
-/// Bounding-box normalization of the given sites (plus the time axis).
+/// The input normalization of a cluster of the given sites: centered on
+/// their box, at the whole domain's scale (and frequency `omega`).
 fn affine_of(
     samples: &Samples,
     flat: &Flat,
+    omega: f64,
     sites: impl Iterator<Item = usize>,
 ) -> (Vec<f64>, Vec<f64>) {
     let mut b = [[f64::INFINITY, f64::NEG_INFINITY]; 3];
@@ -733,14 +740,14 @@ fn affine_of(
             r[1] = r[1].max(x);
         }
     }
-    let mut bounds: Vec<[f64; 2]> = b
+    // An empty cluster (none has) would sit at the domain's center.
+    let own: Vec<[f64; 2]> = b
         .iter()
-        .map(|r| if r[0] <= r[1] { *r } else { [0.0, 1.0] })
+        .zip(&samples.bounds)
+        .map(|(r, d)| if r[0] <= r[1] { *r } else { *d })
         .collect();
-    if samples.inputs() == 4 {
-        bounds.push(samples.bounds[3]);
-    }
-    crate::model::normalization::bounding_box(&bounds)
+    let affine = normalization::centered_on(&samples.bounds, &own);
+    normalization::scaled(affine, omega / super::siren::W0, 3)
 }
 
 /// Trains an MC-INR model on `samples` and writes the file's bytes.
@@ -766,6 +773,7 @@ pub fn encode(
             opts.blend_width
         )));
     }
+    super::check_omega(opts.omega)?;
     tch::manual_seed(opts.seed as i64);
     // Fine-tuning after quantization gets a tenth of a time budget, as the
     // residual SIREN's.
@@ -842,7 +850,7 @@ pub fn encode(
         )?,
     };
 
-    // The roots: the k-means clusters, each normalized to its own box.
+    // The roots: the k-means clusters, each centered on its own box.
     let mut forest = Forest {
         nodes: clusters
             .centroids
@@ -865,7 +873,7 @@ pub fn encode(
         }
     }
     for (n, m) in forest.nodes.iter_mut().zip(&members) {
-        let (scale, shift) = affine_of(samples, flat, m.iter().copied());
+        let (scale, shift) = affine_of(samples, flat, opts.omega, m.iter().copied());
         n.scale = scale;
         n.shift = shift;
     }
@@ -1037,11 +1045,12 @@ pub fn encode(
     let routing = Routing::new(&forest, flat, opts.blend_width)?;
     let encoder_quality = blended_quality(&ctx, &forest, &routing)?;
     let description = format!(
-        "mc-inr {} clusters ({roots} by k-means, {splits} splits) width {} trunk {} branch {} w0 30, epochs {:?}, batch {}, lr {}, seed {}, {}{}, meta {} steps",
+        "mc-inr {} clusters ({roots} by k-means, {splits} splits) width {} trunk {} branch {} omega {}, epochs {:?}, batch {}, lr {}, seed {}, {}{}, meta {} steps",
         model.leaves.len(),
         shape.width,
         shape.trunk_blocks,
         shape.branch_blocks,
+        opts.omega,
         epochs,
         opts.train.batch,
         opts.train.lr,

@@ -53,6 +53,9 @@ pub struct EncodeOptions {
     pub size: Size,
     /// Codebook bits per weight; 0 stores f32 weights.
     pub bits: u8,
+    /// Frequency of the first sine layer along the spatial axes (SIREN's
+    /// omega_0, [`siren::W0`] by default).
+    pub omega: f64,
     pub train: TrainOptions,
     /// Steps of codebook fine-tuning after quantization (0: none).
     pub finetune_steps: usize,
@@ -73,6 +76,7 @@ impl Default for EncodeOptions {
                 blocks: 3,
             },
             bits: 9,
+            omega: siren::W0,
             finetune_steps: train.steps / 10,
             finetune_lr: train.lr / 10.0,
             train,
@@ -179,6 +183,17 @@ pub fn choose_shape(samples: &Samples, opts: &EncodeOptions) -> Result<Shape> {
     })
 }
 
+/// A first-layer frequency must be finite and above 0.
+pub(crate) fn check_omega(omega: f64) -> Result<()> {
+    if omega.is_finite() && omega > 0.0 {
+        Ok(())
+    } else {
+        Err(Error::InvalidArgument(format!(
+            "--omega {omega} (must be above 0)"
+        )))
+    }
+}
+
 /// Trains a network on `samples` and writes the file's bytes; `progress`
 /// sees the loss at every check of the training and of the fine-tuning.
 pub fn encode(
@@ -188,8 +203,9 @@ pub fn encode(
 ) -> Result<EncodeReport> {
     let start = Instant::now();
     let shape = choose_shape(samples, opts)?;
+    check_omega(opts.omega)?;
     tch::manual_seed(opts.seed as i64);
-    let data = train::TrainData::new(samples, opts.device)?;
+    let data = train::TrainData::new(samples, opts.omega, opts.device)?;
     let vs = VarStore::new(opts.device);
     let net = siren::Siren::new(&vs, shape);
     // Fine-tuning gets a tenth of a time budget.
@@ -221,7 +237,7 @@ pub fn encode(
     };
     let encoder_quality = network_quality_of(samples, &final_net, &data)?;
 
-    let (scale, shift) = samples.input_affine();
+    let (scale, shift) = samples.input_affine(opts.omega);
     let model = final_net.export(scale, shift)?;
     let bytes = export::file_bytes(
         samples,
@@ -328,8 +344,8 @@ fn attributes(
         _ => String::new(),
     };
     let text = format!(
-        "residual siren width {} blocks {} w0 {}, {} steps, batch {}, lr {}, seed {}, {weights}{tuned}",
-        shape.width, shape.blocks, siren::W0, report.steps, opts.train.batch, opts.train.lr, opts.seed,
+        "residual siren width {} blocks {} omega {}, {} steps, batch {}, lr {}, seed {}, {weights}{tuned}",
+        shape.width, shape.blocks, opts.omega, report.steps, opts.train.batch, opts.train.lr, opts.seed,
     );
     BTreeMap::from([("encoder".to_string(), text)])
 }

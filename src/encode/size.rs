@@ -52,12 +52,12 @@ pub fn budgeted_bytes(samples: &Samples, shape: Shape, encoding: WeightEncoding)
     if let WeightEncoding::Codebook { bits, .. } = encoding {
         snap_to_levels(&mut model, bits);
     }
-    let (scale, shift) = samples.input_affine();
+    let (scale, shift) = samples.input_affine(W0);
     model.input_scale = scale;
     model.input_shift = shift;
     // The encoder's own description of the network, at its longest.
     let description = format!(
-        "residual siren width {} blocks {} w0 30, 1000000 steps, batch 16384, \
+        "residual siren width {} blocks {} omega 30.123456789, 1000000 steps, batch 16384, \
          lr 0.0018823529411764706, seed 18446744073709551615, 16-bit codebooks, \
          codebooks fine-tuned 100000 steps",
         shape.width, shape.blocks
@@ -132,7 +132,7 @@ pub fn mc_inr_budgeted_bytes(
         shared_codebook::snap(&mut model.leaves, bits);
     }
     let description = format!(
-        "mc-inr {leaves} clusters width {} trunk {} branch {} w0 30, 1000000 epochs, batch 16384, lr 0.00005, seed 18446744073709551615, 16-bit codebooks, meta 100000 steps, 100000 splits",
+        "mc-inr {leaves} clusters width {} trunk {} branch {} omega 30.123456789, 1000000 epochs, batch 16384, lr 0.00005, seed 18446744073709551615, 16-bit codebooks, meta 100000 steps, 100000 splits",
         shape.width, shape.trunk_blocks, shape.branch_blocks
     );
     let attributes = BTreeMap::from([("encoder".to_string(), description)]);

@@ -32,9 +32,10 @@ pub struct TrainData {
 }
 
 impl TrainData {
-    /// Copies the samples to `device`, applying the input normalization.
-    pub fn new(samples: &Samples, device: Device) -> Result<TrainData> {
-        let (scale, shift) = samples.input_affine();
+    /// Copies the samples to `device`, applying the input normalization
+    /// for a first layer of frequency `omega` ([`Samples::input_affine`]).
+    pub fn new(samples: &Samples, omega: f64, device: Device) -> Result<TrainData> {
+        let (scale, shift) = samples.input_affine(omega);
         let (k, c) = (samples.inputs(), samples.outputs());
         let n = samples.num_sites();
         let mut inputs = Vec::with_capacity(n * k);

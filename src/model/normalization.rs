@@ -29,6 +29,35 @@ pub fn aspect_preserving(bounds: &[[f64; 2]], spatial: usize) -> InputAffine {
         .unzip()
 }
 
+/// Centers `part`'s box at 0 with the scales `bounding_box(domain)` gives:
+/// an MC-INR cluster's inputs. Its network then sees the same frequencies
+/// per domain unit as one network over the whole domain. (Mapping each
+/// cluster's own box to [-1, 1] multiplied them by the domain's extent over
+/// the cluster's; that was 10 dB on the shared disk.) `part` may have fewer
+/// entries than `domain` (the spatial ones); the rest map as the domain's.
+pub fn centered_on(domain: &[[f64; 2]], part: &[[f64; 2]]) -> InputAffine {
+    domain
+        .iter()
+        .enumerate()
+        .map(|(i, d)| {
+            let (lo, hi) = part.get(i).map_or((d[0], d[1]), |p| (p[0], p[1]));
+            axis(lo, hi, d[1] - d[0])
+        })
+        .unzip()
+}
+
+/// `affine` scaled by `factor` along its first `spatial` inputs: a first
+/// sine layer of frequency `factor * w0` there, for a network whose first
+/// layer computes `sin(w0 (W x + b))` (the file keeps `w0`).
+pub fn scaled(affine: InputAffine, factor: f64, spatial: usize) -> InputAffine {
+    let (mut scale, mut shift) = affine;
+    for (s, t) in scale.iter_mut().zip(shift.iter_mut()).take(spatial) {
+        *s *= factor;
+        *t *= factor;
+    }
+    (scale, shift)
+}
+
 /// The affine map sending the center of `[lo, hi]` to 0 and a length of
 /// `extent` to 2.
 fn axis(lo: f64, hi: f64, extent: f64) -> (f64, f64) {
@@ -74,5 +103,25 @@ mod tests {
             (apply(&a, 2, 0.0) + 0.2).abs() < 1e-12 && (apply(&a, 2, 100.0) - 0.2).abs() < 1e-12
         );
         assert!((apply(&a, 3, 2.0) + 1.0).abs() < 1e-12 && (apply(&a, 3, 5.0) - 1.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn a_part_keeps_the_domains_scale_around_its_own_center() {
+        let domain = [[0.0, 10.0], [-2.0, 2.0], [0.0, 4.0], [0.0, 1.0]];
+        let a = centered_on(&domain, &[[6.0, 8.0], [0.0, 1.0], [1.0, 1.0]]);
+        let near = |x: f64, y: f64| (x - y).abs() < 1e-12;
+        // A fifth of the domain's x-extent spans a fifth of [-1, 1].
+        assert!(near(apply(&a, 0, 6.0), -0.2) && near(apply(&a, 0, 8.0), 0.2));
+        assert!(near(apply(&a, 1, 0.0), -0.25) && near(apply(&a, 1, 1.0), 0.25));
+        assert!(near(apply(&a, 2, 1.0), 0.0));
+        // Time, not given for the part, maps as the domain's.
+        assert!(near(apply(&a, 3, 0.0), -1.0) && near(apply(&a, 3, 1.0), 1.0));
+    }
+
+    #[test]
+    fn scaling_changes_only_the_spatial_inputs() {
+        let a = scaled(bounding_box(&[[0.0, 10.0], [0.0, 1.0]]), 0.25, 1);
+        assert_eq!((apply(&a, 0, 0.0), apply(&a, 0, 10.0)), (-0.25, 0.25));
+        assert_eq!((apply(&a, 1, 0.0), apply(&a, 1, 1.0)), (-1.0, 1.0));
     }
 }
