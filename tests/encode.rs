@@ -842,6 +842,7 @@ fn mc_options(blend: f64, bits: u8) -> encode::mc_inr::McInrOptions {
         split_threshold: 1e-9,
         max_splits: 2,
         split_rounds: 1,
+        train_unsplit: false,
         meta: encode::mc_inr::MetaOptions {
             steps: 5,
             ..Default::default()
@@ -964,6 +965,50 @@ fn mc_inr_size_target_fills_its_splits_and_holds_its_ratio() {
     assert!(tune.kept, "{tune:?}");
     assert!(tune.loss_after < 0.95 * tune.loss_before, "{tune:?}");
     assert_mc_fidelity(&report);
+}
+
+/// With `train_unsplit` the leaves that do not split train on in the
+/// re-clustering round: from the same main training (same seed, no time
+/// limit), each ends no worse than without, and one at least better.
+#[test]
+fn unsplit_clusters_train_on_when_asked() {
+    let _libtorch = libtorch();
+    let samples = samples_of(data!("disk_out_ref/disk_out_ref_tets.vtu"), &[], None);
+    let run = |train_unsplit: bool| {
+        let opts = encode::mc_inr::McInrOptions {
+            train_unsplit,
+            bits: 0,
+            max_time: None,
+            ..mc_options(0.0, 0)
+        };
+        encode::mc_inr::encode(&samples, &opts, &mut |_| {}).unwrap()
+    };
+    let (only_children, all) = (run(false), run(true));
+    assert_eq!(only_children.epochs[0], all.epochs[0]);
+    // Leaves in tree order: the unsplit roots keep their places.
+    let tree = |r: &encode::mc_inr::McInrReport| {
+        let d = Decoder::from_bytes(r.bytes.clone()).unwrap();
+        let inr::model::Model::McInr(m) = d.model() else {
+            panic!("not MC-INR")
+        };
+        m.tree.clone()
+    };
+    let t = tree(&all);
+    assert_eq!(t, tree(&only_children));
+    let unsplit: Vec<usize> = t
+        .roots
+        .iter()
+        .filter_map(|&r| t.leaf[r as usize].map(|l| l as usize))
+        .collect();
+    assert_eq!(unsplit.len(), 2, "4 roots, 2 of them split");
+    let mut better = 0;
+    for &l in &unsplit {
+        let (a, b) = (all.leaf_mse[l], only_children.leaf_mse[l]);
+        eprintln!("leaf {l}: {a:.3e} training on, {b:.3e} not");
+        assert!(a <= b, "leaf {l}: {a} > {b}");
+        better += usize::from(a < b);
+    }
+    assert!(better >= 1);
 }
 
 /// The variation weights of MC-INR's k-means on the disk mesh, its values

@@ -194,6 +194,11 @@ pub struct McArgs {
     /// Rounds of re-clustering (0: none).
     #[arg(long, default_value_t = 1, help_heading = "MC-INR")]
     pub split_rounds: usize,
+    /// In each re-clustering round the clusters that do not split train on
+    /// too (the paper trains every cluster to convergence before splitting;
+    /// with --max-minutes they have not converged).
+    #[arg(long, help_heading = "MC-INR")]
+    pub train_unsplit: bool,
     /// Outer steps of the meta-learned initialization (Reptile; 0: none).
     #[arg(long, default_value_t = 100, help_heading = "MC-INR")]
     pub meta_steps: usize,

@@ -61,6 +61,7 @@ fn options(args: &EncodeArgs, interrupt: Arc<AtomicBool>) -> Result<McInrOptions
         split_threshold: mc.split_threshold,
         max_splits: mc.max_splits,
         split_rounds: mc.split_rounds,
+        train_unsplit: mc.train_unsplit,
         meta: MetaOptions {
             steps: mc.meta_steps,
             inner_lr: 2.0 * lr,
@@ -166,7 +167,8 @@ fn report_json(args: &EncodeArgs, r: &McInrReport, seconds: f64) -> serde_json::
         "network": {"width": r.shape.width, "trunk_blocks": r.shape.trunk_blocks,
                     "branch_blocks": r.shape.branch_blocks, "parameters_per_cluster": r.shape.parameters(),
                     "clusters": r.leaves, "splits": r.splits, "bits": args.bits,
-                    "blend_width": args.mc.blend_width, "omega": args.omega},
+                    "blend_width": args.mc.blend_width, "omega": args.omega,
+                    "train_unsplit": args.mc.train_unsplit},
         "device": device_name(r.device),
         "training": {"epochs": r.epochs, "cluster_mse": r.leaf_mse},
         "finetune": r.finetune.as_ref().map(|f| json!({

@@ -141,6 +141,11 @@ pub struct McInrOptions {
     pub max_splits: usize,
     /// Rounds of re-clustering (0: none).
     pub split_rounds: usize,
+    /// Whether the clusters that do not split in a round train on with the
+    /// children. The paper trains every cluster to convergence first, so
+    /// only the children train; with a time budget the others have not
+    /// converged either.
+    pub train_unsplit: bool,
     pub meta: MetaOptions,
     pub train: GroupTraining,
     /// Width of the blending band (domain units; 0: none).
@@ -165,6 +170,7 @@ impl Default for McInrOptions {
             split_threshold: 5e-4,
             max_splits: 10,
             split_rounds: 1,
+            train_unsplit: false,
             meta: MetaOptions::default(),
             train: GroupTraining::default(),
             blend_width: 0.0,
@@ -964,7 +970,16 @@ pub fn encode(
         if children.is_empty() {
             break;
         }
-        // The children start from their parent's weights and train on
+        if opts.train_unsplit {
+            let split: Vec<usize> = children.iter().map(|c| c.0).collect();
+            for (n, node) in forest.nodes.iter().enumerate() {
+                if let Some(place) = node.net.filter(|_| !split.contains(&n)) {
+                    children.push((n, place));
+                }
+            }
+        }
+        // The children start from their parent's weights (and with
+        // `train_unsplit` the other leaves go on from theirs) and train on
         // their own points (and bands).
         let routing = Routing::new(&forest, flat, opts.blend_width)?;
         let ids: Vec<usize> = children.iter().map(|c| c.0).collect();
