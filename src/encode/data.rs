@@ -127,8 +127,14 @@ impl Samples {
     /// of frequency `omega` along the spatial axes (time keeps the
     /// network's [`W0`](super::siren::W0)).
     pub fn input_affine(&self, omega: f64) -> InputAffine {
-        let box_ = normalization::bounding_box(&self.bounds);
-        normalization::scaled(box_, omega / super::siren::W0, 3)
+        self.input_affine_on(&self.bounds, omega)
+    }
+
+    /// The same scales, centered on `part`'s box (its spatial entries):
+    /// the normalization of an MC-INR cluster's network.
+    pub fn input_affine_on(&self, part: &[[f64; 2]], omega: f64) -> InputAffine {
+        let affine = normalization::centered_on(&self.bounds, part);
+        normalization::scaled(affine, omega / super::siren::W0, 3)
     }
 
     /// Point coordinates along each axis of a structured grid; `None` for a

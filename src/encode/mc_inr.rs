@@ -18,7 +18,6 @@ use crate::cluster::weighted_kmeans;
 use crate::error::{Error, Result};
 use crate::format::WeightEncoding;
 use crate::model::mc_inr::ClusterTree;
-use crate::model::normalization;
 use crate::model::{shared_codebook, McInr};
 
 use super::coordnet::{CoordShape, GroupedNet};
@@ -752,8 +751,7 @@ fn affine_of(
         .zip(&samples.bounds)
         .map(|(r, d)| if r[0] <= r[1] { *r } else { *d })
         .collect();
-    let affine = normalization::centered_on(&samples.bounds, &own);
-    normalization::scaled(affine, omega / super::siren::W0, 3)
+    samples.input_affine_on(&own, omega)
 }
 
 /// Trains an MC-INR model on `samples` and writes the file's bytes.
@@ -973,8 +971,9 @@ pub fn encode(
         if opts.train_unsplit {
             let split: Vec<usize> = children.iter().map(|c| c.0).collect();
             for (n, node) in forest.nodes.iter().enumerate() {
-                if let Some(place) = node.net.filter(|_| !split.contains(&n)) {
-                    children.push((n, place));
+                match node.net {
+                    Some(place) if !split.contains(&n) => children.push((n, place)),
+                    _ => {}
                 }
             }
         }
