@@ -74,6 +74,16 @@ pub enum ClusterWeights {
     Variation,
 }
 
+/// How MC-INR's learning rate falls.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum LrSchedule {
+    /// Times --lr-decay every --decay-every epochs (the paper).
+    Step,
+    /// A cosine to 1 % over each phase's share of --max-minutes (or over
+    /// --max-epochs), as the residual SIREN's.
+    Cosine,
+}
+
 /// Where to train.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum DeviceChoice {
@@ -209,7 +219,12 @@ pub struct McArgs {
     /// Share of a cluster's points sampled per epoch.
     #[arg(long, default_value_t = 0.3, help_heading = "MC-INR")]
     pub sample_fraction: f64,
-    /// Learning rate factor every --decay-every epochs.
+    /// How the learning rate falls in each training phase. With
+    /// --max-minutes, cosine ends each phase at a low rate; the paper's
+    /// step decay is tuned to converge, not to a budget.
+    #[arg(long, value_enum, default_value_t = LrSchedule::Step, help_heading = "MC-INR")]
+    pub lr_schedule: LrSchedule,
+    /// Learning rate factor every --decay-every epochs (--lr-schedule step).
     #[arg(long, default_value_t = 0.92, help_heading = "MC-INR")]
     pub lr_decay: f64,
     #[arg(long, default_value_t = 30, help_heading = "MC-INR")]

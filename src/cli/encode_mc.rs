@@ -8,13 +8,14 @@ use std::time::{Duration, Instant};
 use serde_json::json;
 
 use crate::encode::mc_inr::{
-    self, GroupTraining, McInrOptions, McInrReport, McProgress, McSize, MetaOptions, Weighting,
+    self, GroupTraining, McInrOptions, McInrReport, McProgress, McSize, MetaOptions, Schedule,
+    Weighting,
 };
 use crate::encode::{quality, Samples};
 use crate::error::{Error, Result};
 
 use super::encode::{
-    device_name, quality_rows, size_lines, variables_json, ClusterWeights, EncodeArgs,
+    device_name, quality_rows, size_lines, variables_json, ClusterWeights, EncodeArgs, LrSchedule,
 };
 
 /// The encoder's options from the command line.
@@ -69,6 +70,10 @@ fn options(args: &EncodeArgs, interrupt: Arc<AtomicBool>) -> Result<McInrOptions
         },
         train: GroupTraining {
             lr,
+            schedule: match mc.lr_schedule {
+                LrSchedule::Step => Schedule::Step,
+                LrSchedule::Cosine => Schedule::Cosine,
+            },
             decay: mc.lr_decay,
             decay_every: mc.decay_every,
             patience: mc.epoch_patience,

@@ -42,12 +42,34 @@ pub enum McSize {
     Width(usize),
 }
 
+/// How the learning rate falls over a training phase.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Schedule {
+    /// Multiplied by `decay` every `decay_every` epochs (the paper).
+    Step,
+    /// A cosine from the initial rate to 1 % of it over the phase's share
+    /// of the time budget (or over `max_epochs`, whichever runs out first),
+    /// as the residual SIREN's: with a budget, a step schedule tuned for
+    /// convergence is still at a high rate when time runs out.
+    Cosine,
+}
+
+/// The cosine's final rate, a share of the initial one.
+const COSINE_FLOOR: f64 = 0.01;
+
+/// Under [`Schedule::Cosine`], phases that go on from trained weights
+/// (children of a split, fine-tuning after quantization) restart at this
+/// share of the initial rate, the residual SIREN's fine-tuning rate.
+const COSINE_RESTART: f64 = 0.1;
+
 /// The training of a group of networks (the paper's schedule by default).
 #[derive(Clone, Debug)]
 pub struct GroupTraining {
     /// Initial learning rate (Adam).
     pub lr: f64,
-    /// The rate is multiplied by `decay` every `decay_every` epochs.
+    pub schedule: Schedule,
+    /// Under [`Schedule::Step`], the rate is multiplied by `decay` every
+    /// `decay_every` epochs.
     pub decay: f64,
     pub decay_every: usize,
     /// A cluster whose loss has not improved for this many epochs is done;
@@ -61,9 +83,29 @@ pub struct GroupTraining {
 }
 
 impl GroupTraining {
-    /// The learning rate of `epoch` under the schedule.
-    fn lr_at(&self, epoch: usize) -> f64 {
-        self.lr * self.decay.powi((epoch / self.decay_every.max(1)) as i32)
+    /// The learning rate of `epoch` under the schedule, `spent` the share
+    /// of the phase's time budget used so far (0 without one).
+    fn lr_at(&self, epoch: usize, spent: f64) -> f64 {
+        match self.schedule {
+            Schedule::Step => self.lr * self.decay.powi((epoch / self.decay_every.max(1)) as i32),
+            Schedule::Cosine => {
+                let used = spent.max(epoch as f64 / self.max_epochs.max(1) as f64);
+                let floor = COSINE_FLOOR * self.lr;
+                let wave = 1.0 + (std::f64::consts::PI * used.clamp(0.0, 1.0)).cos();
+                floor + 0.5 * (self.lr - floor) * wave
+            }
+        }
+    }
+
+    /// The rate at which a phase starts that goes on from weights this
+    /// schedule left at `last_lr`: the step schedule goes on where it was
+    /// (a fresh full rate would throw converged networks off); the cosine,
+    /// which ends near zero, restarts at a tenth of its initial rate.
+    fn resumed_lr(&self, last_lr: f64) -> f64 {
+        match self.schedule {
+            Schedule::Step => last_lr,
+            Schedule::Cosine => COSINE_RESTART * self.lr,
+        }
     }
 }
 
@@ -71,6 +113,7 @@ impl Default for GroupTraining {
     fn default() -> Self {
         GroupTraining {
             lr: 5e-5,
+            schedule: Schedule::Step,
             decay: 0.92,
             decay_every: 30,
             patience: 30,
@@ -479,6 +522,15 @@ impl Clock {
                 .is_some_and(|f| f.load(Ordering::Relaxed))
     }
 
+    /// The share of the time from `since` to the end of the phase that has
+    /// passed (0 without a budget).
+    fn spent(&self, since: Instant) -> f64 {
+        self.until.map_or(0.0, |u| {
+            let total = u.saturating_duration_since(since).as_secs_f64();
+            since.elapsed().as_secs_f64() / total.max(1e-9)
+        })
+    }
+
     /// The clock of a phase that may take `share` of the time left.
     fn share(&self, share: f64) -> Clock {
         let now = Instant::now();
@@ -593,8 +645,11 @@ fn train_group(
     let mut stale = vec![0usize; k];
     let mut snapshot = snapshot_of(vs);
     let mut epoch = 0;
+    let mut lr = opts.lr;
+    let began = Instant::now();
     while epoch < opts.max_epochs && !clock.out() {
-        opt.set_lr(opts.lr_at(epoch));
+        lr = opts.lr_at(epoch, clock.spent(began));
+        opt.set_lr(lr);
         let mut sum = Tensor::zeros([k as i64], (Kind::Float, device));
         for _ in 0..steps_per_epoch {
             let idx = sample_rows(data, k, batch, device);
@@ -644,7 +699,7 @@ fn train_group(
     restore(vs, &snapshot);
     Ok(Trained {
         epochs: epoch,
-        last_lr: opts.lr_at(epoch.saturating_sub(1)),
+        last_lr: lr,
     })
 }
 
@@ -992,9 +1047,9 @@ pub fn encode(
         let phase = format!("re-clustering round {}", round + 1);
         let round_clock = work.share(1.0 / (opts.split_rounds - round) as f64);
         // The children go on from their parent's weights at the rate its
-        // schedule had reached.
+        // schedule had reached (the cosine's restart).
         let train = GroupTraining {
-            lr,
+            lr: opts.train.resumed_lr(lr),
             ..opts.train.clone()
         };
         let trained = train_group(&vs, &net, &data, &train, &round_clock, &phase, progress)?;
@@ -1033,7 +1088,7 @@ pub fn encode(
     if opts.bits > 0 {
         let tables = shared_codebook::snap(&mut model.leaves, opts.bits);
         let train = GroupTraining {
-            lr: (opts.train.lr / 10.0).min(lr),
+            lr: (opts.train.lr / 10.0).min(opts.train.resumed_lr(lr)),
             ..opts.train.clone()
         };
         finetune = Some(fine_tune::fine_tune(
@@ -1176,4 +1231,46 @@ fn blended_quality(ctx: &Ctx, forest: &Forest, routing: &Routing) -> Result<Vec<
         base += part.len();
         Ok(out)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn schedule(schedule: Schedule) -> GroupTraining {
+        GroupTraining {
+            lr: 1e-3,
+            schedule,
+            max_epochs: 100,
+            ..GroupTraining::default()
+        }
+    }
+
+    #[test]
+    fn the_cosine_falls_from_the_rate_to_its_floor_over_the_budget() {
+        let c = schedule(Schedule::Cosine);
+        assert!((c.lr_at(0, 0.0) - 1e-3).abs() < 1e-12);
+        assert!((c.lr_at(0, 0.5) - (1e-5 + 0.5 * (1e-3 - 1e-5))).abs() < 1e-12);
+        assert!((c.lr_at(0, 1.0) - 1e-5).abs() < 1e-12);
+        // Past the budget (the last epoch may overrun it) it stays at the floor.
+        assert!((c.lr_at(0, 3.0) - 1e-5).abs() < 1e-12);
+        // Epochs count when they run out before the time does.
+        assert!((c.lr_at(50, 0.1) - c.lr_at(0, 0.5)).abs() < 1e-12);
+        let rates: Vec<f64> = (0..=10).map(|i| c.lr_at(0, i as f64 / 10.0)).collect();
+        assert!(rates.windows(2).all(|w| w[1] < w[0]), "{rates:?}");
+        assert!((c.resumed_lr(1e-5) - 1e-4).abs() < 1e-12);
+    }
+
+    #[test]
+    fn the_step_schedule_ignores_the_clock() {
+        let s = GroupTraining {
+            decay: 0.5,
+            decay_every: 10,
+            ..schedule(Schedule::Step)
+        };
+        assert_eq!(s.lr_at(9, 0.9), 1e-3);
+        assert_eq!(s.lr_at(10, 0.0), 5e-4);
+        assert_eq!(s.lr_at(25, 1.0), 2.5e-4);
+        assert_eq!(s.resumed_lr(2.5e-4), 2.5e-4);
+    }
 }

@@ -3,6 +3,8 @@
 //! fixed — the entries of the shared codebooks (which tie all clusters
 //! together) and the parts kept f32 (first layers, biases).
 
+use std::time::Instant;
+
 use tch::nn::{self, OptimizerConfig, VarStore};
 use tch::{Kind, Tensor};
 
@@ -104,8 +106,9 @@ fn train_tied(
     let mut best = loss_before;
     let mut opt = nn::Adam::default().build(vs, opts.lr).map_err(tch_error)?;
     let mut epoch = 0;
+    let began = Instant::now();
     while epoch < opts.max_epochs && !clock.out() {
-        opt.set_lr(opts.lr_at(epoch));
+        opt.set_lr(opts.lr_at(epoch, clock.spent(began)));
         // Summed on the device: one transfer an epoch, not one a step.
         let mut sum = Tensor::zeros([], (Kind::Float, device));
         for _ in 0..steps_per_epoch {
