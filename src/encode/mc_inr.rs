@@ -23,6 +23,7 @@ use crate::model::{shared_codebook, McInr};
 use super::coordnet::{CoordShape, GroupedNet};
 use super::data::Samples;
 use super::quality::{self, VariableQuality};
+use super::train::cosine_lr;
 use super::{export, size, tch_error};
 
 mod complexity;
@@ -53,9 +54,6 @@ pub enum Schedule {
     /// convergence is still at a high rate when time runs out.
     Cosine,
 }
-
-/// The cosine's final rate, a share of the initial one.
-const COSINE_FLOOR: f64 = 0.01;
 
 /// Under [`Schedule::Cosine`], phases that go on from trained weights
 /// (children of a split, fine-tuning after quantization) restart at this
@@ -88,12 +86,10 @@ impl GroupTraining {
     fn lr_at(&self, epoch: usize, spent: f64) -> f64 {
         match self.schedule {
             Schedule::Step => self.lr * self.decay.powi((epoch / self.decay_every.max(1)) as i32),
-            Schedule::Cosine => {
-                let used = spent.max(epoch as f64 / self.max_epochs.max(1) as f64);
-                let floor = COSINE_FLOOR * self.lr;
-                let wave = 1.0 + (std::f64::consts::PI * used.clamp(0.0, 1.0)).cos();
-                floor + 0.5 * (self.lr - floor) * wave
-            }
+            Schedule::Cosine => cosine_lr(
+                self.lr,
+                spent.max(epoch as f64 / self.max_epochs.max(1) as f64),
+            ),
         }
     }
 

@@ -258,9 +258,7 @@ pub fn train(
             }
             None => step as f64 / opts.steps as f64,
         };
-        let lr_min = 0.01 * opts.lr;
-        lr = plateau_scale
-            * (lr_min + 0.5 * (opts.lr - lr_min) * (1.0 + (std::f64::consts::PI * used).cos()));
+        lr = plateau_scale * cosine_lr(opts.lr, used);
         opt.set_lr(lr);
         let (x, y, m) = if full_batch {
             (
@@ -390,4 +388,12 @@ pub fn full_loss(net: &Siren, data: &TrainData) -> Result<f64> {
         start += len;
     }
     Ok(sum / count.max(1.0))
+}
+
+/// The rate of a cosine schedule from `lr` down to 1 % of it, `used` the
+/// share of the budget (steps or time) spent; past the budget it stays at
+/// the floor. Shared by both families' training.
+pub(crate) fn cosine_lr(lr: f64, used: f64) -> f64 {
+    let floor = 0.01 * lr;
+    floor + 0.5 * (lr - floor) * (1.0 + (std::f64::consts::PI * used.clamp(0.0, 1.0)).cos())
 }
