@@ -8,7 +8,10 @@
 //! cluster tree, the second nearest sibling centroid is less than BAND
 //! farther than the nearest (the band of a blend of width BAND). Run it on
 //! files encoded with and without `--blend-width` at the same ratio, with
-//! the same BAND, to compare the seam error.
+//! the same BAND, to compare the seam error. It also prints each cluster's
+//! MSE at the nodes routed to it, in the encoder's scaled units (each
+//! component's range mapped to 2), to set beside the report's
+//! `cluster_mse` before quantization: where the file's error is.
 //!
 //! Usage: cargo run --release --example seams -- FILE.inr SOURCE.vtu|.pvd BAND [GRID]
 //! (GRID points along each axis of the grid over the mesh bounds, default
@@ -85,6 +88,11 @@ fn main() -> inr::Result<()> {
         grid_near.len(),
     );
 
+    let node_leaf: Vec<u32> = nodes
+        .chunks_exact(3)
+        .map(|p| model.tree.leaf_of([p[0], p[1], p[2]]))
+        .collect();
+    let mut per_leaf = vec![(0f64, 0f64); model.leaves.len()];
     let mut node_err = Errors::new(vars.len());
     let mut grid_err = Errors::new(vars.len());
     for (t, data) in &steps {
@@ -93,6 +101,14 @@ fn main() -> inr::Result<()> {
         let mut out = vec![0f32; nodes.len() / 3 * comps];
         d.evaluate(&nodes, PointTimes::Fixed(time), &vars, &mut out, &opts)?;
         node_err.add(&out, &truth, &node_near, &meta.variables);
+        add_per_leaf(
+            &mut per_leaf,
+            &node_leaf,
+            &out,
+            &truth,
+            &meta.variables,
+            &ranges,
+        );
         let gtruth = interpolate(&mesh, &truth, comps, &grid_points, &grid_cells);
         let mut gout = vec![0f32; grid_points.len() / 3 * comps];
         d.evaluate(
@@ -115,7 +131,47 @@ fn main() -> inr::Result<()> {
             near - far
         );
     }
+    print_per_leaf(&per_leaf);
     Ok(())
+}
+
+/// Adds each node's squared error, in the encoder's scaled units (each
+/// component's range mapped to 2), to its leaf's sum.
+fn add_per_leaf(
+    per_leaf: &mut [(f64, f64)],
+    leaf: &[u32],
+    out: &[f32],
+    truth: &[f64],
+    variables: &[inr::format::Variable],
+    ranges: &[f64],
+) {
+    let comps: usize = variables.iter().map(|v| v.components as usize).sum();
+    for (p, &l) in leaf.iter().enumerate() {
+        let mut col = 0;
+        for (v, var) in variables.iter().enumerate() {
+            for k in 0..var.components as usize {
+                let e = 2.0 * (out[p * comps + col + k] as f64 - truth[p * comps + col + k])
+                    / ranges[v];
+                per_leaf[l as usize].0 += e * e;
+                per_leaf[l as usize].1 += 1.0;
+            }
+            col += var.components as usize;
+        }
+    }
+}
+
+/// Each leaf's MSE at the nodes routed to it, and its share of the total
+/// squared error: where the error of the file is.
+fn print_per_leaf(per_leaf: &[(f64, f64)]) {
+    let total: f64 = per_leaf.iter().map(|l| l.0).sum();
+    println!("per cluster, at the nodes routed to it (scaled units): values, MSE, share of the squared error");
+    for (i, &(sum, n)) in per_leaf.iter().enumerate() {
+        println!(
+            "  #{i}: {n:.0} values, MSE {:.3e}, {:.1} %",
+            sum / n.max(1.0),
+            100.0 * sum / total.max(f64::MIN_POSITIVE)
+        );
+    }
 }
 
 /// Each step of the source (time, dataset); one step for a `.vtu`.

@@ -1061,3 +1061,55 @@ fn variation_weights_gather_clusters_where_the_data_changes() {
         spread(&plain)
     );
 }
+
+/// A loss that jumps out of its basin (here: every weight knocked far off at
+/// one check) sends training back to its best weights at the next check,
+/// and training goes on from there.
+#[test]
+fn a_jump_of_the_loss_sends_training_back_to_its_best_weights() {
+    use inr::encode::siren::{Shape, Siren, W0};
+    use inr::encode::train::{train, Phase, TrainData};
+    let _libtorch = libtorch();
+    let dir = tempfile::tempdir().unwrap();
+    let vti = dir.path().join("analytic.vti");
+    write_analytic(&vti);
+    let series = inr::vtkxml::read_series(&vti).unwrap();
+    let samples = Samples::from_series(&series, &["scalar".into()]).unwrap();
+    tch::manual_seed(3);
+    let data = TrainData::new(&samples, W0, tch::Device::Cpu).unwrap();
+    let vs = tch::nn::VarStore::new(tch::Device::Cpu);
+    let shape = Shape {
+        inputs: 3,
+        width: 24,
+        blocks: 1,
+        outputs: 1,
+    };
+    let net = Siren::new(&vs, shape);
+    let opts = TrainOptions {
+        steps: 300,
+        batch: 2048,
+        lr: 1e-3,
+        check_every: 10,
+        patience: 0,
+        ..TrainOptions::default()
+    };
+    let mut losses = Vec::new();
+    let report = train(&vs, &net, &data, &opts, Phase::Train, &mut |p| {
+        losses.push(p.loss);
+        if losses.len() == 10 {
+            let _guard = tch::no_grad_guard();
+            for mut v in vs.trainable_variables() {
+                let _ = v.f_add_scalar_(1.0).unwrap();
+            }
+        }
+    })
+    .unwrap();
+    assert_eq!(report.rollbacks, 1, "{losses:?}");
+    let best_before = losses[..10].iter().fold(f64::INFINITY, |m, &l| m.min(l));
+    assert!(losses[10] > 10.0 * best_before, "the jump: {losses:?}");
+    assert!(
+        losses[11] < 2.0 * best_before,
+        "back at the best weights after the jump: {losses:?}"
+    );
+    assert!(report.final_loss <= best_before, "{report:?}");
+}

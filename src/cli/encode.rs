@@ -495,12 +495,16 @@ fn report_text(args: &EncodeArgs, report: &EncodeReport, seconds: f64) -> String
         weights_name(args.bits)
     );
     out += &format!(
-        "training: {} steps in {:.1} s on {} ({}), loss {:.3e}\n",
+        "training: {} steps in {:.1} s on {} ({}), loss {:.3e}{}\n",
         report.train.steps,
         report.train.elapsed.as_secs_f64(),
         device_name(report.device),
         stop_reason(report.train.stop),
-        report.train.final_loss
+        report.train.final_loss,
+        match report.train.rollbacks {
+            0 => String::new(),
+            n => format!(", {n} rollback(s) to the best weights after a jump of the loss"),
+        }
     );
     if let Some(f) = &report.finetune {
         out += &format!(
@@ -599,7 +603,8 @@ fn report_json(args: &EncodeArgs, report: &EncodeReport, seconds: f64) -> serde_
                     "parameters": s.parameters(), "bits": args.bits, "omega": args.omega},
         "device": device_name(report.device),
         "training": {"steps": report.train.steps, "lr": report.train.lr, "seconds": report.train.elapsed.as_secs_f64(),
-                     "stop": report.train.stop.name(), "final_loss": report.train.final_loss},
+                     "stop": report.train.stop.name(), "final_loss": report.train.final_loss,
+                     "rollbacks": report.train.rollbacks},
         "finetune": report.finetune.map(|f| json!({
             "steps": f.train.steps, "seconds": f.train.elapsed.as_secs_f64(), "kept": f.kept,
             "stop": f.train.stop.name(), "loss_before": f.loss_before, "loss_after": f.loss_after})),

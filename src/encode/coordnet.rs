@@ -51,22 +51,12 @@ impl CoordShape {
 struct Batched {
     weight: Tensor,
     bias: Tensor,
-    /// When set, the weight is `table[indices]` instead of `weight`: deep
-    /// compression's fine-tuning of a codebook that the file shares (the
-    /// k-means assignment fixed, the table's values trained).
-    tied: Option<Tied>,
-}
-
-/// A shared table's variable and its starting levels.
-type SharedTable = (Tensor, Vec<f32>);
-
-/// A weight drawn from a shared table.
-#[derive(Debug)]
-struct Tied {
-    /// A handle on the table variable every tied layer of a role shares.
-    table: Tensor,
-    /// `[K * out * in]` indices into it.
-    indices: Tensor,
+    /// When set, a handle on the table variable that every tied layer of
+    /// a role shares: the weight is used as its nearest entry of the table
+    /// (deep compression's fine-tuning of a codebook the file shares, the
+    /// table and the weights both trained; see
+    /// `super::straight_through`).
+    tied: Option<Tensor>,
 }
 
 impl Batched {
@@ -95,10 +85,7 @@ impl Batched {
     fn weight(&self) -> Tensor {
         match &self.tied {
             None => self.weight.shallow_clone(),
-            Some(t) => t
-                .table
-                .index_select(0, &t.indices)
-                .view(self.weight.size().as_slice()),
+            Some(table) => super::straight_through::drawn(table, &self.weight),
         }
     }
 
@@ -120,28 +107,9 @@ impl Batched {
     }
 
     /// Draws the weight from `table` (a variable shared by the layers of
-    /// its role) at the entries nearest its current values, which are the
-    /// table's after quantization; the free weight stops training.
-    fn tie(&mut self, table: &Tensor, levels: &[f32]) -> Result<()> {
-        let values = Vec::<f32>::try_from(
-            &self
-                .weight
-                .detach()
-                .to_device(Device::Cpu)
-                .contiguous()
-                .view(-1),
-        )
-        .map_err(tch_error)?;
-        let indices: Vec<i64> = values
-            .iter()
-            .map(|&v| i64::from(crate::quantize::nearest(levels, v)))
-            .collect();
-        self.weight = self.weight.set_requires_grad(false);
-        self.tied = Some(Tied {
-            table: table.shallow_clone(),
-            indices: Tensor::from_slice(&indices).to_device(table.device()),
-        });
-        Ok(())
+    /// its role), at the entries nearest its values.
+    fn tie(&mut self, table: &Tensor) {
+        self.tied = Some(table.shallow_clone());
     }
 
     /// Slice `i` as the decoder's dense layer.
@@ -349,38 +317,33 @@ impl GroupedNet {
     /// Ties the weights that the file quantizes with shared codebooks
     /// (the hidden layers' and the heads'; see
     /// `crate::model::shared_codebook`) to one table variable per role of
-    /// `vs`, `hidden` and `head` (their levels; `None` where the file keeps
-    /// the role f32, which then stays free). The first layer and the
-    /// biases stay free too: training this fine-tunes all the file stores
-    /// after quantization, as deep compression does.
-    pub fn tie_to_tables(
-        &mut self,
-        vs: &VarStore,
-        hidden: Option<&[f32]>,
-        head: Option<&[f32]>,
-    ) -> Result<()> {
+    /// `vs`, starting at `hidden` and `head` (their levels; `None` where
+    /// the file keeps the role f32, which then stays free). The first layer
+    /// and the biases stay free too: training this fine-tunes all the file
+    /// stores after quantization, as deep compression does.
+    pub fn tie_to_tables(&mut self, vs: &VarStore, hidden: Option<&[f32]>, head: Option<&[f32]>) {
         let root = vs.root();
         let table = |name: &str, levels: Option<&[f32]>| {
-            levels.map(|l| (root.var_copy(name, &Tensor::from_slice(l)), l.to_vec()))
+            levels.map(|l| root.var_copy(name, &Tensor::from_slice(l)))
         };
         let hidden = table("hidden_table", hidden);
         let head = table("head_table", head);
-        let tie = |layer: &mut Batched, table: &Option<SharedTable>| match table {
-            Some((t, levels)) => layer.tie(t, levels),
-            None => Ok(()),
+        let tie = |layer: &mut Batched, table: &Option<Tensor>| {
+            if let Some(t) = table {
+                layer.tie(t);
+            }
         };
         for (a, b) in &mut self.trunk {
-            tie(a, &hidden)?;
-            tie(b, &hidden)?;
+            tie(a, &hidden);
+            tie(b, &hidden);
         }
         for (blocks, h) in &mut self.branches {
             for (a, b) in blocks {
-                tie(a, &hidden)?;
-                tie(b, &hidden)?;
+                tie(a, &hidden);
+                tie(b, &hidden);
             }
-            tie(h, &head)?;
+            tie(h, &head);
         }
-        Ok(())
     }
 
     /// Sets network `i` to the weights of `net` (of this group's shape), as
@@ -512,7 +475,7 @@ mod tests {
         }
         let x = Tensor::rand([3, 16, 3], (Kind::Float, Device::Cpu)) * 2.0 - 1.0;
         let before = tied.forward(&x).detach();
-        tied.tie_to_tables(&tvs, Some(&levels), None).unwrap();
+        tied.tie_to_tables(&tvs, Some(&levels), None);
         assert!(
             f64::try_from((tied.forward(&x) - &before).abs().max()).unwrap() < 1e-6,
             "tying keeps the function"
@@ -541,5 +504,59 @@ mod tests {
             hidden.iter().all(|v| !levels.contains(v)),
             "the levels moved"
         );
+    }
+
+    /// Straight-through tying: the forward pass uses each weight's nearest
+    /// table entry, and training may move a weight to another level,
+    /// which fixed indices never do.
+    #[test]
+    fn straight_through_weights_draw_the_nearest_level_and_may_change_it() {
+        tch::manual_seed(6);
+        let shape = CoordShape {
+            inputs: 3,
+            width: 8,
+            trunk_blocks: 2,
+            branch_blocks: 0,
+            components: vec![1],
+        };
+        let vs = VarStore::new(Device::Cpu);
+        let free = GroupedNet::new(&vs, 2, &shape);
+        let levels = [-0.3f32, -0.1, 0.1, 0.3];
+        let hidden_of = |net: &GroupedNet| -> Vec<f32> {
+            let mut out = Vec::new();
+            for i in 0..2 {
+                let n = net.export(i, vec![1.0; 3], vec![0.0; 3]).unwrap();
+                for l in n.trunk.iter().skip(1) {
+                    if let Layer::ResidualSine { first, second, .. } = l {
+                        out.extend(first.weight.iter().chain(&second.weight));
+                    }
+                }
+            }
+            out
+        };
+        let raw = hidden_of(&free);
+        let tvs = VarStore::new(Device::Cpu);
+        let mut tied = free.select(&tvs, &[0, 1]);
+        tied.tie_to_tables(&tvs, Some(&levels), None);
+        let snapped = hidden_of(&tied);
+        for (r, q) in raw.iter().zip(&snapped) {
+            let nearest = levels[crate::quantize::nearest(&levels, *r) as usize];
+            assert_eq!(*q, nearest, "{r} draws its nearest level");
+        }
+        let x = Tensor::rand([2, 32, 3], (Kind::Float, Device::Cpu)) * 2.0 - 1.0;
+        let mut opt = nn::Adam::default().build(&tvs, 0.05).unwrap();
+        for _ in 0..20 {
+            opt.backward_step(&(tied.forward(&x) - 0.5).square().mean(Kind::Float));
+        }
+        let after = hidden_of(&tied);
+        let table = Vec::<f32>::try_from(&tvs.variables()["hidden_table"]).unwrap();
+        let entry = |v: f32, t: &[f32]| t.iter().position(|&l| l == v).expect("a table value");
+        let moved = snapped
+            .iter()
+            .zip(&after)
+            .filter(|(a, b)| entry(**a, &levels) != entry(**b, &table))
+            .count();
+        assert!(table != levels, "the table trains");
+        assert!(moved > 0, "some weight moved to another level");
     }
 }

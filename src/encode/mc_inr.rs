@@ -23,7 +23,7 @@ use crate::model::{shared_codebook, McInr};
 use super::coordnet::{CoordShape, GroupedNet};
 use super::data::Samples;
 use super::quality::{self, VariableQuality};
-use super::train::cosine_lr;
+use super::train::{cosine_lr, DIVERGED};
 use super::{export, size, tch_error};
 
 mod complexity;
@@ -609,12 +609,10 @@ struct Trained {
     last_lr: f64,
 }
 
-/// An epoch loss this many times a network's best means it has jumped out
-/// of its basin, as a sine network can under Adam at a high rate (seen on
-/// the cylinder at 1e-3 after 30 epochs: one cluster's loss went from 1e-4
-/// to 0.1 and stayed there). It goes back to its best weights; its Adam
-/// moments, swollen by the jump, then take small steps for a while.
-const DIVERGED: f64 = 10.0;
+// An epoch loss `DIVERGED` times a network's best (seen on the cylinder at
+// 1e-3 after 30 epochs: one cluster's loss went from 1e-4 to 0.1 and stayed
+// there) sends that network back to its best weights; its Adam moments,
+// swollen by the jump, then take small steps for a while.
 
 /// Rows per leaf and step, and steps per epoch: an epoch sees
 /// `sample_fraction` of the largest leaf's rows, in minibatches of at most

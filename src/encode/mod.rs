@@ -14,6 +14,7 @@ pub mod mc_inr;
 pub mod quality;
 pub mod siren;
 pub mod size;
+pub mod straight_through;
 pub mod train;
 
 use std::collections::BTreeMap;

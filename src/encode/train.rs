@@ -165,12 +165,20 @@ pub struct TrainReport {
     pub final_loss: f64,
     pub elapsed: Duration,
     pub stop: Stop,
+    /// Times the loss jumped [`DIVERGED`] times above the best and training
+    /// went back to the best weights.
+    pub rollbacks: usize,
 }
 
 /// PSNR of a mean squared error over the scaled range [-1, 1].
 pub fn psnr_of_scaled_mse(mse: f64) -> f64 {
     10.0 * (4.0 / mse).log10()
 }
+
+/// A loss this many times the best so far means the network has jumped out
+/// of its basin, as a sine network can under Adam at a high rate: training
+/// goes back to the best weights (both families).
+pub(crate) const DIVERGED: f64 = 10.0;
 
 /// Halvings of the learning rate on plateaus before training stops.
 const MAX_HALVINGS: u32 = 5;
@@ -242,6 +250,7 @@ pub fn train(
     let mut stop = Stop::Steps;
     let mut step = 0;
     let mut lr = opts.lr;
+    let mut rollbacks = 0;
     while step < opts.steps {
         if interrupted(opts) {
             stop = Stop::Interrupted;
@@ -302,6 +311,17 @@ pub fn train(
                 lr,
                 elapsed: start.elapsed(),
             });
+            if mean > DIVERGED * best.loss {
+                // Seen on the cylinder at 30 minutes: the loss went from
+                // 9e-5 to 8e-2 in 200 steps and never came back. Back to
+                // the best weights, with fresh Adam moments (the jump's
+                // would keep pushing) and half the rate.
+                best.restore(vs);
+                opt = nn::Adam::default().build(vs, lr).map_err(tch_error)?;
+                plateau_scale *= 0.5;
+                rollbacks += 1;
+                continue;
+            }
             if mean < plateau_best * (1.0 - 1e-3) {
                 plateau_best = mean;
                 stale = 0;
@@ -341,6 +361,7 @@ pub fn train(
         final_loss: best.loss,
         elapsed: start.elapsed(),
         stop,
+        rollbacks,
     })
 }
 

@@ -1,7 +1,9 @@
 //! Deep compression's last step for MC-INR: after quantization, every
-//! value the file stores is trained again with the k-means assignment
-//! fixed — the entries of the shared codebooks (which tie all clusters
-//! together) and the parts kept f32 (first layers, biases).
+//! value the file stores is trained again — the entries of the shared
+//! codebooks (which tie all clusters together), the weights that draw
+//! them (each as its nearest entry, so that a weight may change entry:
+//! `crate::encode::straight_through`) and the parts kept f32 (first
+//! layers, biases).
 
 use std::time::Instant;
 
@@ -57,7 +59,7 @@ pub(super) fn fine_tune(
         &vs,
         tables[Role::Hidden as usize].as_deref(),
         tables[Role::Head as usize].as_deref(),
-    )?;
+    );
     let data = group_data(ctx, forest, routing, &leaves, false)?;
     let done = train_tied(&vs, &net, &data, train, clock, progress)?;
     let g = forest.groups.len();
