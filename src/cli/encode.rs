@@ -33,12 +33,14 @@ model's bytes, the file less its mesh, for a mesh) or --size (the same
 bytes): the widest network that fits; or --width and --blocks. Training is Adam on random minibatches with a cosine
 learning rate over --steps or --max-minutes, whichever ends first, halved
 whenever the loss stops improving (--patience), and stops early after five
-halvings; the best weights seen are kept.
+halvings; the best weights seen are kept, and restored at once when the
+loss jumps to 10 times the best (then at half the rate).
 
 The weights are then quantized (deep compression): per tensor, k-means to
 2^bits shared values, stored as a codebook and bit-packed indices; the
 codebook values are fine-tuned with the assignment fixed, and kept when that
-lowers the error. Ctrl-C (or the time limit) ends training early and still
+lowers the error. (MC-INR's clusters share one codebook per kind of weight;
+there each weight is fine-tuned too, as its nearest entry.) Ctrl-C (or the time limit) ends training early and still
 writes the best model so far; a second Ctrl-C aborts. The file is written
 atomically: there is never a partial output.
 
