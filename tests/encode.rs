@@ -67,6 +67,16 @@ fn write_analytic(path: &Path) {
 /// libtorch's random generator (which `encode` seeds) and its thread count
 /// belong to the process: tests that train in this process take turns, or
 /// the same seed would not give the same file.
+/// The samples of the analytic field's `arrays` (all of them when empty).
+fn analytic_samples(arrays: &[&str]) -> Samples {
+    let dir = tempfile::tempdir().unwrap();
+    let vti = dir.path().join("analytic.vti");
+    write_analytic(&vti);
+    let series = inr::vtkxml::read_series(&vti).unwrap();
+    let names: Vec<String> = arrays.iter().map(|a| a.to_string()).collect();
+    Samples::from_series(&series, &names).unwrap()
+}
+
 fn libtorch() -> std::sync::MutexGuard<'static, ()> {
     static LIBTORCH: std::sync::Mutex<()> = std::sync::Mutex::new(());
     let guard = LIBTORCH.lock().unwrap_or_else(|e| e.into_inner());
@@ -436,11 +446,7 @@ fn float64_point_data() {
 #[test]
 fn same_seed_same_file_on_the_cpu() {
     let _libtorch = libtorch();
-    let dir = tempfile::tempdir().unwrap();
-    let vti = dir.path().join("analytic.vti");
-    write_analytic(&vti);
-    let series = inr::vtkxml::read_series(&vti).unwrap();
-    let samples = Samples::from_series(&series, &["scalar".into()]).unwrap();
+    let samples = analytic_samples(&["scalar"]);
     let mut opts = options(
         Size::Explicit {
             width: 24,
@@ -1070,11 +1076,7 @@ fn a_jump_of_the_loss_sends_training_back_to_its_best_weights() {
     use inr::encode::siren::{Shape, Siren, W0};
     use inr::encode::train::{train, Phase, TrainData};
     let _libtorch = libtorch();
-    let dir = tempfile::tempdir().unwrap();
-    let vti = dir.path().join("analytic.vti");
-    write_analytic(&vti);
-    let series = inr::vtkxml::read_series(&vti).unwrap();
-    let samples = Samples::from_series(&series, &["scalar".into()]).unwrap();
+    let samples = analytic_samples(&["scalar"]);
     tch::manual_seed(3);
     let data = TrainData::new(&samples, W0, tch::Device::Cpu).unwrap();
     let vs = tch::nn::VarStore::new(tch::Device::Cpu);
