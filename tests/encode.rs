@@ -64,9 +64,6 @@ fn write_analytic(path: &Path) {
     write_image_data(path, extent, origin, spacing, &arrays).unwrap();
 }
 
-/// libtorch's random generator (which `encode` seeds) and its thread count
-/// belong to the process: tests that train in this process take turns, or
-/// the same seed would not give the same file.
 /// The samples of the analytic field's `arrays` (all of them when empty).
 fn analytic_samples(arrays: &[&str]) -> Samples {
     let dir = tempfile::tempdir().unwrap();
@@ -77,6 +74,9 @@ fn analytic_samples(arrays: &[&str]) -> Samples {
     Samples::from_series(&series, &names).unwrap()
 }
 
+/// libtorch's random generator (which `encode` seeds) and its thread count
+/// belong to the process: tests that train in this process take turns, or
+/// the same seed would not give the same file.
 fn libtorch() -> std::sync::MutexGuard<'static, ()> {
     static LIBTORCH: std::sync::Mutex<()> = std::sync::Mutex::new(());
     let guard = LIBTORCH.lock().unwrap_or_else(|e| e.into_inner());

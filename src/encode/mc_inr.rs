@@ -609,11 +609,6 @@ struct Trained {
     last_lr: f64,
 }
 
-// An epoch loss `DIVERGED` times a network's best (seen on the cylinder at
-// 1e-3 after 30 epochs: one cluster's loss went from 1e-4 to 0.1 and stayed
-// there) sends that network back to its best weights; its Adam moments,
-// swollen by the jump, then take small steps for a while.
-
 /// Rows per leaf and step, and steps per epoch: an epoch sees
 /// `sample_fraction` of the largest leaf's rows, in minibatches of at most
 /// `batch` (smaller for small clusters, which would otherwise draw the same
@@ -644,7 +639,7 @@ fn train_group(
     let mut opt = nn::Adam::default().build(vs, opts.lr).map_err(tch_error)?;
     let mut best = leaf_mse(net, data)?;
     let mut stale = vec![0usize; k];
-    let mut snapshot = snapshot_of(vs);
+    let snapshot = snapshot_of(vs);
     let mut epoch = 0;
     let mut lr = opts.lr;
     let began = Instant::now();
@@ -676,11 +671,16 @@ fn train_group(
                 stale[g] += 1;
             }
         }
-        save_rows(vs, &mut snapshot, &improved);
+        copy_rows(&vs.trainable_variables(), &snapshot, &improved);
+        // An epoch loss `DIVERGED` times a network's best (seen on the
+        // cylinder at 1e-3 after 30 epochs: one cluster's loss went from
+        // 1e-4 to 0.1 and stayed there) sends that network alone back to
+        // its best weights; its Adam moments, swollen by the jump, then take
+        // small steps for a while.
         let diverged: Vec<usize> = (0..k)
             .filter(|&g| losses[g] as f64 > DIVERGED * best[g])
             .collect();
-        restore_rows(vs, &snapshot, &diverged);
+        copy_rows(&snapshot, &vs.trainable_variables(), &diverged);
         epoch += 1;
         let mean = losses.iter().map(|&l| l as f64).sum::<f64>() / k as f64;
         progress(&McProgress {
@@ -709,23 +709,14 @@ fn snapshot_of(vs: &VarStore) -> Vec<Tensor> {
         .collect()
 }
 
-/// Copies the networks `rows` of `vs` into `snapshot`.
-fn save_rows(vs: &VarStore, snapshot: &mut [Tensor], rows: &[usize]) {
+/// Copies the networks `rows` (slices along the first axis) of `from` into
+/// `to`, tensor by tensor (a [`snapshot_of`] and its variables, either way),
+/// the other networks left as they are.
+fn copy_rows(from: &[Tensor], to: &[Tensor], rows: &[usize]) {
     let _guard = tch::no_grad_guard();
-    for (s, v) in snapshot.iter_mut().zip(vs.trainable_variables()) {
+    for (f, t) in from.iter().zip(to) {
         for &g in rows {
-            s.get(g as i64).copy_(&v.get(g as i64));
-        }
-    }
-}
-
-/// Sets the networks `rows` of `vs` back to their `snapshot`, the others
-/// left as they are.
-fn restore_rows(vs: &VarStore, snapshot: &[Tensor], rows: &[usize]) {
-    let _guard = tch::no_grad_guard();
-    for (v, s) in vs.trainable_variables().iter().zip(snapshot) {
-        for &g in rows {
-            v.get(g as i64).copy_(&s.get(g as i64));
+            t.get(g as i64).copy_(&f.get(g as i64));
         }
     }
 }
@@ -1291,7 +1282,7 @@ mod tests {
             components: vec![1],
         };
         let _net = GroupedNet::new(&vs, 3, &shape);
-        let mut snapshot = snapshot_of(&vs);
+        let snapshot = snapshot_of(&vs);
         let moved = |by: f64| {
             let _guard = tch::no_grad_guard();
             for mut v in vs.trainable_variables() {
@@ -1299,10 +1290,10 @@ mod tests {
             }
         };
         moved(1.0);
-        save_rows(&vs, &mut snapshot, &[2]);
+        copy_rows(&vs.trainable_variables(), &snapshot, &[2]);
         let best = snapshot_of(&vs);
         moved(5.0);
-        restore_rows(&vs, &snapshot, &[0, 2]);
+        copy_rows(&snapshot, &vs.trainable_variables(), &[0, 2]);
         for ((v, s), b) in vs.trainable_variables().iter().zip(&snapshot).zip(&best) {
             // Row 0 is back at the start, row 2 at its saved best, row 1
             // keeps its moves.
