@@ -80,6 +80,7 @@ fn options(args: &EncodeArgs, interrupt: Arc<AtomicBool>) -> Result<McInrOptions
             sample_fraction: mc.sample_fraction,
             batch: mc.cluster_batch,
             max_epochs: mc.max_epochs,
+            warmup_steps: 0,
         },
         blend_width: mc.blend_width,
         max_time: args

@@ -109,11 +109,14 @@ fn train_tied(
     let mut opt = nn::Adam::default().build(vs, opts.lr).map_err(tch_error)?;
     let mut epoch = 0;
     let began = Instant::now();
+    let mut step = 0;
     while epoch < opts.max_epochs && !clock.out() {
-        opt.set_lr(opts.lr_at(epoch, clock.spent(began)));
+        let lr = opts.lr_at(epoch, clock.spent(began));
         // Summed on the device: one transfer an epoch, not one a step.
         let mut sum = Tensor::zeros([], (Kind::Float, device));
         for _ in 0..steps_per_epoch {
+            opt.set_lr(lr * opts.warmup(step));
+            step += 1;
             let idx = sample_rows(data, k, batch, device);
             let l = (batch_loss(net, data, &idx) * &share_t).sum(Kind::Float);
             opt.backward_step(&l);
