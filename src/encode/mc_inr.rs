@@ -1307,16 +1307,21 @@ mod tests {
         assert!((c.resumed_lr(1e-5) - 1e-4).abs() < 1e-12);
     }
 
-    #[test]
-    fn a_diverged_network_goes_back_to_its_best_weights_alone() {
-        let vs = VarStore::new(Device::Cpu);
-        let shape = CoordShape {
+    /// Networks of one residual block from 3-D points to one value.
+    fn one_block_net(width: usize) -> CoordShape {
+        CoordShape {
             inputs: 3,
-            width: 4,
+            width,
             trunk_blocks: 1,
             branch_blocks: 0,
             components: vec![1],
-        };
+        }
+    }
+
+    #[test]
+    fn a_diverged_network_goes_back_to_its_best_weights_alone() {
+        let vs = VarStore::new(Device::Cpu);
+        let shape = one_block_net(4);
         let _net = GroupedNet::new(&vs, 3, &shape);
         let snapshot = snapshot_of(&vs);
         let moved = |by: f64| {
@@ -1372,13 +1377,7 @@ mod tests {
     #[test]
     fn a_phase_never_leaves_a_network_worse_than_its_start() {
         tch::manual_seed(3);
-        let shape = CoordShape {
-            inputs: 3,
-            width: 16,
-            trunk_blocks: 1,
-            branch_blocks: 0,
-            components: vec![1],
-        };
+        let shape = one_block_net(16);
         let vs = VarStore::new(Device::Cpu);
         let net = GroupedNet::new(&vs, 4, &shape);
         let data = field_rows(4, 64);
