@@ -125,6 +125,16 @@ impl GroupTraining {
             Schedule::Cosine => COSINE_RESTART * self.lr,
         }
     }
+
+    /// The training of a phase that goes on from weights this schedule
+    /// left at `last_lr`: at [`Self::resumed_lr`], warming up.
+    fn resumed(&self, last_lr: f64) -> GroupTraining {
+        GroupTraining {
+            lr: self.resumed_lr(last_lr),
+            warmup_steps: RESUMED_WARMUP_STEPS,
+            ..self.clone()
+        }
+    }
 }
 
 impl Default for GroupTraining {
@@ -1092,11 +1102,7 @@ pub fn encode(
         let round_clock = work.share(1.0 / (opts.split_rounds - round) as f64);
         // The children go on from their parent's weights at the rate its
         // schedule had reached (the cosine's restart).
-        let train = GroupTraining {
-            lr: opts.train.resumed_lr(lr),
-            warmup_steps: RESUMED_WARMUP_STEPS,
-            ..opts.train.clone()
-        };
+        let train = opts.train.resumed(lr);
         let trained = train_group(&vs, &net, &data, &train, &round_clock, &phase, progress)?;
         epochs.push(trained.epochs);
         lr = trained.last_lr;
@@ -1132,10 +1138,10 @@ pub fn encode(
     let mut finetune = None;
     if opts.bits > 0 {
         let tables = shared_codebook::snap(&mut model.leaves, opts.bits);
+        let resumed = opts.train.resumed(lr);
         let train = GroupTraining {
-            lr: (opts.train.lr / 10.0).min(opts.train.resumed_lr(lr)),
-            warmup_steps: RESUMED_WARMUP_STEPS,
-            ..opts.train.clone()
+            lr: (opts.train.lr / 10.0).min(resumed.lr),
+            ..resumed
         };
         finetune = Some(fine_tune::fine_tune(
             &ctx,
