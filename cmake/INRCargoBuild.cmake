@@ -23,11 +23,11 @@ include("${CMAKE_CURRENT_LIST_DIR}/INRHelpers.cmake")
 set(ENV{CARGO_TARGET_DIR} "${INR_CARGO_TARGET_DIR}")
 separate_arguments(_args UNIX_COMMAND "${INR_CARGO_ARGS}")
 execute_process(
-  COMMAND "${INR_CARGO}" build --release --lib --locked ${_args}
+  COMMAND "${INR_CARGO}" build --release --package inr --lib --locked ${_args}
   WORKING_DIRECTORY "${INR_SOURCE_DIR}"
   RESULT_VARIABLE _rv)
 if(NOT _rv EQUAL 0)
-  message(FATAL_ERROR "INR: `cargo build --release --lib --locked` failed (${_rv}) in ${INR_SOURCE_DIR}")
+  message(FATAL_ERROR "INR: `cargo build --release --package inr --lib --locked` failed (${_rv}) in ${INR_SOURCE_DIR}")
 endif()
 
 set(_dir "${INR_CARGO_TARGET_DIR}/release")

@@ -13,7 +13,7 @@ else()
 endif()
 
 # inr_read_cargo_version(<Cargo.toml> <out-var>): the `version` of the
-# [package] section, e.g. "0.1.0".
+# [workspace.package] (or [package]) section, e.g. "0.1.0".
 function(inr_read_cargo_version cargo_toml out_var)
   if(NOT EXISTS "${cargo_toml}")
     message(FATAL_ERROR "INR: ${cargo_toml} does not exist")
@@ -23,13 +23,13 @@ function(inr_read_cargo_version cargo_toml out_var)
   foreach(_line IN LISTS _lines)
     if(_line MATCHES "^[ \t]*\\[+([A-Za-z0-9_.\"-]+)\\]+")
       set(_section "${CMAKE_MATCH_1}")
-    elseif(_section STREQUAL "package"
+    elseif((_section STREQUAL "package" OR _section STREQUAL "workspace.package")
            AND _line MATCHES "^[ \t]*version[ \t]*=[ \t]*[\"']([^\"']+)[\"']")
       set(${out_var} "${CMAKE_MATCH_1}" PARENT_SCOPE)
       return()
     endif()
   endforeach()
-  message(FATAL_ERROR "INR: no version = \"...\" in the [package] section of ${cargo_toml}")
+  message(FATAL_ERROR "INR: no version = \"...\" in the [workspace.package] or [package] section of ${cargo_toml}")
 endfunction()
 
 # inr_read_soname(<shared library> <out-var>): the library's ELF SONAME, or

@@ -18,8 +18,8 @@ use std::time::Instant;
 
 use inr::decode::{DecodeOptions, Decoder, GridRequest};
 use inr::format::Association;
-use inr::synthetic::{ClusterSpec, SyntheticSpec};
-use inr::vtkxml::Grid;
+use inr_testkit::synthetic::{ClusterSpec, SyntheticSpec};
+use inr_vtk::vtkxml::Grid;
 
 const MESH: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
@@ -67,7 +67,7 @@ fn main() -> inr::Result<()> {
         threads,
         progress: None,
     };
-    let series = inr::vtkxml::read_series(Path::new(MESH))?;
+    let series = inr_vtk::vtkxml::read_series(Path::new(MESH))?;
     let Grid::Unstructured(mesh) = &series.steps[0].1.grid else {
         return Err(inr::Error::Invalid("not a mesh".into()));
     };

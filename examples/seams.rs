@@ -24,8 +24,8 @@ use inr::mesh::locate::CellLocator;
 use inr::mesh::Mesh;
 use inr::model::mc_inr::ClusterTree;
 use inr::model::Model;
-use inr::vtkxml::{self, Dataset};
 use inr::PointTimes;
+use inr_vtk::vtkxml::{self, Dataset};
 
 const VTK_TETRA: u8 = 10;
 

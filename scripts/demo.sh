@@ -21,7 +21,7 @@ bash "$ROOT/scripts/setup-torch.sh" > /dev/null
 source "$HOME/.cache/inr/torch-env.sh"
 
 log "building inr with the encoder (release)"
-cargo build --release --locked --features encoder --bin inr
+cargo build --release --locked --package inr-cli --features encoder
 INR="$(inr_bin)"
 
 log "encoding $SAMPLE at compression ratio 50"

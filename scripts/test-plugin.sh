@@ -31,7 +31,7 @@ log "fixtures"
 bash scripts/setup-torch.sh > "$W/torch-setup.log" 2>&1 || { cat "$W/torch-setup.log"; exit 1; }
 (
   source "$HOME/.cache/inr/torch-env.sh"
-  cargo build --release --locked --features encoder --bin inr
+  cargo build --release --locked --package inr-cli --features encoder
 ) > "$W/cargo.log" 2>&1 || { tail -30 "$W/cargo.log"; exit 1; }
 source "$HOME/.cache/inr/torch-env.sh"
 INR="$(inr_bin)"

@@ -13,8 +13,16 @@ mkdir -p "$LOG"
 log "cargo fmt --check"
 cargo fmt --all -- --check
 
-log "cargo clippy -D warnings"
+log "cargo clippy -D warnings (the workspace less the encoder)"
 cargo clippy --all-targets --locked -- -D warnings
+
+log "cargo tree: the decoding core and libinr depend on no clap, vtkio or tch"
+for pkg in inr-core inr; do
+  if cargo tree --locked --edges normal,build --package "$pkg" --prefix none | grep -Eq '^(clap|vtkio|tch|torch-sys) '; then
+    echo "FAILED: $pkg depends on $(cargo tree --locked --edges normal,build --package "$pkg" --prefix none | grep -E '^(clap|vtkio|tch|torch-sys) ' | sort -u | tr '\n' ' ')" >&2
+    exit 1
+  fi
+done
 
 log "cargo test"
 cargo test --locked 2>&1 | tee "$LOG/cargo.log"
@@ -32,13 +40,13 @@ bash scripts/test-cmake.sh 2>&1 | tee "$LOG/cmake.log" || cmake_status=$?
 cmake_passed=$(grep -c '^ok: ' "$LOG/cmake.log" || true)
 cmake_failed=$(( cmake_status != 0 ? 1 : 0 ))
 
-log "encoder (libtorch through tch, cargo feature encoder)"
+log "encoder (crate inr-encode, libtorch through tch; inr-cli with --features encoder)"
 bash scripts/setup-torch.sh > "$LOG/torch-setup.log" 2>&1 || { cat "$LOG/torch-setup.log"; exit 1; }
 (
   source "$HOME/.cache/inr/torch-env.sh"
-  cargo clippy --all-targets --locked --features encoder -- -D warnings
-  cargo test --locked --features encoder --lib encode::
-  cargo test --locked --features encoder --test encode
+  cargo clippy --all-targets --locked --package inr-encode --package inr-cli --features inr-cli/encoder -- -D warnings
+  cargo test --locked --package inr-encode
+  cargo test --locked --package inr-cli --features encoder --test encode
 ) 2>&1 | tee "$LOG/encoder.log"
 enc=$(awk '/^test result:/ { p += $4; f += $6 } END { printf "%d %d", p, f }' "$LOG/encoder.log")
 read -r enc_passed enc_failed <<< "$enc"

@@ -1,40 +1,12 @@
 //! inr: scientific data stored as implicit neural representations.
 //!
-//! Every module but `capi` carries `cbindgen:ignore`: the C header is made
-//! from the C API alone, whatever the other modules make public.
+//! This crate is libinr: the C ABI (`capi`, header `include/inr.h`, built as
+//! libinr.so and libinr.a) and, for Rust programs, the decoding core
+//! (`inr-core`) re-exported under the same paths.
 
-/// cbindgen:ignore
-pub mod bench;
 pub mod capi;
-/// cbindgen:ignore
-pub mod cli;
-/// cbindgen:ignore
-pub mod cluster;
-/// cbindgen:ignore
-pub mod decode;
-/// cbindgen:ignore
-#[cfg(feature = "encoder")]
-pub mod encode;
-/// cbindgen:ignore
-pub mod error;
-/// cbindgen:ignore
-pub mod format;
-/// cbindgen:ignore
-pub mod kernels;
-/// cbindgen:ignore
-pub mod mesh;
-/// cbindgen:ignore
-pub mod model;
-/// cbindgen:ignore
-pub mod quantize;
-/// cbindgen:ignore
-pub mod sampling;
-/// cbindgen:ignore
-pub mod synthetic;
-/// cbindgen:ignore
-pub mod vti;
-/// cbindgen:ignore
-pub mod vtkxml;
 
-pub use decode::{DecodeOptions, Decoder, GridRequest, PointTimes};
-pub use error::{Error, Result};
+/// cbindgen:ignore
+pub use inr_core::{decode, error, format, kernels, mesh, model, quantize, sampling};
+/// cbindgen:ignore
+pub use inr_core::{DecodeOptions, Decoder, Error, GridRequest, PointTimes, Result};

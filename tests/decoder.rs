@@ -1,13 +1,11 @@
 //! The fast decoder against the reference evaluator, and grid decoding
 //! properties (sub-extents, variable subsets, time, cell data).
 
-mod common;
-
-use common::reference_eval;
 use inr::decode::{DecodeOptions, Decoder, GridRequest, PointTimes};
 use inr::format::{Association, WeightEncoding};
 use inr::model::Model;
-use inr::synthetic::SyntheticSpec;
+use inr_testkit::reference::reference_eval;
+use inr_testkit::synthetic::SyntheticSpec;
 
 fn open(spec: &SyntheticSpec) -> Decoder {
     let (_, bytes) = spec.build().unwrap();
@@ -24,7 +22,7 @@ fn siren(d: &Decoder) -> &inr::model::ResidualSiren {
 /// Largest |fast - reference| relative to each output's range.
 fn check_random_points(spec: &SyntheticSpec, n: usize, seed: u64) -> f64 {
     let d = open(spec);
-    common::worst_relative_error(&d, n, seed, &|meta, coords| {
+    inr_testkit::reference::worst_relative_error(&d, n, seed, &|meta, coords| {
         reference_eval(siren(&d), meta, coords)
     })
 }

@@ -13,8 +13,8 @@ use inr::format::{
     SectionEntry, TensorEncoding, TensorRef, TimeAxis, Variable, WeightEncoding,
 };
 use inr::model::{Model, ResidualSiren};
-use inr::synthetic::{residual_siren, SirenShape};
 use inr::Error;
+use inr_testkit::synthetic::{residual_siren, SirenShape};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 

@@ -12,8 +12,8 @@ use std::time::{Duration, Instant};
 use inr::decode::{DecodeOptions, Decoder, GridRequest};
 use inr::format::header::HEADER_LEN;
 use inr::format::{Compression, FileBuilder, Header, InrFile, Metadata, WeightEncoding};
-use inr::synthetic::SyntheticSpec;
 use inr::Error;
+use inr_testkit::synthetic::SyntheticSpec;
 use serde_json::{json, Value};
 
 // ---------------------------------------------------------------------------

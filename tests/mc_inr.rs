@@ -2,13 +2,13 @@
 //! against an f64 reference written from docs/format.md; grids, pieces,
 //! meshes and threads; borders with and without blending; damaged files.
 
-mod common;
-
-use common::reference_mc_inr;
 use inr::decode::{DecodeOptions, Decoder, GridRequest, PointTimes};
 use inr::format::WeightEncoding;
+use inr::mesh::generate::box_mesh;
+use inr::model::shared_codebook;
 use inr::model::{McInr, Model};
-use inr::synthetic::{box_mesh, ClusterSpec, SyntheticSpec};
+use inr_testkit::reference::reference_mc_inr;
+use inr_testkit::synthetic::{ClusterSpec, SyntheticSpec};
 
 fn clusters(blend_width: f64) -> ClusterSpec {
     ClusterSpec {
@@ -40,7 +40,7 @@ const THREADS: DecodeOptions = DecodeOptions {
 /// Largest |fast - reference| over each output's range, at random points
 /// and times (also a little outside the bounds).
 fn worst_error(d: &Decoder, n: usize, seed: u64) -> f64 {
-    common::worst_relative_error(d, n, seed, &|meta, coords| {
+    inr_testkit::reference::worst_relative_error(d, n, seed, &|meta, coords| {
         reference_mc_inr(loaded(d), meta, coords)
     })
 }
@@ -304,6 +304,72 @@ fn damaged_files_fail_cleanly() {
                 Err(_) => panic!("panic at byte {i}"),
                 Ok(Some(v)) => assert_eq!(v, original, "byte {i} changed the values"),
                 Ok(None) => {}
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// shared codebooks across clusters
+
+fn shared_codebook_model() -> McInr {
+    let spec = ClusterSpec {
+        clusters: 6,
+        splits: 0,
+        branch_blocks: 1,
+        blend_width: 0.0,
+    };
+    inr_testkit::synthetic::mc_inr(&spec, 12, 2, &[1, 3], &[[0.0, 1.0]; 3], 7)
+}
+
+#[test]
+fn hidden_and_head_weights_share_a_table_first_layers_and_biases_stay_f32() {
+    let m = shared_codebook_model();
+    let mut q = m.clone();
+    shared_codebook::snap(&mut q.leaves, 5);
+    let mut levels: [Vec<f32>; shared_codebook::ROLES] = Default::default();
+    for net in &q.leaves {
+        for (role, v) in shared_codebook::tensors(net) {
+            levels[role as usize].extend_from_slice(v);
+        }
+    }
+    for l in &mut levels {
+        l.sort_by(f32::total_cmp);
+        l.dedup();
+    }
+    // Six clusters' hidden 12 x 12 weights and 12 x 1 / 12 x 3 heads:
+    // 32 levels each over all clusters.
+    assert_eq!(levels[shared_codebook::Role::Hidden as usize].len(), 32);
+    assert_eq!(levels[shared_codebook::Role::Head as usize].len(), 32);
+    assert!(levels[shared_codebook::Role::First as usize].len() > 200);
+    for (a, b) in m.leaves.iter().zip(&q.leaves) {
+        for ((role, x), (_, y)) in shared_codebook::tensors(a)
+            .into_iter()
+            .zip(shared_codebook::tensors(b))
+        {
+            if matches!(
+                role,
+                shared_codebook::Role::First | shared_codebook::Role::Bias
+            ) {
+                assert_eq!(x, y);
+            }
+        }
+    }
+}
+
+#[test]
+fn snapping_keeps_values_close() {
+    let m = shared_codebook_model();
+    let mut q = m.clone();
+    shared_codebook::snap(&mut q.leaves, 8);
+    for (a, b) in m.leaves.iter().zip(&q.leaves) {
+        for ((_, x), (_, y)) in shared_codebook::tensors(a)
+            .into_iter()
+            .zip(shared_codebook::tensors(b))
+        {
+            let range = x.iter().fold(0f32, |r, v| r.max(v.abs())).max(1e-6);
+            for (u, v) in x.iter().zip(y) {
+                assert!((u - v).abs() <= 0.05 * range, "{u} -> {v}");
             }
         }
     }

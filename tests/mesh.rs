@@ -1,13 +1,12 @@
 //! Unstructured files: the mesh comes back exactly, node and cell values
 //! match the reference evaluator, bad meshes are rejected.
 
-mod common;
-
-use common::reference_eval;
 use inr::decode::{DecodeOptions, Decoder};
 use inr::mesh::extract::MeshRequest;
+use inr::mesh::generate::box_mesh;
 use inr::model::Model;
-use inr::synthetic::{box_mesh, SyntheticSpec};
+use inr_testkit::reference::reference_eval;
+use inr_testkit::synthetic::SyntheticSpec;
 
 fn spec(tetrahedra: bool) -> SyntheticSpec {
     let mut s = SyntheticSpec::small(21);
@@ -397,7 +396,7 @@ fn a_refined_mesh_decodes_at_its_new_points() {
 #[test]
 fn every_cell_type_round_trips_exactly_through_the_file_and_vtu() {
     for f32_points in [false, true] {
-        let mesh = common::meshes::every_cell_type(f32_points);
+        let mesh = inr_testkit::meshes::every_cell_type(f32_points);
         mesh.validate(mesh.num_points() as u64, mesh.num_cells() as u64)
             .unwrap();
         let mut s = spec(true);
@@ -408,14 +407,14 @@ fn every_cell_type_round_trips_exactly_through_the_file_and_vtu() {
         // And through inr decode's .vtu writer and the VTK XML reader.
         let dir = tempfile::tempdir().unwrap();
         let vtu = dir.path().join("cells.vtu");
-        inr::vti::write_unstructured_grid(&vtu, &mesh, &[]).unwrap();
-        let back = inr::vtkxml::read_series(&vtu).unwrap();
+        inr_vtk::vti::write_unstructured_grid(&vtu, &mesh, &[]).unwrap();
+        let back = inr_vtk::vtkxml::read_series(&vtu).unwrap();
         match &back.steps[0].1.grid {
-            inr::vtkxml::Grid::Unstructured(m) => assert_eq!(m, &mesh),
+            inr_vtk::vtkxml::Grid::Unstructured(m) => assert_eq!(m, &mesh),
             g => panic!("{g:?}"),
         }
     }
-    let mixed = common::meshes::mixed_linear([5, 4, 3]);
+    let mixed = inr_testkit::meshes::mixed_linear([5, 4, 3]);
     mixed
         .validate(mixed.num_points() as u64, mixed.num_cells() as u64)
         .unwrap();
@@ -429,7 +428,7 @@ fn every_cell_type_round_trips_exactly_through_the_file_and_vtu() {
 
 #[test]
 fn a_mixed_mesh_locates_and_refines() {
-    let mixed = common::meshes::mixed_linear([5, 4, 3]);
+    let mixed = inr_testkit::meshes::mixed_linear([5, 4, 3]);
     let mut s = spec(false);
     s.mesh = Some(mixed.clone());
     let (_, bytes) = s.build().unwrap();

@@ -1,0 +1,670 @@
+//! `inr encode`: train a network on a VTK data set and write it as `.inr`
+//! (only with the cargo feature `encoder`, which links libtorch).
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use clap::{Args, ValueEnum};
+use indicatif::{ProgressBar, ProgressStyle};
+use serde_json::json;
+use tch::Device;
+
+use inr_core::error::{Error, Result};
+use inr_core::format::writer::write_atomically;
+use inr_encode::{self as encode, EncodeOptions, EncodeReport, Samples, Size, TrainOptions};
+
+pub const ABOUT: &str =
+    "Train a network on a VTK data set (.vti, .vtr, .vtu, .pvd) and write it as an .inr file";
+
+pub const LONG_ABOUT: &str = "\
+Train a network on a VTK data set (.vti, .vtr, .vtu, or a .pvd series of
+them) and write it as an .inr file.
+
+The network is a residual SIREN (w0 = 30) that maps (x, y, z[, t]) to every
+component of the chosen variables; time becomes the fourth input when the
+series has more than one step. Point arrays are learned at the grid points
+(mesh nodes), cell arrays at the cell centers (centroids). An unstructured
+mesh is stored in the file exactly, once for the whole series. Its size
+follows --ratio (the data's float32 bytes over the file's bytes; over the
+model's bytes, the file less its mesh, for a mesh) or --size (the same
+bytes): the widest network that fits; or --width and --blocks. Training is Adam on random minibatches with a cosine
+learning rate over --steps or --max-minutes, whichever ends first, halved
+whenever the loss stops improving (--patience), and stops early after five
+halvings; the best weights seen are kept, and restored at once when the
+loss jumps to 10 times the best (then at half the rate).
+
+The weights are then quantized (deep compression): per tensor, k-means to
+2^bits shared values, stored as a codebook and bit-packed indices; the
+codebook values are fine-tuned with the assignment fixed, and kept when that
+lowers the error. (MC-INR's clusters share one codebook per kind of weight;
+there each weight is fine-tuned too, as its nearest entry.) Ctrl-C (or the time limit) ends training early and still
+writes the best model so far; a second Ctrl-C aborts. The file is written
+atomically: there is never a partial output.
+
+After writing, the file is decoded with the pure-Rust decoder at every data
+site. The report gives, per variable, PSNR (20 log10(max - min) - 10
+log10(MSE), over the data's range), NRMSE (RMSE / range), the largest
+absolute error and R^2, next to the PSNR of the trained network before
+quantization and the encoder's own estimate for the stored weights; then the
+file size, compression ratio, time and device. --report-json writes it as
+JSON too.
+
+Example:
+  inr encode data.vti -o data.inr --ratio 50 --max-minutes 5
+  inr encode series.pvd -o series.inr --size 200 --blocks 2
+  inr encode data.vtr -o data.inr --width 64 --blocks 3 --bits 0";
+
+/// Which model family to train.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Method {
+    /// One residual SIREN for the whole domain (MVNet).
+    ResidualSiren,
+    /// Clustered branched networks (MC-INR): k-means clusters, a
+    /// meta-learned initialization, re-clustering, blending at borders.
+    McInr,
+}
+
+/// What MC-INR's k-means counts per site.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ClusterWeights {
+    /// Every site the same.
+    Uniform,
+    /// The variation of the point arrays around the site.
+    Variation,
+}
+
+/// How MC-INR's learning rate falls.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum LrSchedule {
+    /// Times --lr-decay every --decay-every epochs (the paper).
+    Step,
+    /// A cosine to 1 % over each phase's share of --max-minutes (or over
+    /// --max-epochs), as the residual SIREN's.
+    Cosine,
+}
+
+/// Where to train: `auto` (the first GPU when libtorch sees one, else the
+/// CPU), `cpu`, `cuda` (the first GPU) or `cuda:N`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DeviceChoice {
+    Auto,
+    Cpu,
+    Cuda(usize),
+}
+
+impl std::str::FromStr for DeviceChoice {
+    type Err = String;
+
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        match s {
+            "auto" => Ok(DeviceChoice::Auto),
+            "cpu" => Ok(DeviceChoice::Cpu),
+            "cuda" => Ok(DeviceChoice::Cuda(0)),
+            _ => s
+                .strip_prefix("cuda:")
+                .and_then(|n| n.parse().ok())
+                .map(DeviceChoice::Cuda)
+                .ok_or_else(|| format!("{s:?}: expected auto, cpu, cuda or cuda:N")),
+        }
+    }
+}
+
+/// Arguments of `inr encode`.
+#[derive(Debug, Args)]
+pub struct EncodeArgs {
+    /// The data: .vti, .vtr, .vtu, or a .pvd collection of them.
+    #[arg(value_name = "INPUT")]
+    pub input: PathBuf,
+    /// The .inr file to write.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: PathBuf,
+    /// Target compression ratio (float32 data bytes / file bytes; / model
+    /// bytes for a mesh).
+    #[arg(long, default_value_t = 50.0, conflicts_with_all = ["width", "size"])]
+    pub ratio: f64,
+    /// Target file size in kilobytes (1000 bytes; the model's, for a mesh),
+    /// instead of --ratio.
+    #[arg(long, value_name = "KB", conflicts_with = "width")]
+    pub size: Option<f64>,
+    /// Network width (hidden features); with --blocks, instead of --ratio.
+    #[arg(long)]
+    pub width: Option<usize>,
+    /// Residual blocks.
+    #[arg(long, default_value_t = 3)]
+    pub blocks: usize,
+    /// Most optimizer steps.
+    #[arg(long, default_value_t = 20_000)]
+    pub steps: usize,
+    /// Wall-clock limit of training and fine-tuning, in minutes.
+    #[arg(long, value_name = "M")]
+    pub max_minutes: Option<f64>,
+    /// Sites per minibatch.
+    #[arg(long, default_value_t = 16_384)]
+    pub batch: usize,
+    /// Initial learning rate (Adam; cosine decay to 1 % of it) [default:
+    /// 2e-3 up to width 32, 2e-3 * 32 / width above].
+    #[arg(long)]
+    pub lr: Option<f64>,
+    /// Checks of the loss (every 100 steps) without improvement before the
+    /// learning rate halves; the fifth halving stops training early. 0:
+    /// neither.
+    #[arg(long, default_value_t = 10)]
+    pub patience: usize,
+    /// Frequency of the first sine layer along the spatial axes over the
+    /// domain (SIREN's omega_0; the papers' 30). Smooth fields often fit
+    /// better with less: try 7.5. The file stores it in the input
+    /// normalization (time keeps 30).
+    #[arg(long, default_value_t = 30.0)]
+    pub omega: f64,
+    /// Codebook bits per weight (k-means, 2^bits shared values); 0 stores
+    /// f32 weights.
+    #[arg(long, default_value_t = 9, value_parser = clap::value_parser!(u8).range(0..=16))]
+    pub bits: u8,
+    /// Steps of codebook fine-tuning after quantization [default: a tenth
+    /// of --steps]; 0 skips it.
+    #[arg(long, value_name = "N")]
+    pub finetune_steps: Option<usize>,
+    /// Initial learning rate of the fine-tuning [default: --lr / 10].
+    #[arg(long)]
+    pub finetune_lr: Option<f64>,
+    /// Seed of the initialization and of the minibatches.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Where to train: auto (a GPU when libtorch sees one), cpu, cuda, cuda:N.
+    #[arg(long, default_value = "auto")]
+    pub device: DeviceChoice,
+    /// Variables to encode (comma-separated array names; default: all).
+    #[arg(long, value_delimiter = ',')]
+    pub vars: Vec<String>,
+    /// Use only the first N time steps of a series.
+    #[arg(long, value_name = "N")]
+    pub time_steps: Option<usize>,
+    /// Also write the report as JSON to this file.
+    #[arg(long, value_name = "FILE")]
+    pub report_json: Option<PathBuf>,
+    /// The model family.
+    #[arg(long, value_enum, default_value_t = Method::ResidualSiren)]
+    pub method: Method,
+    #[command(flatten)]
+    pub mc: McArgs,
+}
+
+/// Options of `--method mc-inr` (the paper's defaults).
+#[derive(Debug, Args)]
+pub struct McArgs {
+    /// Clusters of the initial k-means over the sites.
+    #[arg(long, default_value_t = 20, help_heading = "MC-INR")]
+    pub clusters: usize,
+    /// What the k-means of the sites counts: every site the same, as the
+    /// paper, or each by how much the point arrays vary around it (smaller
+    /// clusters where the data changes, larger where it hardly does).
+    #[arg(long, value_enum, default_value_t = ClusterWeights::Uniform, help_heading = "MC-INR")]
+    pub cluster_weights: ClusterWeights,
+    /// Residual blocks of the shared trunk (global feature extractor).
+    #[arg(long, default_value_t = 5, help_heading = "MC-INR")]
+    pub trunk_blocks: usize,
+    /// Residual blocks of each variable's branch (local feature extractor).
+    #[arg(long, default_value_t = 6, help_heading = "MC-INR")]
+    pub branch_blocks: usize,
+    /// With --width, a cluster whose MSE (in [-1, 1] units) is above this
+    /// after training splits in two (2-means), both children starting from
+    /// its weights. With a size target, the room reserved for splits is
+    /// used: the worst clusters split, up to --max-splits.
+    #[arg(long, default_value_t = 5e-4, help_heading = "MC-INR")]
+    pub split_threshold: f64,
+    /// Most splits in all (the size target reserves room for them; with a
+    /// time budget the main training takes 70 % of it and the split rounds
+    /// the rest).
+    #[arg(long, default_value_t = 10, help_heading = "MC-INR")]
+    pub max_splits: usize,
+    /// Rounds of re-clustering (0: none).
+    #[arg(long, default_value_t = 1, help_heading = "MC-INR")]
+    pub split_rounds: usize,
+    /// In each re-clustering round the clusters that do not split train on
+    /// too (the paper trains every cluster to convergence before splitting;
+    /// with --max-minutes they have not converged).
+    #[arg(long, help_heading = "MC-INR")]
+    pub train_unsplit: bool,
+    /// Outer steps of the meta-learned initialization (Reptile; 0: none).
+    #[arg(long, default_value_t = 100, help_heading = "MC-INR")]
+    pub meta_steps: usize,
+    /// Width of the blending band across cluster borders, in domain units
+    /// (0: none); clusters also train on the points of their bands.
+    #[arg(long, default_value_t = 0.0, help_heading = "MC-INR")]
+    pub blend_width: f64,
+    /// Share of a cluster's points sampled per epoch.
+    #[arg(long, default_value_t = 0.3, help_heading = "MC-INR")]
+    pub sample_fraction: f64,
+    /// How the learning rate falls in each training phase. With
+    /// --max-minutes, cosine ends each phase at a low rate; the paper's
+    /// step decay is tuned to converge, not to a budget.
+    #[arg(long, value_enum, default_value_t = LrSchedule::Step, help_heading = "MC-INR")]
+    pub lr_schedule: LrSchedule,
+    /// Learning rate factor every --decay-every epochs (--lr-schedule step).
+    #[arg(long, default_value_t = 0.92, help_heading = "MC-INR")]
+    pub lr_decay: f64,
+    #[arg(long, default_value_t = 30, help_heading = "MC-INR")]
+    pub decay_every: usize,
+    /// Epochs without improvement after which a cluster is done.
+    #[arg(long, default_value_t = 30, help_heading = "MC-INR")]
+    pub epoch_patience: usize,
+    /// Most epochs of each training phase.
+    #[arg(long, default_value_t = 10_000, help_heading = "MC-INR")]
+    pub max_epochs: usize,
+    /// Most points per cluster and step (fewer where 30 % of the largest
+    /// cluster is fewer).
+    #[arg(long, default_value_t = 4096, help_heading = "MC-INR")]
+    pub cluster_batch: usize,
+}
+
+impl EncodeArgs {
+    pub(super) fn device(&self) -> Result<Device> {
+        match self.device {
+            DeviceChoice::Auto => Ok(Device::cuda_if_available()),
+            DeviceChoice::Cpu => Ok(Device::Cpu),
+            DeviceChoice::Cuda(n) => match tch::Cuda::device_count() {
+                0 => Err(Error::InvalidArgument(
+                    "--device cuda: libtorch sees no CUDA device".into(),
+                )),
+                count if n as i64 >= count => Err(Error::InvalidArgument(format!(
+                    "--device cuda:{n}: libtorch sees {count} CUDA device(s), cuda:0 to cuda:{}",
+                    count - 1
+                ))),
+                _ => Ok(Device::Cuda(n)),
+            },
+        }
+    }
+
+    fn size(&self) -> Result<Size> {
+        let blocks = self.blocks;
+        Ok(match (self.width, self.size) {
+            (Some(width), _) => Size::Explicit { width, blocks },
+            (None, Some(kb)) if kb.is_finite() && kb > 0.0 => Size::Bytes {
+                bytes: (kb * 1000.0) as u64,
+                blocks,
+            },
+            (None, Some(kb)) => {
+                return Err(Error::InvalidArgument(format!(
+                    "--size {kb} (must be above 0)"
+                )))
+            }
+            (None, None) => Size::Ratio {
+                ratio: self.ratio,
+                blocks,
+            },
+        })
+    }
+
+    /// The options for `samples`: the network's shape resolved (the
+    /// default learning rate depends on its width).
+    fn options(&self, samples: &Samples, interrupt: Arc<AtomicBool>) -> Result<EncodeOptions> {
+        let mut opts = EncodeOptions {
+            size: self.size()?,
+            bits: self.bits,
+            omega: self.omega,
+            train: TrainOptions {
+                steps: self.steps,
+                max_time: self
+                    .max_minutes
+                    .map(|m| Duration::from_secs_f64((m * 60.0).max(0.0))),
+                batch: self.batch,
+                patience: self.patience,
+                interrupt: Some(interrupt),
+                ..TrainOptions::default()
+            },
+            finetune_steps: self.finetune_steps.unwrap_or(self.steps / 10),
+            seed: self.seed,
+            device: self.device()?,
+            ..EncodeOptions::default()
+        };
+        let shape = encode::choose_shape(samples, &opts)?;
+        opts.size = Size::Explicit {
+            width: shape.width,
+            blocks: shape.blocks,
+        };
+        opts.train.lr = self.lr.unwrap_or(encode::default_lr(shape.width));
+        opts.finetune_lr = self.finetune_lr.unwrap_or(opts.train.lr / 10.0);
+        Ok(opts)
+    }
+}
+
+/// The first Ctrl-C sets the flag: training ends and the best model so far
+/// is written. A second one exits at once; the output is written atomically,
+/// so that leaves no partial file.
+pub(super) fn interrupt_flag() -> Arc<AtomicBool> {
+    let flag = Arc::new(AtomicBool::new(false));
+    let seen = flag.clone();
+    let installed = ctrlc::set_handler(move || {
+        if seen.swap(true, Ordering::SeqCst) {
+            eprintln!("\ninr: interrupted again; nothing written");
+            std::process::exit(130);
+        }
+        eprintln!("\ninr: interrupted; writing the best model so far (Ctrl-C again to abort)");
+    });
+    if let Err(e) = installed {
+        log::warn!("no Ctrl-C handler: {e}");
+    }
+    flag
+}
+
+/// Runs `inr encode`.
+pub fn run(args: &EncodeArgs) -> Result<()> {
+    let start = Instant::now();
+    let mut series = inr_vtk::vtkxml::read_series(&args.input)?;
+    if let Some(n) = args.time_steps {
+        series.steps.truncate(n.max(1));
+    }
+    let samples = Samples::from_series(&series, &args.vars)?;
+    if args.method == Method::McInr {
+        return super::encode_mc::run(args, &samples, start, interrupt_flag());
+    }
+    let opts = args.options(&samples, interrupt_flag())?;
+    let shape = encode::choose_shape(&samples, &opts)?;
+    log::info!(
+        "{} sites, {} steps, {} variables ({} components); network width {} blocks {} ({} parameters), learning rate {:.1e}; training on {}",
+        samples.num_sites(),
+        samples.times.len(),
+        samples.variables.len(),
+        samples.outputs(),
+        shape.width,
+        shape.blocks,
+        shape.parameters(),
+        opts.train.lr,
+        device_name(opts.device),
+    );
+
+    let mut bar = ProgressView::new(opts.train.max_time);
+    let report = encode::encode(&samples, &opts, &mut |p| bar.update(p))?;
+    bar.finish();
+    write_outputs(
+        args,
+        &report.bytes,
+        start,
+        |s| report_json(args, &report, s),
+        |s| report_text(args, &report, s),
+    )
+}
+
+/// Writes the file (atomically), then the JSON report if asked, then
+/// prints the text report; both reports get the seconds since `start`.
+pub(super) fn write_outputs(
+    args: &EncodeArgs,
+    bytes: &[u8],
+    start: Instant,
+    json: impl FnOnce(f64) -> serde_json::Value,
+    text: impl FnOnce(f64) -> String,
+) -> Result<()> {
+    write_atomically(&args.output, bytes)?;
+    let seconds = start.elapsed().as_secs_f64();
+    if let Some(path) = &args.report_json {
+        write_atomically(path, format!("{:#}\n", json(seconds)).as_bytes())?;
+    }
+    super::print_out(&text(seconds))
+}
+
+/// The progress bar of training and fine-tuning: step, loss, the PSNR the
+/// loss means, learning rate, time left. Plain lines every 10 s when stderr
+/// is not a terminal.
+struct ProgressView {
+    bar: Option<ProgressBar>,
+    phase: Option<encode::Phase>,
+    max_time: Option<Duration>,
+    started: Instant,
+    terminal: bool,
+    last_line: Option<Instant>,
+}
+
+impl ProgressView {
+    fn new(max_time: Option<Duration>) -> Self {
+        ProgressView {
+            bar: None,
+            phase: None,
+            max_time,
+            started: Instant::now(),
+            terminal: std::io::stderr().is_terminal(),
+            last_line: None,
+        }
+    }
+
+    fn update(&mut self, p: &encode::Progress) {
+        let name = match p.phase {
+            encode::Phase::Train => "training",
+            encode::Phase::FineTune => "fine-tuning",
+        };
+        if self.phase != Some(p.phase) {
+            self.finish();
+            self.phase = Some(p.phase);
+            let bar = ProgressBar::new(p.steps as u64);
+            bar.set_style(
+                ProgressStyle::with_template("{prefix:>11} [{bar:30}] {pos}/{len} {msg}")
+                    .expect("a valid template")
+                    .progress_chars("=> "),
+            );
+            bar.set_prefix(name);
+            if !super::chatty() {
+                bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
+            }
+            self.bar = Some(bar);
+        }
+        // Time left: the step rate's estimate, capped by the time limit.
+        let per_step = p.elapsed.as_secs_f64() / p.step.max(1) as f64;
+        let mut left = per_step * p.steps.saturating_sub(p.step) as f64;
+        if let Some(t) = self.max_time {
+            left = left.min((t.as_secs_f64() - self.started.elapsed().as_secs_f64()).max(0.0));
+        }
+        let msg = format!(
+            "loss {:.3e} psnr ~{:.1} dB lr {:.1e} eta {:.0} s",
+            p.loss, p.psnr_estimate, p.lr, left
+        );
+        if let Some(bar) = &self.bar {
+            bar.set_position(p.step as u64);
+            bar.set_message(msg.clone());
+        }
+        let due = self
+            .last_line
+            .is_none_or(|t| t.elapsed() >= Duration::from_secs(10));
+        if !self.terminal && due {
+            log::info!("{name} step {}/{} {msg}", p.step, p.steps);
+            self.last_line = Some(Instant::now());
+        }
+    }
+
+    fn finish(&mut self) {
+        if let Some(bar) = self.bar.take() {
+            bar.finish();
+        }
+    }
+}
+
+fn weights_name(bits: u8) -> String {
+    match bits {
+        0 => "f32 weights".to_string(),
+        b => format!("{b}-bit codebooks"),
+    }
+}
+
+/// `wrote out.inr: 12 kB for 1.2 MB of float32 data, ratio 100.0`, and for
+/// a mesh the mesh's and the model's bytes and the model-only ratio.
+pub(super) fn size_lines(output: &Path, file: u64, model: u64, raw: u64) -> String {
+    let mut out = format!(
+        "wrote {}: {} for {} of float32 data, ratio {:.1}\n",
+        output.display(),
+        super::format_bytes(file as u128),
+        super::format_bytes(raw as u128),
+        raw as f64 / file as f64
+    );
+    if file > model {
+        out += &format!(
+            "mesh {} (stored exactly), model {}: model-only ratio {:.1}\n",
+            super::format_bytes((file - model) as u128),
+            super::format_bytes(model as u128),
+            raw as f64 / model as f64
+        );
+    }
+    out
+}
+
+/// The report printed at the end.
+fn report_text(args: &EncodeArgs, report: &EncodeReport, seconds: f64) -> String {
+    let mut out = size_lines(
+        &args.output,
+        report.bytes.len() as u64,
+        report.model_bytes,
+        report.raw_bytes,
+    );
+    out += &format!(
+        "network: width {} blocks {} ({} parameters), {}\n",
+        report.shape.width,
+        report.shape.blocks,
+        report.shape.parameters(),
+        weights_name(args.bits)
+    );
+    out += &format!(
+        "training: {} steps in {:.1} s on {} ({}), loss {:.3e}{}\n",
+        report.train.steps,
+        report.train.elapsed.as_secs_f64(),
+        device_name(report.device),
+        stop_reason(report.train.stop),
+        report.train.final_loss,
+        match report.train.rollbacks {
+            0 => String::new(),
+            n => format!(", {n} rollback(s) to the best weights after a jump of the loss"),
+        }
+    );
+    if let Some(f) = &report.finetune {
+        out += &format!(
+            "fine-tuning of the codebooks: {} steps in {:.1} s ({}), loss over all sites {:.3e} -> {:.3e}, {}\n",
+            f.train.steps,
+            f.train.elapsed.as_secs_f64(),
+            stop_reason(f.train.stop),
+            f.loss_before,
+            f.loss_after,
+            if f.kept { "kept" } else { "not kept (no gain)" }
+        );
+    }
+    out += &quality_table(report);
+    out += &format!("total time {seconds:.1} s\n");
+    out
+}
+
+fn stop_reason(stop: encode::Stop) -> &'static str {
+    match stop {
+        encode::Stop::Steps => "step count reached",
+        encode::Stop::Time => "time limit reached",
+        encode::Stop::Plateau => "loss stopped improving",
+        encode::Stop::Interrupted => "interrupted",
+    }
+}
+
+/// One line per variable: the file through the pure-Rust decoder (PSNR,
+/// NRMSE, largest error, R^2), then the PSNR of the trained network before
+/// quantization and the encoder's own estimate for the stored weights.
+fn quality_table(report: &EncodeReport) -> String {
+    quality_rows(
+        &report.file_quality,
+        &report.network_quality,
+        &report.encoder_quality,
+    )
+}
+
+/// The table of [`quality_table`] from the three measurements.
+pub(super) fn quality_rows(
+    file_quality: &[encode::VariableQuality],
+    network_quality: &[encode::VariableQuality],
+    encoder_quality: &[encode::VariableQuality],
+) -> String {
+    let name = file_quality
+        .iter()
+        .map(|q| q.name.chars().count())
+        .max()
+        .unwrap_or(0)
+        .max(8);
+    let mut s = format!(
+        "{:<name$} {:>9} {:>10} {:>13} {:>10} {:>11} {:>12} {:>12}\n",
+        "variable", "PSNR dB", "NRMSE", "max abs err", "R^2", "range", "network dB", "encoder dB"
+    );
+    let rows = file_quality
+        .iter()
+        .zip(network_quality)
+        .zip(encoder_quality);
+    for ((f, n), e) in rows {
+        s += &format!(
+            "{:<name$} {:>9.2} {:>10.3e} {:>13.4e} {:>10.6} {:>11.4e} {:>12.2} {:>12.2}\n",
+            f.name, f.psnr, f.nrmse, f.max_abs_error, f.r2, f.range, n.psnr, e.psnr
+        );
+    }
+    let mean = encode::quality::mean_psnr;
+    s += &format!(
+        "{:<name$} {:>9.2} {:>10} {:>13} {:>10} {:>11} {:>12.2} {:>12.2}\n",
+        "mean",
+        mean(file_quality),
+        "",
+        "",
+        "",
+        "",
+        mean(network_quality),
+        mean(encoder_quality)
+    );
+    s
+}
+
+/// The report as JSON (`--report-json`), for scripts.
+fn report_json(args: &EncodeArgs, report: &EncodeReport, seconds: f64) -> serde_json::Value {
+    let variables = variables_json(
+        &report.file_quality,
+        &report.network_quality,
+        &report.encoder_quality,
+    );
+    let s = report.shape;
+    json!({
+        "input": args.input.display().to_string(),
+        "output": args.output.display().to_string(),
+        "file_bytes": report.bytes.len(),
+        "raw_f32_bytes": report.raw_bytes,
+        "ratio": report.ratio(),
+        "model_bytes": report.model_bytes,
+        "model_ratio": report.model_ratio(),
+        "network": {"width": s.width, "blocks": s.blocks, "inputs": s.inputs, "outputs": s.outputs,
+                    "parameters": s.parameters(), "bits": args.bits, "omega": args.omega},
+        "device": device_name(report.device),
+        "training": {"steps": report.train.steps, "lr": report.train.lr, "seconds": report.train.elapsed.as_secs_f64(),
+                     "stop": report.train.stop.name(), "final_loss": report.train.final_loss,
+                     "rollbacks": report.train.rollbacks},
+        "finetune": report.finetune.map(|f| json!({
+            "steps": f.train.steps, "seconds": f.train.elapsed.as_secs_f64(), "kept": f.kept,
+            "stop": f.train.stop.name(), "loss_before": f.loss_before, "loss_after": f.loss_after})),
+        "variables": variables,
+        "mean_psnr": encode::quality::mean_psnr(&report.file_quality),
+        "seconds": seconds,
+    })
+}
+
+/// Per variable: the file's measures and the network's and encoder's PSNR.
+pub(super) fn variables_json(
+    file_quality: &[encode::VariableQuality],
+    network_quality: &[encode::VariableQuality],
+    encoder_quality: &[encode::VariableQuality],
+) -> Vec<serde_json::Value> {
+    file_quality
+        .iter()
+        .zip(network_quality)
+        .zip(encoder_quality)
+        .map(|((f, n), e)| {
+            json!({
+                "name": f.name, "psnr": f.psnr, "nrmse": f.nrmse, "max_abs_error": f.max_abs_error,
+                "r2": f.r2, "range": f.range, "network_psnr": n.psnr, "encoder_psnr": e.psnr,
+            })
+        })
+        .collect()
+}
+
+pub(super) fn device_name(d: Device) -> String {
+    match d {
+        Device::Cpu => format!("cpu ({} threads)", tch::get_num_threads()),
+        Device::Cuda(i) => format!("cuda:{i}"),
+        other => format!("{other:?}"),
+    }
+}

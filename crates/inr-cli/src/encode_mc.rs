@@ -1,0 +1,190 @@
+//! `inr encode --method mc-inr`: the MC-INR encoder's options, progress and
+//! report on the command line.
+
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+
+use inr_core::error::{Error, Result};
+use inr_encode::mc_inr::{
+    self, GroupTraining, McInrOptions, McInrReport, McProgress, McSize, MetaOptions, Schedule,
+    Weighting,
+};
+use inr_encode::{quality, Samples};
+
+use super::encode::{
+    device_name, quality_rows, size_lines, variables_json, ClusterWeights, EncodeArgs, LrSchedule,
+};
+
+/// The encoder's options from the command line.
+fn options(args: &EncodeArgs, interrupt: Arc<AtomicBool>) -> Result<McInrOptions> {
+    let mc = &args.mc;
+    let size = match (args.width, args.size) {
+        (Some(w), _) => McSize::Width(w),
+        (None, Some(kb)) if kb.is_finite() && kb > 0.0 => McSize::Bytes((kb * 1000.0) as u64),
+        (None, Some(kb)) => {
+            return Err(Error::InvalidArgument(format!(
+                "--size {kb} (must be above 0)"
+            )))
+        }
+        (None, None) => McSize::Ratio(args.ratio),
+    };
+    if !(mc.sample_fraction > 0.0 && mc.sample_fraction <= 1.0) {
+        return Err(Error::InvalidArgument(format!(
+            "--sample-fraction {} (must be in (0, 1])",
+            mc.sample_fraction
+        )));
+    }
+    if mc.cluster_batch == 0 || mc.max_epochs == 0 {
+        return Err(Error::InvalidArgument(
+            "--cluster-batch and --max-epochs must be above 0".into(),
+        ));
+    }
+    let lr = args.lr.unwrap_or(GroupTraining::default().lr);
+    if !(lr.is_finite() && lr > 0.0) {
+        return Err(Error::InvalidArgument(format!(
+            "--lr {lr} (must be above 0)"
+        )));
+    }
+    Ok(McInrOptions {
+        clusters: mc.clusters,
+        weighting: match mc.cluster_weights {
+            ClusterWeights::Uniform => Weighting::Uniform,
+            ClusterWeights::Variation => Weighting::Variation,
+        },
+        trunk_blocks: mc.trunk_blocks,
+        branch_blocks: mc.branch_blocks,
+        size,
+        bits: args.bits,
+        omega: args.omega,
+        split_threshold: mc.split_threshold,
+        max_splits: mc.max_splits,
+        split_rounds: mc.split_rounds,
+        train_unsplit: mc.train_unsplit,
+        meta: MetaOptions {
+            steps: mc.meta_steps,
+            inner_lr: 2.0 * lr,
+            ..MetaOptions::default()
+        },
+        train: GroupTraining {
+            lr,
+            schedule: match mc.lr_schedule {
+                LrSchedule::Step => Schedule::Step,
+                LrSchedule::Cosine => Schedule::Cosine,
+            },
+            decay: mc.lr_decay,
+            decay_every: mc.decay_every,
+            patience: mc.epoch_patience,
+            sample_fraction: mc.sample_fraction,
+            batch: mc.cluster_batch,
+            max_epochs: mc.max_epochs,
+            warmup_steps: 0,
+        },
+        blend_width: mc.blend_width,
+        max_time: args
+            .max_minutes
+            .map(|m| Duration::from_secs_f64((m * 60.0).max(0.0))),
+        interrupt: Some(interrupt),
+        seed: args.seed,
+        device: args.device()?,
+    })
+}
+
+/// Runs the MC-INR encode of `samples` and writes the file and report.
+pub fn run(
+    args: &EncodeArgs,
+    samples: &Samples,
+    start: Instant,
+    interrupt: Arc<AtomicBool>,
+) -> Result<()> {
+    let opts = options(args, interrupt)?;
+    log::info!(
+        "{} sites, {} steps, {} variables ({} components); MC-INR, {} clusters, trunk {} / branch {} blocks; training on {}",
+        samples.num_sites(),
+        samples.times.len(),
+        samples.variables.len(),
+        samples.outputs(),
+        opts.clusters,
+        opts.trunk_blocks,
+        opts.branch_blocks,
+        device_name(opts.device)
+    );
+    let mut last = Instant::now() - Duration::from_secs(60);
+    let mut show = |p: &McProgress| {
+        if last.elapsed() >= Duration::from_secs(5) {
+            log::info!(
+                "{} {}/{} mean cluster loss {:.3e} ({:.0} s)",
+                p.phase,
+                p.step,
+                p.steps,
+                p.loss,
+                p.elapsed.as_secs_f64()
+            );
+            last = Instant::now();
+        }
+    };
+    let report = mc_inr::encode(samples, &opts, &mut show)?;
+    super::encode::write_outputs(
+        args,
+        &report.bytes,
+        start,
+        |s| report_json(args, &report, s),
+        |s| report_text(args, &report, s),
+    )
+}
+
+fn report_text(args: &EncodeArgs, r: &McInrReport, seconds: f64) -> String {
+    let mut out = size_lines(
+        &args.output,
+        r.bytes.len() as u64,
+        r.model_bytes,
+        r.raw_bytes,
+    );
+    out += &format!(
+        "MC-INR: {} clusters ({} splits), CoordNetB width {} ({} trunk / {} branch blocks, {} parameters each), epochs {:?} on {}\n",
+        r.leaves,
+        r.splits,
+        r.shape.width,
+        r.shape.trunk_blocks,
+        r.shape.branch_blocks,
+        r.shape.parameters(),
+        r.epochs,
+        device_name(r.device)
+    );
+    let worst = r.leaf_mse.iter().copied().fold(0.0, f64::max);
+    out += &format!("cluster MSE (scaled units): worst {worst:.3e}\n");
+    out += &quality_rows(&r.file_quality, &r.network_quality, &r.encoder_quality);
+    out += &format!("total time {seconds:.1} s\n");
+    out
+}
+
+fn report_json(args: &EncodeArgs, r: &McInrReport, seconds: f64) -> serde_json::Value {
+    json!({
+        "method": "mc-inr",
+        "input": args.input.display().to_string(),
+        "output": args.output.display().to_string(),
+        "file_bytes": r.bytes.len(),
+        "raw_f32_bytes": r.raw_bytes,
+        "ratio": r.ratio(),
+        "model_bytes": r.model_bytes,
+        "model_ratio": r.model_ratio(),
+        "network": {"width": r.shape.width, "trunk_blocks": r.shape.trunk_blocks,
+                    "branch_blocks": r.shape.branch_blocks, "parameters_per_cluster": r.shape.parameters(),
+                    "clusters": r.leaves, "splits": r.splits, "bits": args.bits,
+                    "blend_width": args.mc.blend_width, "omega": args.omega,
+                    "train_unsplit": args.mc.train_unsplit},
+        "device": device_name(r.device),
+        "training": {"epochs": r.epochs, "cluster_mse": r.leaf_mse},
+        "finetune": r.finetune.as_ref().map(|f| json!({
+            "epochs": f.epochs,
+            "loss_before": f.loss_before,
+            "loss_after": f.loss_after,
+            "kept": f.kept,
+        })),
+        "variables": variables_json(&r.file_quality, &r.network_quality, &r.encoder_quality),
+        "mean_psnr": quality::mean_psnr(&r.file_quality),
+        "seconds": seconds,
+    })
+}

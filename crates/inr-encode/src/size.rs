@@ -1,0 +1,241 @@
+//! Choosing the network's size for a byte budget (a compression ratio or a
+//! file size).
+//!
+//! A formula for the file size misses the metadata, the domain (rectilinear
+//! axes), zstd and the writer's choice between codebook and f32 per tensor;
+//! at small sizes those dominate. So the size of a candidate network is
+//! measured: the real file is written in memory, with random weights that
+//! take at most `2^bits` distinct values per tensor, as trained and quantized
+//! weights do, so the writer's codebooks cost what the trained ones will
+//! (random indices are what zstd compresses least: the estimate errs small).
+//! The width is the largest whose file fits. The stand-ins are the family's
+//! own networks as the encoder initializes them (libtorch's generator: the
+//! encoders seed it after the size search).
+//!
+//! For an unstructured mesh the budget is the model's alone: the mesh is
+//! stored exactly and costs the same at any network size, so ratios are
+//! counted on the model, as the papers do (the whole file's ratio is
+//! reported next to it).
+
+use std::collections::BTreeMap;
+
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+use inr_core::error::{Error, Result};
+use inr_core::format::writer::codebook_pays;
+use inr_core::format::{limits, WeightEncoding};
+use inr_core::model::mc_inr::ClusterTree;
+use inr_core::model::{shared_codebook, Layer, McInr, ResidualSiren};
+use tch::nn::VarStore;
+use tch::Device;
+
+use super::coordnet::{CoordShape, GroupedNet};
+use super::data::Samples;
+use super::export;
+use super::siren::{Shape, Siren, W0};
+
+/// The narrowest network the encoder makes.
+pub const MIN_WIDTH: usize = 4;
+
+/// Bytes of the file that a network of `shape` trained on `samples` makes,
+/// less the mesh's sections: the bytes a size target counts.
+pub fn budgeted_bytes(samples: &Samples, shape: Shape, encoding: WeightEncoding) -> Result<u64> {
+    let (scale, shift) = samples.input_affine(W0);
+    let mut model = Siren::new(&VarStore::new(Device::Cpu), shape).export(scale, shift)?;
+    if let WeightEncoding::Codebook { bits, .. } = encoding {
+        snap_to_levels(&mut model, bits);
+    }
+    // The encoder's own description of the network, at its longest.
+    let description = format!(
+        "residual siren width {} blocks {} omega 30.123456789, 1000000 steps, batch 16384, \
+         lr 0.0018823529411764706, seed 18446744073709551615, 16-bit codebooks, \
+         codebooks fine-tuned 100000 steps",
+        shape.width, shape.blocks
+    );
+    let attributes = BTreeMap::from([("encoder".to_string(), description)]);
+    export::model_bytes_of(samples, &model, encoding, attributes)
+}
+
+/// Replaces every tensor that the writer stores as a codebook by draws from
+/// `2^bits` of its own values: as incompressible as a trained
+/// codebook and its indices. (The others stay random f32, which zstd cannot
+/// shrink either, like trained weights.)
+fn snap_to_levels(model: &mut ResidualSiren, bits: u8) {
+    snap_layers(model.layers.iter_mut(), bits);
+}
+
+/// [`snap_to_levels`] for any layers.
+fn snap_layers<'a>(layers: impl Iterator<Item = &'a mut Layer>, bits: u8) {
+    let mut rng = ChaCha8Rng::seed_from_u64(1);
+    let levels = 1usize << bits;
+    let mut snap = |values: &mut Vec<f32>| {
+        if !codebook_pays(values.len(), bits) {
+            return;
+        }
+        // Every table value used (as k-means uses every centroid), then
+        // random draws: a codebook of exactly 2^bits entries.
+        let table = values[..levels].to_vec();
+        for v in values[levels..].iter_mut() {
+            *v = table[rng.gen_range(0..levels)];
+        }
+    };
+    for layer in layers {
+        let denses = match layer {
+            Layer::Sine { dense, .. } | Layer::Linear { dense } => vec![dense],
+            Layer::ResidualSine { first, second, .. } => vec![first, second],
+        };
+        for d in denses {
+            snap(&mut d.weight);
+            snap(&mut d.bias);
+        }
+    }
+}
+
+/// Bytes (less a mesh's) of the file of an MC-INR model with `leaves`
+/// CoordNetB networks of `shape` on `samples`: measured as for the
+/// residual SIREN, on stand-in weights.
+pub fn mc_inr_budgeted_bytes(
+    samples: &Samples,
+    shape: &CoordShape,
+    leaves: usize,
+    blend_width: f64,
+    encoding: WeightEncoding,
+) -> Result<u64> {
+    let mut model = mc_inr_stand_in(samples, shape, leaves, blend_width)?;
+    // Snapped as the encoder snaps (tables shared by all clusters), so the
+    // file holds the tables and indices it will hold.
+    if let WeightEncoding::Codebook { bits, .. } = encoding {
+        shared_codebook::snap(&mut model.leaves, bits);
+    }
+    let description = format!(
+        "mc-inr {leaves} clusters width {} trunk {} branch {} omega 30.123456789, 1000000 epochs, batch 16384, lr 0.00005, seed 18446744073709551615, 16-bit codebooks, meta 100000 steps, 100000 splits",
+        shape.width, shape.trunk_blocks, shape.branch_blocks
+    );
+    let attributes = BTreeMap::from([("encoder".to_string(), description)]);
+    export::mc_inr_model_bytes(samples, &model, encoding, attributes)
+}
+
+/// `leaves` clusters side by side (no splits), at random centroids, each
+/// with a CoordNetB as the encoder initializes it.
+fn mc_inr_stand_in(
+    samples: &Samples,
+    shape: &CoordShape,
+    leaves: usize,
+    blend_width: f64,
+) -> Result<McInr> {
+    let nets = GroupedNet::new(&VarStore::new(Device::Cpu), leaves, shape);
+    let (scale, shift) = samples.input_affine(W0);
+    let mut rng = ChaCha8Rng::seed_from_u64(0);
+    let centroids = (0..leaves)
+        .map(|_| {
+            std::array::from_fn(|a| rng.gen_range(samples.bounds[a][0]..=samples.bounds[a][1]))
+        })
+        .collect();
+    let ids = 0..leaves as u32;
+    Ok(McInr {
+        inputs: samples.inputs(),
+        blend_width,
+        tree: ClusterTree {
+            centroids,
+            children: vec![Vec::new(); leaves],
+            roots: ids.clone().collect(),
+            leaf: ids.map(Some).collect(),
+        },
+        leaves: (0..leaves)
+            .map(|i| nets.export(i, scale.clone(), shift.clone()))
+            .collect::<Result<_>>()?,
+    })
+}
+
+/// The widest CoordNetB for `leaves` clusters (the shape's other fields as
+/// given) whose file fits in `target` bytes.
+pub fn mc_inr_width_for_bytes(
+    samples: &Samples,
+    target: u64,
+    shape: &CoordShape,
+    leaves: usize,
+    blend_width: f64,
+    encoding: WeightEncoding,
+) -> Result<usize> {
+    let with = |width| CoordShape {
+        width,
+        ..shape.clone()
+    };
+    let bytes = |w: usize| mc_inr_budgeted_bytes(samples, &with(w), leaves, blend_width, encoding);
+    let budget = target - target / 100;
+    let fits = |w: usize| -> Result<bool> {
+        Ok(with(w).parameters() * leaves as u64 <= limits::MAX_PARAMETERS && bytes(w)? <= budget)
+    };
+    if !fits(1)? {
+        return Err(Error::InvalidArgument(format!(
+            "a target of {target} bytes is too small for {leaves} clusters of networks with \
+             {} trunk and {} branch blocks (width 1 makes {} bytes): ask for a lower ratio, \
+             fewer clusters or fewer blocks",
+            shape.trunk_blocks,
+            shape.branch_blocks,
+            bytes(1)?
+        )));
+    }
+    largest_fitting(1, &fits)
+}
+
+/// The widest network with `blocks` residual blocks whose file (its model,
+/// for a mesh) fits in `target` bytes.
+pub fn width_for_bytes(
+    samples: &Samples,
+    target: u64,
+    blocks: usize,
+    encoding: WeightEncoding,
+) -> Result<usize> {
+    let shape = |width| Shape {
+        inputs: samples.inputs(),
+        width,
+        blocks,
+        outputs: samples.outputs(),
+    };
+    let bytes = |w: usize| {
+        let b = budgeted_bytes(samples, shape(w), encoding)?;
+        log::trace!("size search: width {w} makes {b} bytes against a target of {target}");
+        Ok(b)
+    };
+    // zstd does a little better or worse on trained weights than on the
+    // stand-ins: keep 1 % in hand so that the file stays within the target.
+    let budget = target - target / 100;
+    let fits = |w: usize| -> Result<bool> {
+        Ok(shape(w).parameters() <= limits::MAX_PARAMETERS && bytes(w)? <= budget)
+    };
+    if !fits(MIN_WIDTH)? {
+        return Err(Error::InvalidArgument(format!(
+            "a target of {target} bytes is too small for a network of {blocks} blocks \
+             (width {MIN_WIDTH} makes a file of {} bytes): ask for a lower ratio, a larger \
+             size or fewer blocks",
+            bytes(MIN_WIDTH)?
+        )));
+    }
+    largest_fitting(MIN_WIDTH, &fits)
+}
+
+/// The largest width from `min` (which fits) up to the format's limit for
+/// which `fits` holds: bytes grow with the width, so bracket by doubling,
+/// then bisect.
+fn largest_fitting(min: usize, fits: &dyn Fn(usize) -> Result<bool>) -> Result<usize> {
+    let max = limits::MAX_FEATURES as usize;
+    let (mut lo, mut hi) = (min, min);
+    while fits(hi)? {
+        lo = hi;
+        if hi == max {
+            return Ok(hi);
+        }
+        hi = (hi * 2).min(max);
+    }
+    while hi - lo > 1 {
+        let mid = (lo + hi) / 2;
+        if fits(mid)? {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    Ok(lo)
+}

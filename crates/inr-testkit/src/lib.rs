@@ -1,0 +1,8 @@
+//! What tests, benchmarks and `inr synthetic` build on: synthetic models
+//! (random weights in complete `.inr` files), meshes of every cell type, and
+//! f64 reference evaluators written from docs/format.md.
+
+pub mod fields;
+pub mod meshes;
+pub mod reference;
+pub mod synthetic;

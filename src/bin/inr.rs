@@ -1,6 +1,0 @@
-//! The `inr` command line tool; everything lives in [`inr::cli`] so that it
-//! is documented and tested with the library.
-
-fn main() -> std::process::ExitCode {
-    inr::cli::main()
-}
