@@ -1,7 +1,8 @@
 //! Meshes for tests: every cell type the format stores, and a mixed mesh of
 //! the linear 3D types.
 
-use inr_core::mesh::Mesh;
+use inr_core::mesh::generate::{box_points, cubes, kuhn_tetrahedra};
+use inr_core::mesh::{CellType, Mesh};
 
 /// Points of one cell of each VTK type the format stores (linear, poly-
 /// and quadratic types), each cell on its own points, `points_f32` as given.
@@ -59,83 +60,48 @@ pub fn every_cell_type(points_f32: bool) -> Mesh {
 /// wedges, 6 pyramids (around a point at its center) or 6 tetrahedra, in
 /// turn: a mesh of every linear 3D type, in VTK's point orders.
 pub fn mixed_linear(n: [usize; 3]) -> Mesh {
-    let np = [n[0] + 1, n[1] + 1, n[2] + 1];
-    let mut points = Vec::new();
-    for k in 0..np[2] {
-        for j in 0..np[1] {
-            for i in 0..np[0] {
-                points.extend(
-                    [i, j, k]
-                        .iter()
-                        .zip(n)
-                        .map(|(&v, d)| (v as f64 / d as f64) as f32 as f64),
-                );
-            }
-        }
-    }
-    let id = |i: usize, j: usize, k: usize| (i + np[0] * (j + np[1] * k)) as u64;
     let mut mesh = Mesh {
-        points,
+        points: box_points(n, [0.0; 3], [1.0; 3]),
         offsets: vec![0],
         connectivity: Vec::new(),
         types: Vec::new(),
         points_f32: true,
     };
-    let push = |mesh: &mut Mesh, t: u8, ids: &[u64]| {
-        mesh.connectivity.extend_from_slice(ids);
-        mesh.offsets.push(mesh.connectivity.len() as u64);
-        mesh.types.push(t);
-    };
-    for k in 0..n[2] {
-        for j in 0..n[1] {
-            for i in 0..n[0] {
-                let v = [
-                    id(i, j, k),
-                    id(i + 1, j, k),
-                    id(i + 1, j + 1, k),
-                    id(i, j + 1, k),
-                    id(i, j, k + 1),
-                    id(i + 1, j, k + 1),
-                    id(i + 1, j + 1, k + 1),
-                    id(i, j + 1, k + 1),
-                ];
-                match (i + j + k) % 5 {
-                    0 => push(&mut mesh, 12, &v),
-                    1 => push(
-                        &mut mesh,
-                        11,
-                        &[v[0], v[1], v[3], v[2], v[4], v[5], v[7], v[6]],
-                    ),
-                    2 => {
-                        // Two wedges: triangles in the xy faces, extruded along
-                        // z; VTK's base triangle faces away from the top one.
-                        push(&mut mesh, 13, &[v[0], v[2], v[1], v[4], v[6], v[5]]);
-                        push(&mut mesh, 13, &[v[0], v[3], v[2], v[4], v[7], v[6]]);
-                    }
-                    3 => {
-                        let c = mesh.points.len() as u64 / 3;
-                        for a in 0..3 {
-                            let lo = mesh.points[3 * v[0] as usize + a];
-                            let hi = mesh.points[3 * v[6] as usize + a];
-                            mesh.points.push(((lo + hi) / 2.0) as f32 as f64);
-                        }
-                        // Each face a base whose normal points to the apex, as VTK's.
-                        for f in [
-                            [0, 1, 2, 3],
-                            [4, 7, 6, 5],
-                            [0, 4, 5, 1],
-                            [1, 5, 6, 2],
-                            [2, 6, 7, 3],
-                            [3, 7, 4, 0],
-                        ] {
-                            push(&mut mesh, 14, &[v[f[0]], v[f[1]], v[f[2]], v[f[3]], c]);
-                        }
-                    }
-                    _ => {
-                        for path in [[1, 2], [1, 5], [3, 2], [3, 7], [4, 5], [4, 7]] {
-                            push(&mut mesh, 10, &[v[0], v[path[0]], v[path[1]], v[6]]);
-                        }
-                    }
+    for ([i, j, k], v) in cubes(n) {
+        match (i + j + k) % 5 {
+            0 => mesh.push_cell(CellType::Hexahedron, &v),
+            1 => mesh.push_cell(
+                CellType::Voxel,
+                &[v[0], v[1], v[3], v[2], v[4], v[5], v[7], v[6]],
+            ),
+            2 => {
+                // Two wedges: triangles in the xy faces, extruded along
+                // z; VTK's base triangle faces away from the top one.
+                mesh.push_cell(CellType::Wedge, &[v[0], v[2], v[1], v[4], v[6], v[5]]);
+                mesh.push_cell(CellType::Wedge, &[v[0], v[3], v[2], v[4], v[7], v[6]]);
+            }
+            3 => {
+                let c = mesh.points.len() as u64 / 3;
+                for a in 0..3 {
+                    let lo = mesh.points[3 * v[0] as usize + a];
+                    let hi = mesh.points[3 * v[6] as usize + a];
+                    mesh.points.push(((lo + hi) / 2.0) as f32 as f64);
+                }
+                // Each face a base whose normal points to the apex, as VTK's.
+                for f in [
+                    [0, 1, 2, 3],
+                    [4, 7, 6, 5],
+                    [0, 4, 5, 1],
+                    [1, 5, 6, 2],
+                    [2, 6, 7, 3],
+                    [3, 7, 4, 0],
+                ] {
+                    mesh.push_cell(CellType::Pyramid, &[v[f[0]], v[f[1]], v[f[2]], v[f[3]], c]);
+                }
+            }
+            _ => {
+                for tet in kuhn_tetrahedra(&v) {
+                    mesh.push_cell(CellType::Tetra, &tet);
                 }
             }
         }

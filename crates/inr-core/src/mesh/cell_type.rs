@@ -28,38 +28,34 @@ pub enum CellType {
     QuadraticPyramid = 27,
 }
 
-/// Every type, in code order.
-pub const CELL_TYPES: [CellType; 21] = {
-    use CellType::*;
-    [
-        Vertex,
-        PolyVertex,
-        Line,
-        PolyLine,
-        Triangle,
-        TriangleStrip,
-        Polygon,
-        Pixel,
-        Quad,
-        Tetra,
-        Voxel,
-        Hexahedron,
-        Wedge,
-        Pyramid,
-        QuadraticEdge,
-        QuadraticTriangle,
-        QuadraticQuad,
-        QuadraticTetra,
-        QuadraticHexahedron,
-        QuadraticWedge,
-        QuadraticPyramid,
-    ]
-};
-
 impl CellType {
     /// The type of a VTK code; `None` for codes this version does not read.
     pub fn from_code(code: u8) -> Option<CellType> {
-        CELL_TYPES.into_iter().find(|t| t.code() == code)
+        use CellType::*;
+        Some(match code {
+            1 => Vertex,
+            2 => PolyVertex,
+            3 => Line,
+            4 => PolyLine,
+            5 => Triangle,
+            6 => TriangleStrip,
+            7 => Polygon,
+            8 => Pixel,
+            9 => Quad,
+            10 => Tetra,
+            11 => Voxel,
+            12 => Hexahedron,
+            13 => Wedge,
+            14 => Pyramid,
+            21 => QuadraticEdge,
+            22 => QuadraticTriangle,
+            23 => QuadraticQuad,
+            24 => QuadraticTetra,
+            25 => QuadraticHexahedron,
+            26 => QuadraticWedge,
+            27 => QuadraticPyramid,
+            _ => return None,
+        })
     }
 
     /// The VTK code.
@@ -84,5 +80,26 @@ impl CellType {
             QuadraticWedge => Some(15),
             QuadraticHexahedron => Some(20),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_round_trip_and_others_are_refused() {
+        let known: Vec<u8> = (0..=255u8)
+            .filter(|&c| CellType::from_code(c).is_some())
+            .collect();
+        assert_eq!(
+            known,
+            [(1..=14).collect::<Vec<u8>>(), (21..=27).collect()].concat()
+        );
+        for c in known {
+            assert_eq!(CellType::from_code(c).unwrap().code(), c);
+        }
+        assert_eq!(CellType::QuadraticHexahedron.points(), Some(20));
+        assert_eq!(CellType::Polygon.points(), None);
     }
 }

@@ -40,6 +40,13 @@ pub fn cell_points(vtk_type: u8) -> Option<Option<usize>> {
 }
 
 impl Mesh {
+    /// Appends a cell of type `t` on the points `ids`.
+    pub fn push_cell(&mut self, t: CellType, ids: &[u64]) {
+        self.connectivity.extend_from_slice(ids);
+        self.offsets.push(self.connectivity.len() as u64);
+        self.types.push(t.code());
+    }
+
     /// Number of points.
     pub fn num_points(&self) -> usize {
         self.points.len() / 3

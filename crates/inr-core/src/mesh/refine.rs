@@ -816,7 +816,7 @@ mod tests {
     use rand_chacha::ChaCha8Rng;
 
     use super::*;
-    use crate::mesh::generate::box_mesh;
+    use crate::mesh::generate::{box_mesh, cubes};
     use crate::mesh::locate::{cell_corners, map, Shape};
     use crate::mesh::test_cells::{single, HEX, PYRAMID, TET, VOXEL, WEDGE};
 
@@ -957,43 +957,28 @@ mod tests {
             }
         }
         let id = |i: usize, j: usize, k: usize| (i + 4 * (j + 4 * k)) as u64;
-        for k in 0..3 {
-            for j in 0..3 {
-                for i in 0..3 {
-                    let v = [
-                        id(i, j, k),
-                        id(i + 1, j, k),
-                        id(i + 1, j + 1, k),
-                        id(i, j + 1, k),
-                        id(i, j, k + 1),
-                        id(i + 1, j, k + 1),
-                        id(i + 1, j + 1, k + 1),
-                        id(i, j + 1, k + 1),
-                    ];
-                    if i == 0 {
-                        push_cell(&mut mesh, 13, &[v[0], v[2], v[1], v[4], v[6], v[5]]);
-                        push_cell(&mut mesh, 13, &[v[0], v[3], v[2], v[4], v[7], v[6]]);
-                        if k == 0 {
-                            push_cell(&mut mesh, 5, &[v[0], v[2], v[1]]);
-                        }
-                    } else if i == 1 && j == 1 {
-                        let center = (mesh.points.len() / 3) as u64;
-                        let corners: Vec<[f64; 3]> =
-                            v.iter().map(|&i| point(&mesh.points, i)).collect();
-                        for a in 0..3 {
-                            mesh.points
-                                .push(corners.iter().map(|p| p[a]).sum::<f64>() / 8.0);
-                        }
-                        // Each face turned inwards, towards the apex.
-                        for f in Kind::Hexahedron.quads() {
-                            push_cell(&mut mesh, 14, &[v[f[3]], v[f[2]], v[f[1]], v[f[0]], center]);
-                        }
-                    } else {
-                        push_cell(&mut mesh, 12, &v);
-                        if k == 0 {
-                            push_cell(&mut mesh, 9, &[v[0], v[3], v[2], v[1]]);
-                        }
-                    }
+        for ([i, j, k], v) in cubes([3, 3, 3]) {
+            if i == 0 {
+                push_cell(&mut mesh, 13, &[v[0], v[2], v[1], v[4], v[6], v[5]]);
+                push_cell(&mut mesh, 13, &[v[0], v[3], v[2], v[4], v[7], v[6]]);
+                if k == 0 {
+                    push_cell(&mut mesh, 5, &[v[0], v[2], v[1]]);
+                }
+            } else if i == 1 && j == 1 {
+                let center = (mesh.points.len() / 3) as u64;
+                let corners: Vec<[f64; 3]> = v.iter().map(|&i| point(&mesh.points, i)).collect();
+                for a in 0..3 {
+                    mesh.points
+                        .push(corners.iter().map(|p| p[a]).sum::<f64>() / 8.0);
+                }
+                // Each face turned inwards, towards the apex.
+                for f in Kind::Hexahedron.quads() {
+                    push_cell(&mut mesh, 14, &[v[f[3]], v[f[2]], v[f[1]], v[f[0]], center]);
+                }
+            } else {
+                push_cell(&mut mesh, 12, &v);
+                if k == 0 {
+                    push_cell(&mut mesh, 9, &[v[0], v[3], v[2], v[1]]);
                 }
             }
         }
