@@ -23,7 +23,7 @@ use inr::decode::{DecodeOptions, Decoder};
 use inr::mesh::locate::CellLocator;
 use inr::mesh::Mesh;
 use inr::model::mc_inr::ClusterTree;
-use inr::model::Model;
+use inr::model::McInr;
 use inr::PointTimes;
 use inr_vtk::vtkxml::{self, Dataset};
 
@@ -40,7 +40,7 @@ fn main() -> inr::Result<()> {
     let grid: usize = args
         .get(3)
         .map_or(64, |s| s.parse().expect("GRID is a count"));
-    let Model::McInr(model) = d.model() else {
+    let Some(model) = d.model().get::<McInr>() else {
         eprintln!("{}: not an MC-INR file", args[0]);
         std::process::exit(2);
     };

@@ -3,7 +3,6 @@
 
 use inr::decode::{DecodeOptions, Decoder, GridRequest, PointTimes};
 use inr::format::{Association, WeightEncoding};
-use inr::model::Model;
 use inr_testkit::reference::reference_eval;
 use inr_testkit::synthetic::SyntheticSpec;
 
@@ -13,10 +12,9 @@ fn open(spec: &SyntheticSpec) -> Decoder {
 }
 
 fn siren(d: &Decoder) -> &inr::model::ResidualSiren {
-    match d.model() {
-        Model::ResidualSiren(m) => m,
-        other => panic!("not a residual SIREN: {other:?}"),
-    }
+    d.model()
+        .get()
+        .unwrap_or_else(|| panic!("not a residual SIREN: {:?}", d.model()))
 }
 
 /// Largest |fast - reference| relative to each output's range.

@@ -12,7 +12,7 @@ use inr::format::{
     ArrayRef, Association, Compression, DType, Domain, FileBuilder, Header, InrFile, Metadata,
     SectionEntry, TensorEncoding, TensorRef, TimeAxis, Variable, WeightEncoding,
 };
-use inr::model::{Model, ResidualSiren};
+use inr::model::ResidualSiren;
 use inr::Error;
 use inr_testkit::synthetic::{residual_siren, SirenShape};
 use rand::{Rng, SeedableRng};
@@ -1034,10 +1034,7 @@ fn unknown_metadata_fields_are_ignored() {
 
 fn load_siren(bytes: Vec<u8>) -> ResidualSiren {
     let file = InrFile::from_bytes(bytes).unwrap();
-    match Model::load(&file).unwrap() {
-        Model::ResidualSiren(m) => m,
-        other => panic!("not a residual SIREN: {other:?}"),
-    }
+    ResidualSiren::from_file(&file).unwrap()
 }
 
 fn siren_file(

@@ -6,7 +6,7 @@ use inr::decode::{DecodeOptions, Decoder, GridRequest, PointTimes};
 use inr::format::WeightEncoding;
 use inr::mesh::generate::box_mesh;
 use inr::model::shared_codebook;
-use inr::model::{McInr, Model};
+use inr::model::McInr;
 use inr_testkit::reference::reference_mc_inr;
 use inr_testkit::synthetic::{ClusterSpec, SyntheticSpec};
 
@@ -26,10 +26,9 @@ fn build(spec: &SyntheticSpec, c: &ClusterSpec) -> (McInr, Decoder) {
 }
 
 fn loaded(d: &Decoder) -> &McInr {
-    match d.model() {
-        Model::McInr(m) => m,
-        other => panic!("not MC-INR: {other:?}"),
-    }
+    d.model()
+        .get()
+        .unwrap_or_else(|| panic!("not MC-INR: {:?}", d.model()))
 }
 
 const THREADS: DecodeOptions = DecodeOptions {

@@ -4,7 +4,6 @@
 use inr::decode::{DecodeOptions, Decoder};
 use inr::mesh::extract::MeshRequest;
 use inr::mesh::generate::box_mesh;
-use inr::model::Model;
 use inr_testkit::reference::reference_eval;
 use inr_testkit::synthetic::SyntheticSpec;
 
@@ -41,7 +40,7 @@ fn node_and_cell_values_match_the_reference() {
     let s = spec(true);
     let (_, bytes) = s.build().unwrap();
     let d = Decoder::from_bytes(bytes).unwrap();
-    let Model::ResidualSiren(m) = d.model() else {
+    let Some(m) = d.model().get::<inr::model::ResidualSiren>() else {
         panic!("not a residual SIREN");
     };
     let meta = d.metadata().clone();

@@ -9,7 +9,7 @@ use clap::Args;
 use inr_core::decode::Decoder;
 use inr_core::error::{Error, Result};
 use inr_core::format::{Association, Domain, InrFile, Metadata};
-use inr_core::model::Model;
+use inr_core::model::McInr;
 
 pub const ABOUT: &str = "Describe an .inr file: domain, time steps, variables, model, size";
 
@@ -312,43 +312,7 @@ fn model_description(meta: &Metadata, decoder: Option<&Decoder>) -> String {
         return format!("{family}: cannot be loaded (see the error below)");
     };
     let model = decoder.model();
-    let mut text = format!("{family}: ");
-    match model {
-        Model::ResidualSiren(m) => {
-            let blocks = m
-                .layers
-                .iter()
-                .filter(|l| matches!(l, inr_core::model::Layer::ResidualSine { .. }))
-                .count();
-            let width = m.layers.first().map_or(0, |l| l.features().1);
-            let _ = write!(
-                text,
-                "{} inputs, width {width}, {blocks} residual blocks, {} outputs; ",
-                m.inputs,
-                m.outputs()
-            );
-        }
-        Model::McInr(m) => {
-            let widths: Vec<usize> = m.leaves.iter().map(|l| l.width()).collect();
-            let (lo, hi) = (
-                widths.iter().min().copied().unwrap_or(0),
-                widths.iter().max().copied().unwrap_or(0),
-            );
-            let width = if lo == hi {
-                lo.to_string()
-            } else {
-                format!("{lo}..{hi}")
-            };
-            let _ = write!(
-                text,
-                "{} inputs, {} clusters (a tree of {} nodes), trunk width {width}, one branch per variable, blend width {}; ",
-                m.inputs,
-                m.leaves.len(),
-                m.tree.centroids.len(),
-                m.blend_width
-            );
-        }
-    }
+    let mut text = format!("{family}: {}; ", model.family().describe());
     let _ = write!(text, "{} parameters", model.parameter_count());
     if let Ok(flops) = decoder.gemm_flops_per_point(&[]) {
         let _ = write!(text, ", {flops} GEMM FLOP per point");
@@ -359,9 +323,7 @@ fn model_description(meta: &Metadata, decoder: Option<&Decoder>) -> String {
 /// Per cluster of a clustered model: its parameters and, for a mesh, how
 /// many stored points it holds (`#leaf: points / parameters`).
 fn clusters_description(decoder: &Decoder) -> Option<String> {
-    let Model::McInr(m) = decoder.model() else {
-        return None;
-    };
+    let m = decoder.model().get::<McInr>()?;
     let mut points = vec![0usize; m.leaves.len()];
     let counted = decoder.mesh().ok().map(|mesh| {
         for p in mesh.points.chunks_exact(3) {

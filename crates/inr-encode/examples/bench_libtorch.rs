@@ -30,7 +30,7 @@ use std::time::Instant;
 
 use inr_core::decode::PointTimes;
 use inr_core::format::{Association, WeightEncoding};
-use inr_core::model::{Dense, Layer, Model, ResidualSiren};
+use inr_core::model::{Dense, Layer, ResidualSiren};
 use inr_core::{DecodeOptions, Decoder, GridRequest};
 use inr_testkit::synthetic::SyntheticSpec;
 use tch::{Kind, Tensor};
@@ -111,7 +111,7 @@ fn bench_file(path: &str, edge: usize, threads: usize) -> inr_core::Result<()> {
     tch::set_num_threads(threads as i32);
     tch::set_num_interop_threads(1);
     let decoder = Decoder::open(path)?;
-    let Model::ResidualSiren(model) = decoder.model() else {
+    let Some(model) = decoder.model().get::<ResidualSiren>() else {
         return Err(inr_core::Error::Unsupported(
             "bench_libtorch compares residual SIREN files only".into(),
         ));

@@ -455,7 +455,7 @@ fn a_lower_first_frequency_fits_the_smooth_disk_better() {
         let report = encode::encode(&samples, &opts, &mut |_| {}).unwrap();
         assert_fidelity(&report);
         let decoder = Decoder::from_bytes(report.bytes.clone()).unwrap();
-        let inr_core::model::Model::ResidualSiren(m) = decoder.model() else {
+        let Some(m) = decoder.model().get::<inr_core::model::ResidualSiren>() else {
             panic!("not a residual SIREN")
         };
         for (s, f) in m.input_scale.iter().zip(&full) {
@@ -638,7 +638,7 @@ fn mc_inr_clusters_split_and_blend_on_a_tetrahedral_mesh() {
             decoder.mesh().unwrap(),
             &mesh_of(data!("disk_out_ref/disk_out_ref_tets.vtu"))
         );
-        let inr_core::model::Model::McInr(m) = decoder.model() else {
+        let Some(m) = decoder.model().get::<inr_core::model::McInr>() else {
             panic!("not MC-INR")
         };
         assert_eq!(m.leaves.len(), 6);
@@ -716,7 +716,7 @@ fn unsplit_clusters_train_on_when_asked() {
     // Leaves in tree order: the unsplit roots keep their places.
     let tree = |r: &encode::mc_inr::McInrReport| {
         let d = Decoder::from_bytes(r.bytes.clone()).unwrap();
-        let inr_core::model::Model::McInr(m) = d.model() else {
+        let Some(m) = d.model().get::<inr_core::model::McInr>() else {
             panic!("not MC-INR")
         };
         m.tree.clone()

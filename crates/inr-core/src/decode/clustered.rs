@@ -3,42 +3,108 @@
 //! across it), the points are grouped by network so that each network runs
 //! on contiguous tiles, and the results are put back in point order.
 //!
-//! Work goes in chunks of [`CHUNK`] points, so that the routes and the
-//! grouped results take memory bounded by the chunk, whatever the request.
+//! Work goes in chunks of [`parallel::CHUNK`] points, so that the routes and
+//! the grouped results take memory bounded by the chunk, whatever the
+//! request.
 
-use crate::decode::parallel::{self, DecodeOptions, Progress};
+use std::any::Any;
+
+use crate::decode::family::{Evaluator, Family, OutputRequest};
+use crate::decode::parallel::{self, DecodeOptions};
+use crate::decode::plan::{self, BranchRequest};
 use crate::decode::Affine;
 use crate::error::Result;
 use crate::kernels::mlp::{Plan, TILE};
 use crate::model::mc_inr::Route;
 use crate::model::McInr;
 
-/// Points per chunk.
-pub const CHUNK: usize = 1 << 18;
-
-/// Runs `work(start, len, options)` on the chunks of `n` points, with each
-/// chunk's progress scaled into its share of the whole.
-pub(crate) fn for_chunks(
-    n: usize,
-    options: &DecodeOptions,
-    mut work: impl FnMut(usize, usize, &DecodeOptions) -> Result<()>,
-) -> Result<()> {
-    let mut start = 0;
-    while start < n {
-        let len = CHUNK.min(n - start);
-        let scaled = parallel::scaled_progress(
-            options.progress,
-            start as f64 / n as f64,
-            len as f64 / n as f64,
-        );
-        let chunk_options = DecodeOptions {
-            threads: options.threads,
-            progress: options.progress.map(|_| &scaled as Progress),
-        };
-        work(start, len, &chunk_options)?;
-        start += len;
+impl Family for McInr {
+    fn parameter_count(&self) -> u64 {
+        McInr::parameter_count(self)
     }
-    Ok(())
+
+    fn describe(&self) -> String {
+        let widths: Vec<usize> = self.leaves.iter().map(|l| l.width()).collect();
+        let (lo, hi) = (
+            widths.iter().min().copied().unwrap_or(0),
+            widths.iter().max().copied().unwrap_or(0),
+        );
+        let width = if lo == hi {
+            lo.to_string()
+        } else {
+            format!("{lo}..{hi}")
+        };
+        format!(
+            "{} inputs, {} clusters (a tree of {} nodes), trunk width {width}, one branch per variable, blend width {}",
+            self.inputs,
+            self.leaves.len(),
+            self.tree.centroids.len(),
+            self.blend_width
+        )
+    }
+
+    fn prepare<'a>(&'a self, request: &OutputRequest) -> Box<dyn Evaluator + 'a> {
+        let maps = request.output_maps(true);
+        let plans = self
+            .leaves
+            .iter()
+            .map(|leaf| {
+                let heads: Vec<BranchRequest> = request
+                    .variables
+                    .iter()
+                    .zip(&maps)
+                    .map(|(&v, outputs)| BranchRequest {
+                        layers: &leaf.branches[v],
+                        outputs,
+                    })
+                    .collect();
+                let plan = plan::branched(self.inputs, &leaf.trunk, &heads);
+                let affine = Affine::of(self.inputs, &leaf.input_scale, &leaf.input_shift);
+                (plan, affine)
+            })
+            .collect();
+        Box::new(Clustered { model: self, plans })
+    }
+
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+}
+
+/// One network per cluster leaf (by leaf number), points routed to them.
+struct Clustered<'a> {
+    model: &'a McInr,
+    plans: Vec<(Plan, Affine)>,
+}
+
+impl Evaluator for Clustered<'_> {
+    fn outputs(&self) -> usize {
+        self.plans.first().map_or(0, |(p, _)| p.outputs())
+    }
+
+    /// The mean over the clusters (a point is one cluster's, or two near a
+    /// border with blending).
+    fn flops_per_point(&self) -> u64 {
+        let total: u64 = self.plans.iter().map(|(p, _)| p.flops_per_point()).sum();
+        total / self.plans.len().max(1) as u64
+    }
+
+    fn eval(
+        &self,
+        n: usize,
+        coords: &(dyn Fn(usize) -> [f64; 3] + Sync),
+        time_of: &(dyn Fn(usize) -> f64 + Sync),
+        out: &mut [f32],
+        options: &DecodeOptions,
+    ) -> Result<()> {
+        let c = self.outputs();
+        parallel::for_chunks(n, options, |start, len, opts| {
+            let at = |q: usize| coords(start + q);
+            let t = |q: usize| time_of(start + q);
+            let o = &mut out[start * c..(start + len) * c];
+            eval(self.model, &self.plans, len, &at, &t, o, opts)
+        })
+    }
 }
 
 /// One network's share of a chunk: the entries `range` of the grouped order.
@@ -51,7 +117,7 @@ struct Job<'a> {
 /// Evaluates the `n` points `coords(q)` at times `time_of(q)` into `out`
 /// (`n x C` values, point-major, `C` the plans' outputs). Meant for one
 /// chunk: memory is a few times `n x C`.
-pub(crate) fn eval(
+fn eval(
     model: &McInr,
     plans: &[(Plan, Affine)],
     n: usize,

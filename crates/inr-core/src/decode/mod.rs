@@ -3,25 +3,27 @@
 //! variables, at any time.
 
 pub mod clustered;
+pub mod family;
 pub mod grid;
 pub mod nodes;
 pub mod parallel;
 pub mod passes;
+pub mod plan;
 pub mod points;
 pub mod resample;
+pub mod single;
 
 use std::path::Path;
 use std::sync::Arc;
 
 use crate::error::{Error, Result};
 use crate::format::{DType, Domain, InrFile, Metadata};
-use crate::kernels::mlp::{BranchRequest, OutputMap, Plan};
 use crate::mesh::locate::CellLocator;
 use crate::mesh::Mesh;
-use crate::model::{McInr, Model};
 use crate::sampling::SamplingGrid;
 use once_cell::sync::OnceCell;
 
+pub use family::{Evaluator, Family, Model, OutputRequest};
 pub use grid::{DecodedArray, DecodedGrid, GridRequest};
 pub use parallel::{DecodeOptions, Progress};
 pub(crate) use passes::Sites;
@@ -146,85 +148,22 @@ impl Decoder {
             .collect()
     }
 
-    /// The output maps of `variables`, in order: per component, the
-    /// network output it is and its mapping to physical units. `local`
-    /// numbers the components within each variable (a branch's outputs),
-    /// else within all variables (a single head's).
-    fn output_maps(&self, variables: &[usize], local: bool) -> Result<Vec<Vec<OutputMap>>> {
+    /// The model prepared to produce the components of `variables`, in order.
+    pub(crate) fn prepare(&self, variables: &[usize]) -> Result<Box<dyn Evaluator + '_>> {
         let meta = self.metadata();
         if variables.is_empty() {
             return Err(Error::InvalidArgument("no variables requested".into()));
         }
-        variables
-            .iter()
-            .map(|&v| {
-                let var = meta.variables.get(v).ok_or_else(|| {
-                    Error::InvalidArgument(format!(
-                        "variable index {v} of {}",
-                        meta.variables.len()
-                    ))
-                })?;
-                let first: usize = if local {
-                    0
-                } else {
-                    meta.variables[..v]
-                        .iter()
-                        .map(|w| w.components as usize)
-                        .sum()
-                };
-                Ok(var
-                    .range
-                    .iter()
-                    .enumerate()
-                    .map(|(c, r)| {
-                        let half = 0.5 * (r[1] - r[0]);
-                        OutputMap {
-                            index: first + c,
-                            scale: half,
-                            offset: r[0] + half,
-                        }
-                    })
-                    .collect())
-            })
-            .collect()
-    }
-
-    /// The model prepared to produce the components of `variables`, in order.
-    pub(crate) fn prepare(&self, variables: &[usize]) -> Result<Prepared<'_>> {
-        Ok(match &self.model {
-            Model::ResidualSiren(m) => {
-                let maps: Vec<OutputMap> = self
-                    .output_maps(variables, false)?
-                    .into_iter()
-                    .flatten()
-                    .collect();
-                Prepared::Single {
-                    plan: Plan::new(m, &maps),
-                    affine: Affine::of(m.inputs, &m.input_scale, &m.input_shift),
-                }
-            }
-            Model::McInr(m) => {
-                let maps = self.output_maps(variables, true)?;
-                let plans = m
-                    .leaves
-                    .iter()
-                    .map(|leaf| {
-                        let heads: Vec<BranchRequest> = variables
-                            .iter()
-                            .zip(&maps)
-                            .map(|(&v, outputs)| BranchRequest {
-                                layers: &leaf.branches[v],
-                                outputs,
-                            })
-                            .collect();
-                        let plan = Plan::branched(m.inputs, &leaf.trunk, &heads);
-                        let affine = Affine::of(m.inputs, &leaf.input_scale, &leaf.input_shift);
-                        (plan, affine)
-                    })
-                    .collect();
-                Prepared::Clustered { model: m, plans }
-            }
-        })
+        if let Some(v) = variables.iter().find(|&&v| v >= meta.variables.len()) {
+            return Err(Error::InvalidArgument(format!(
+                "variable index {v} of {}",
+                meta.variables.len()
+            )));
+        }
+        Ok(self
+            .model
+            .family()
+            .prepare(&OutputRequest { variables, meta }))
     }
 
     /// The time the network is evaluated at for a requested time: clamped to
@@ -299,25 +238,8 @@ impl Decoder {
         } else {
             variables
         };
-        Ok(match self.prepare(variables)? {
-            Prepared::Single { plan, .. } => plan.flops_per_point(),
-            Prepared::Clustered { plans, .. } => {
-                let total: u64 = plans.iter().map(|(p, _)| p.flops_per_point()).sum();
-                total / plans.len().max(1) as u64
-            }
-        })
+        Ok(self.prepare(variables)?.flops_per_point())
     }
-}
-
-/// A model ready for one request.
-pub(crate) enum Prepared<'a> {
-    /// One network everywhere.
-    Single { plan: Plan, affine: Affine },
-    /// One network per cluster leaf (by leaf number), points routed to them.
-    Clustered {
-        model: &'a McInr,
-        plans: Vec<(Plan, Affine)>,
-    },
 }
 
 /// A network's input normalization: `x_n = scale * x + shift` per input.
@@ -329,7 +251,7 @@ pub(crate) struct Affine {
 }
 
 impl Affine {
-    fn of(inputs: usize, scale: &[f64], shift: &[f64]) -> Affine {
+    pub(crate) fn of(inputs: usize, scale: &[f64], shift: &[f64]) -> Affine {
         let mut a = Affine {
             inputs,
             scale: [0.0; 4],

@@ -111,3 +111,32 @@ where
     }
     Ok(())
 }
+
+/// Points per chunk of a long request: bounds the memory that a chunk's
+/// intermediate results take (routes, grouped or interleaved values).
+pub const CHUNK: usize = 1 << 18;
+
+/// Runs `work(start, len, options)` on the chunks of `n` points, with each
+/// chunk's progress scaled into its share of the whole.
+pub(crate) fn for_chunks(
+    n: usize,
+    options: &DecodeOptions,
+    mut work: impl FnMut(usize, usize, &DecodeOptions) -> Result<()>,
+) -> Result<()> {
+    let mut start = 0;
+    while start < n {
+        let len = CHUNK.min(n - start);
+        let scaled = scaled_progress(
+            options.progress,
+            start as f64 / n as f64,
+            len as f64 / n as f64,
+        );
+        let chunk_options = DecodeOptions {
+            threads: options.threads,
+            progress: options.progress.map(|_| &scaled as Progress),
+        };
+        work(start, len, &chunk_options)?;
+        start += len;
+    }
+    Ok(())
+}

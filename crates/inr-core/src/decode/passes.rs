@@ -3,19 +3,9 @@
 //! scattered into one buffer per variable.
 
 use crate::decode::parallel::{self, DecodeOptions, Progress};
-use crate::decode::{clustered, Affine, Decoder, Prepared};
+use crate::decode::Decoder;
 use crate::error::{Error, Result};
 use crate::format::Association;
-use crate::kernels::mlp::Plan;
-use crate::kernels::mlp::TILE;
-use crate::model::McInr;
-
-/// Where a tile's outputs go: one chunk per variable of one association.
-struct TileJob<'a> {
-    start: usize,
-    len: usize,
-    outs: Vec<&'a mut [f32]>,
-}
 
 /// Where one decode pass evaluates: `count` sites, site `q` at `coords(q)`.
 pub(crate) struct Sites<'a> {
@@ -101,7 +91,7 @@ impl Decoder {
         coords: &(dyn Fn(usize) -> [f64; 3] + Sync),
         sel: &[usize],
         t: f64,
-        bufs: Vec<&mut [f32]>,
+        mut bufs: Vec<&mut [f32]>,
         options: &DecodeOptions,
     ) -> Result<()> {
         let meta = self.metadata();
@@ -121,92 +111,29 @@ impl Decoder {
         if n == 0 {
             return Ok(());
         }
-        let (plan, affine) = match self.prepare(sel)? {
-            Prepared::Single { plan, affine } => (plan, affine),
-            Prepared::Clustered { model, plans } => {
-                return decode_clustered(model, &plans, n, coords, t, bufs, &comps, options)
-            }
-        };
-        let jobs = split_jobs(n, bufs, &comps);
-        let (k, c_all) = (plan.inputs(), plan.outputs());
-        parallel::run(
-            jobs,
-            options,
-            || {
-                (
-                    plan.scratch(),
-                    vec![0f32; TILE * k],
-                    vec![0f32; TILE * c_all],
-                )
-            },
-            |(scratch, input, result), job| {
-                for p in 0..job.len {
-                    affine.apply(coords(job.start + p), t, &mut input[p * k..(p + 1) * k]);
+        let evaluator = self.prepare(sel)?;
+        let time_of = |_: usize| t;
+        if let [out] = &mut bufs[..] {
+            // One variable: its buffer is the evaluator's layout.
+            return evaluator.eval(n, coords, &time_of, out, options);
+        }
+        // Several: chunk by chunk, the interleaved values split into the
+        // variables' buffers.
+        let c_all = evaluator.outputs();
+        let mut chunk = vec![0f32; parallel::CHUNK.min(n) * c_all];
+        parallel::for_chunks(n, options, |start, len, opts| {
+            let values = &mut chunk[..len * c_all];
+            let at = |q: usize| coords(start + q);
+            evaluator.eval(len, &at, &time_of, values, opts)?;
+            let mut first = 0;
+            for (buf, &c) in bufs.iter_mut().zip(&comps) {
+                for q in 0..len {
+                    buf[(start + q) * c..(start + q + 1) * c]
+                        .copy_from_slice(&values[q * c_all + first..q * c_all + first + c]);
                 }
-                plan.eval_tile(job.len, input, result, scratch);
-                scatter(job, result, &comps, c_all);
-            },
-        )
-    }
-}
-
-/// [`Decoder::decode_block`] for a clustered model: chunk by chunk, the
-/// interleaved results split into the variables' buffers.
-#[allow(clippy::too_many_arguments)]
-fn decode_clustered(
-    model: &McInr,
-    plans: &[(Plan, Affine)],
-    n: usize,
-    coords: &(dyn Fn(usize) -> [f64; 3] + Sync),
-    t: f64,
-    mut bufs: Vec<&mut [f32]>,
-    comps: &[usize],
-    options: &DecodeOptions,
-) -> Result<()> {
-    let c_all: usize = comps.iter().sum();
-    let mut chunk = vec![0f32; clustered::CHUNK.min(n) * c_all];
-    clustered::for_chunks(n, options, |start, len, opts| {
-        let values = &mut chunk[..len * c_all];
-        let at = |q: usize| coords(start + q);
-        clustered::eval(model, plans, len, &at, &|_| t, values, opts)?;
-        let mut first = 0;
-        for (buf, &c) in bufs.iter_mut().zip(comps) {
-            for q in 0..len {
-                buf[(start + q) * c..(start + q + 1) * c]
-                    .copy_from_slice(&values[q * c_all + first..q * c_all + first + c]);
+                first += c;
             }
-            first += c;
-        }
-        Ok(())
-    })
-}
-
-/// Cuts every output buffer into per-tile chunks and groups them by tile.
-fn split_jobs<'a>(n: usize, bufs: Vec<&'a mut [f32]>, comps: &[usize]) -> Vec<TileJob<'a>> {
-    let tiles = n.div_ceil(TILE);
-    let mut jobs: Vec<TileJob> = (0..tiles)
-        .map(|t| TileJob {
-            start: t * TILE,
-            len: TILE.min(n - t * TILE),
-            outs: Vec::with_capacity(bufs.len()),
+            Ok(())
         })
-        .collect();
-    for (buf, &c) in bufs.into_iter().zip(comps) {
-        for (job, chunk) in jobs.iter_mut().zip(buf.chunks_mut(TILE * c)) {
-            job.outs.push(chunk);
-        }
-    }
-    jobs
-}
-
-/// Copies a tile's interleaved results (`c_all` per point) into the variables' chunks.
-fn scatter(job: TileJob, result: &[f32], comps: &[usize], c_all: usize) {
-    let mut first = 0;
-    for (out, &c) in job.outs.into_iter().zip(comps) {
-        for p in 0..job.len {
-            out[p * c..(p + 1) * c]
-                .copy_from_slice(&result[p * c_all + first..p * c_all + first + c]);
-        }
-        first += c;
     }
 }

@@ -1,9 +1,8 @@
 //! Evaluation at arbitrary points.
 
-use crate::decode::parallel::{self, DecodeOptions};
-use crate::decode::{clustered, Decoder, Prepared};
+use crate::decode::parallel::DecodeOptions;
+use crate::decode::Decoder;
 use crate::error::{Error, Result};
-use crate::kernels::mlp::TILE;
 
 /// The time of each queried point.
 #[derive(Clone, Copy, Debug)]
@@ -39,11 +38,8 @@ impl Decoder {
             ));
         }
         let n = points.len() / 3;
-        let prepared = self.prepare(variables)?;
-        let c = match &prepared {
-            Prepared::Single { plan, .. } => plan.outputs(),
-            Prepared::Clustered { plans, .. } => plans.first().map_or(0, |(p, _)| p.outputs()),
-        };
+        let evaluator = self.prepare(variables)?;
+        let c = evaluator.outputs();
         if out.len() != n * c {
             return Err(Error::InvalidArgument(format!(
                 "output holds {} values, {} needed",
@@ -74,35 +70,7 @@ impl Decoder {
             }
         }
         let xyz = |p: usize| [points[3 * p], points[3 * p + 1], points[3 * p + 2]];
-        let (plan, affine) = match prepared {
-            Prepared::Single { plan, affine } => (plan, affine),
-            Prepared::Clustered { model, plans } => {
-                return clustered::for_chunks(n, options, |start, len, opts| {
-                    let at = |q: usize| xyz(start + q);
-                    let t = |q: usize| time_of(start + q).unwrap_or(0.0);
-                    let o = &mut out[start * c..(start + len) * c];
-                    clustered::eval(model, &plans, len, &at, &t, o, opts)
-                })
-            }
-        };
-        let jobs: Vec<(usize, &mut [f32])> = out
-            .chunks_mut(TILE * c)
-            .enumerate()
-            .map(|(t, o)| (t * TILE, o))
-            .collect();
-        let k = plan.inputs();
-        parallel::run(
-            jobs,
-            options,
-            || (plan.scratch(), vec![0f32; TILE * k]),
-            |(scratch, input), (start, o)| {
-                let len = o.len() / c;
-                for p in 0..len {
-                    let t = time_of(start + p).unwrap_or(0.0);
-                    affine.apply(xyz(start + p), t, &mut input[p * k..(p + 1) * k]);
-                }
-                plan.eval_tile(len, input, o, scratch);
-            },
-        )
+        let t = |p: usize| time_of(p).unwrap_or(0.0);
+        evaluator.eval(n, &xyz, &t, out, options)
     }
 }

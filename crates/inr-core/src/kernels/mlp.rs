@@ -7,16 +7,13 @@
 //! size "all points x width" ever exists, so memory traffic is the inputs and
 //! the outputs only.
 //!
-//! A [`Plan`] is the network prepared for one request: `w0` folded into the
-//! weights (`sin(w0 (W x + b)) = sin((w0 W) x + w0 b)`), and the head cut down
-//! to the requested outputs with the de-normalization to physical units folded
-//! into its rows. A plan is a trunk shared by all outputs and one head per
-//! group of outputs: the residual SIREN's linear layer, or the branches of a
-//! branched (CoordNetB) network, each run on a copy of the trunk's features.
+//! A [`Plan`] is a trunk of sine and residual sine steps shared by all
+//! outputs, then one head per group of outputs (its own steps on a copy of
+//! the trunk's features, then a linear layer). It knows no model family:
+//! the decoder builds plans from the families' layers (`decode::plan`).
 
 use crate::kernels::gemm::matmul_wx;
 use crate::kernels::sine::{add_bias, bias_sin, bias_sin_residual};
-use crate::model::{Dense, Layer, ResidualSiren};
 
 /// Points per tile. 512 x 64 floats = 128 KiB per buffer: the three buffers
 /// and the weights fit a core's L2 (2 MiB here, 1 MiB on many laptops), and
@@ -24,26 +21,38 @@ use crate::model::{Dense, Layer, ResidualSiren};
 /// 512 and 1024 tie, 128 and 256 are 3-8 % slower; docs/benchmarks.md).
 pub const TILE: usize = 512;
 
-/// One output of a plan: network output `index`, mapped to physical units by
-/// `value = scale * y + offset`.
-#[derive(Clone, Copy, Debug)]
-pub struct OutputMap {
-    pub index: usize,
-    pub scale: f64,
-    pub offset: f64,
+/// A layer's weights (`out_features x in_features`, row-major) and bias.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Matrix {
+    pub out_features: usize,
+    pub in_features: usize,
+    pub weight: Vec<f32>,
+    pub bias: Vec<f32>,
 }
 
-enum Step {
-    Sine(Dense),
-    Residual(Dense, Dense),
+/// One step of a plan, its sine frequency already folded into the weights
+/// (`sin(w0 (W x + b)) = sin((w0 W) x + w0 b)`).
+#[derive(Clone, Debug)]
+pub enum Step {
+    /// `x <- sin(W x + b)`.
+    Sine(Matrix),
+    /// `x <- 0.5 (x + sin(W2 sin(W1 x + b1) + b2))`.
+    Residual(Matrix, Matrix),
 }
 
-/// One group of outputs: its own hidden layers after the trunk (none for a
-/// residual SIREN; a variable's branch for a branched network), then a
-/// linear layer cut to the requested outputs.
-struct Head {
+/// One group of outputs: its own steps after the trunk (none for a residual
+/// SIREN; a variable's branch for a branched network), then a linear layer
+/// whose rows are the group's outputs.
+#[derive(Clone, Debug)]
+pub struct Head {
+    pub steps: Vec<Step>,
+    pub linear: Matrix,
+}
+
+/// A head placed in the plan's outputs.
+struct PlacedHead {
     steps: Vec<Step>,
-    linear: Dense,
+    linear: Matrix,
     /// Column of the head's first output in the plan's outputs.
     first: usize,
 }
@@ -53,7 +62,7 @@ struct Head {
 pub struct Plan {
     inputs: usize,
     trunk: Vec<Step>,
-    heads: Vec<Head>,
+    heads: Vec<PlacedHead>,
     width: usize,
     outputs: usize,
 }
@@ -67,74 +76,31 @@ pub struct Scratch {
     y: Vec<f32>,
 }
 
-/// One head of a [`Plan::branched`] network: the layers of a branch (sine
-/// and residual layers, then one linear layer) and the outputs wanted of it.
-pub struct BranchRequest<'a> {
-    pub layers: &'a [Layer],
-    pub outputs: &'a [OutputMap],
-}
-
 impl Plan {
-    /// Prepares `model` to produce the outputs in `outputs`, in that order.
-    pub fn new(model: &ResidualSiren, outputs: &[OutputMap]) -> Plan {
-        // A residual SIREN: the trunk is every layer, the one head only
-        // the trunk's linear layer.
-        Plan::branched(
-            model.inputs,
-            &model.layers,
-            &[BranchRequest {
-                layers: &[],
-                outputs,
-            }],
-        )
-    }
-
-    /// A network of a `trunk` shared by every head, then the heads. The
-    /// trunk's layers before its first linear layer are the shared part; a
-    /// head without layers of its own ends with that linear layer (a
-    /// residual SIREN), the others (a branched network's branches) with
-    /// their own last layer, which must be linear. The outputs are the
-    /// heads' in order.
-    pub fn branched(inputs: usize, trunk: &[Layer], heads: &[BranchRequest]) -> Plan {
-        let shared = trunk
-            .iter()
-            .position(|l| matches!(l, Layer::Linear { .. }))
-            .unwrap_or(trunk.len());
-        let mut width = widest(trunk);
+    /// A plan of `inputs` inputs, the `trunk` steps, then the `heads`, whose
+    /// outputs follow each other in order.
+    pub fn new(inputs: usize, trunk: Vec<Step>, heads: Vec<Head>) -> Plan {
+        let mut width = inputs.max(widest(&trunk));
         let mut first = 0;
-        let heads: Vec<Head> = heads
-            .iter()
+        let heads: Vec<PlacedHead> = heads
+            .into_iter()
             .map(|h| {
-                let (hidden, last) = match h.layers.split_last() {
-                    Some((last, hidden)) => (hidden, Some(last)),
-                    None => (&[][..], trunk.get(shared)),
-                };
-                let linear = match last {
-                    Some(Layer::Linear { dense }) => select_rows(dense, h.outputs),
-                    // The models' loaders guarantee a linear last layer;
-                    // without one the head gives nothing.
-                    _ => Dense {
-                        out_features: 0,
-                        in_features: 0,
-                        weight: Vec::new(),
-                        bias: Vec::new(),
-                    },
-                };
-                width = width.max(widest(h.layers)).max(h.outputs.len());
-                let head = Head {
-                    steps: steps(hidden),
-                    linear,
+                let placed = PlacedHead {
                     first,
+                    ..PlacedHead::from(h)
                 };
-                first += h.outputs.len();
-                head
+                width = width
+                    .max(widest(&placed.steps))
+                    .max(placed.linear.in_features);
+                first += placed.linear.out_features;
+                placed
             })
             .collect();
         Plan {
             inputs,
-            trunk: steps(&trunk[..shared]),
+            trunk,
             heads: merge_linear_heads(heads),
-            width: width.max(first).max(inputs),
+            width: width.max(first),
             outputs: first,
         }
     }
@@ -151,7 +117,7 @@ impl Plan {
 
     /// Floating-point operations per point of the GEMMs (2 per multiply-add).
     pub fn flops_per_point(&self) -> u64 {
-        let d = |d: &Dense| 2 * (d.in_features * d.out_features) as u64;
+        let d = |d: &Matrix| 2 * (d.in_features * d.out_features) as u64;
         let steps = |s: &[Step]| -> u64 {
             s.iter()
                 .map(|s| match s {
@@ -229,8 +195,8 @@ impl Plan {
 /// Joins neighbouring heads that are only a linear layer on the trunk's
 /// features into one (their rows stacked): one GEMM instead of several
 /// thin ones.
-fn merge_linear_heads(heads: Vec<Head>) -> Vec<Head> {
-    let mut out: Vec<Head> = Vec::with_capacity(heads.len());
+fn merge_linear_heads(heads: Vec<PlacedHead>) -> Vec<PlacedHead> {
+    let mut out: Vec<PlacedHead> = Vec::with_capacity(heads.len());
     for h in heads {
         match out.last_mut() {
             Some(prev)
@@ -249,31 +215,25 @@ fn merge_linear_heads(heads: Vec<Head>) -> Vec<Head> {
     out
 }
 
-/// The layers as evaluation steps, `w0` folded into the weights
-/// (`sin(w0 (W x + b)) = sin((w0 W) x + w0 b)`); linear layers are heads'.
-fn steps(layers: &[Layer]) -> Vec<Step> {
-    let scaled = |d: &Dense, w0: f32| Dense {
-        weight: d.weight.iter().map(|w| w * w0).collect(),
-        bias: d.bias.iter().map(|b| b * w0).collect(),
-        ..d.clone()
-    };
-    layers
-        .iter()
-        .filter_map(|l| match l {
-            Layer::Sine { w0, dense } => Some(Step::Sine(scaled(dense, *w0))),
-            Layer::ResidualSine { w0, first, second } => {
-                Some(Step::Residual(scaled(first, w0[0]), scaled(second, w0[1])))
-            }
-            Layer::Linear { .. } => None,
-        })
-        .collect()
+impl From<Head> for PlacedHead {
+    fn from(h: Head) -> PlacedHead {
+        PlacedHead {
+            steps: h.steps,
+            linear: h.linear,
+            first: 0,
+        }
+    }
 }
 
-/// The widest side of any layer.
-fn widest(layers: &[Layer]) -> usize {
-    layers
+/// The widest side of any step.
+fn widest(steps: &[Step]) -> usize {
+    let m = |m: &Matrix| m.out_features.max(m.in_features);
+    steps
         .iter()
-        .map(|l| l.features().0.max(l.features().1))
+        .map(|s| match s {
+            Step::Sine(a) => m(a),
+            Step::Residual(a, b) => m(a).max(m(b)),
+        })
         .max()
         .unwrap_or(1)
 }
@@ -333,23 +293,5 @@ fn transpose(src: &[f32], rows: usize, cols: usize, dst: &mut [f32]) {
         for c in 0..cols {
             dst[c * rows + r] = src[r * cols + c];
         }
-    }
-}
-
-/// The head's rows for the requested outputs, scaled to physical units:
-/// `scale * (w . x + b) + offset = (scale w) . x + (scale b + offset)`.
-fn select_rows(d: &Dense, outputs: &[OutputMap]) -> Dense {
-    let mut weight = Vec::with_capacity(outputs.len() * d.in_features);
-    let mut bias = Vec::with_capacity(outputs.len());
-    for o in outputs {
-        let row = &d.weight[o.index * d.in_features..(o.index + 1) * d.in_features];
-        weight.extend(row.iter().map(|&w| (w as f64 * o.scale) as f32));
-        bias.push((d.bias[o.index] as f64 * o.scale + o.offset) as f32);
-    }
-    Dense {
-        out_features: outputs.len(),
-        in_features: d.in_features,
-        weight,
-        bias,
     }
 }

@@ -16,7 +16,9 @@ use crate::error::{Error, Result};
 use crate::format::limits;
 use crate::format::metadata::Metadata;
 use crate::format::section::Compression;
+use crate::format::InrFile;
 use crate::format::{FileBuilder, WeightEncoding};
+use crate::model::SectionCache;
 
 use super::residual_siren::{layer_tensors, load_layer, write_layers, LayerMeta};
 use super::shared_codebook::SharedTables;
@@ -595,6 +597,16 @@ impl McInr {
             }
         }
         parents
+    }
+}
+
+impl McInr {
+    /// Loads and validates the MC-INR model of an open file.
+    pub fn from_file(file: &InrFile) -> Result<McInr> {
+        let meta = file.metadata();
+        let m = McInrMeta::from_value(&meta.model)?;
+        let sections = SectionCache::load(file, &m.sections_used())?;
+        McInr::load(&m, meta, &|i| sections.get(i))
     }
 }
 

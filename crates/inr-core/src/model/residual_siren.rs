@@ -16,7 +16,9 @@ use crate::format::limits;
 use crate::format::metadata::Metadata;
 use crate::format::tensor::TensorRef;
 use crate::format::writer::codebook_pays;
+use crate::format::InrFile;
 use crate::format::{FileBuilder, WeightEncoding};
+use crate::model::SectionCache;
 
 /// The family's metadata, as stored under `"model"`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -447,4 +449,16 @@ pub(crate) fn load_layer<'a>(
             dense: Dense::load(weight, bias, section)?,
         },
     })
+}
+
+impl ResidualSiren {
+    /// Loads and validates the residual SIREN of an open file.
+    pub fn from_file(file: &InrFile) -> Result<ResidualSiren> {
+        let meta = file.metadata();
+        let m = ResidualSirenMeta::from_value(&meta.model)?;
+        let sections = SectionCache::load(file, &m.sections_used())?;
+        let model = ResidualSiren::load(&m, &|i| sections.get(i))?;
+        model.check_outputs(meta)?;
+        Ok(model)
+    }
 }
