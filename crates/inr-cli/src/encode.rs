@@ -278,23 +278,17 @@ impl EncodeArgs {
         }
     }
 
-    fn size(&self) -> Result<Size> {
-        let blocks = self.blocks;
+    /// The size asked for: --width, --size (kB) or --ratio, for every family.
+    pub(super) fn size(&self) -> Result<Size> {
         Ok(match (self.width, self.size) {
-            (Some(width), _) => Size::Explicit { width, blocks },
-            (None, Some(kb)) if kb.is_finite() && kb > 0.0 => Size::Bytes {
-                bytes: (kb * 1000.0) as u64,
-                blocks,
-            },
+            (Some(width), _) => Size::Width(width),
+            (None, Some(kb)) if kb.is_finite() && kb > 0.0 => Size::Bytes((kb * 1000.0) as u64),
             (None, Some(kb)) => {
                 return Err(Error::InvalidArgument(format!(
                     "--size {kb} (must be above 0)"
                 )))
             }
-            (None, None) => Size::Ratio {
-                ratio: self.ratio,
-                blocks,
-            },
+            (None, None) => Size::Ratio(self.ratio),
         })
     }
 
@@ -303,6 +297,7 @@ impl EncodeArgs {
     fn options(&self, samples: &Samples, interrupt: Arc<AtomicBool>) -> Result<EncodeOptions> {
         let mut opts = EncodeOptions {
             size: self.size()?,
+            blocks: self.blocks,
             bits: self.bits,
             omega: self.omega,
             train: TrainOptions {
@@ -321,10 +316,7 @@ impl EncodeArgs {
             ..EncodeOptions::default()
         };
         let shape = encode::choose_shape(samples, &opts)?;
-        opts.size = Size::Explicit {
-            width: shape.width,
-            blocks: shape.blocks,
-        };
+        opts.size = Size::Width(shape.width);
         opts.train.lr = self.lr.unwrap_or(encode::default_lr(shape.width));
         opts.finetune_lr = self.finetune_lr.unwrap_or(opts.train.lr / 10.0);
         Ok(opts)
@@ -408,7 +400,7 @@ pub(super) fn write_outputs(
 /// The progress bar of training and fine-tuning: step, loss, the PSNR the
 /// loss means, learning rate, time left. Plain lines every 10 s when stderr
 /// is not a terminal.
-struct ProgressView {
+pub(super) struct ProgressView {
     bar: Option<ProgressBar>,
     phase: Option<encode::Phase>,
     max_time: Option<Duration>,
@@ -418,7 +410,7 @@ struct ProgressView {
 }
 
 impl ProgressView {
-    fn new(max_time: Option<Duration>) -> Self {
+    pub(super) fn new(max_time: Option<Duration>) -> Self {
         ProgressView {
             bar: None,
             phase: None,
@@ -429,11 +421,8 @@ impl ProgressView {
         }
     }
 
-    fn update(&mut self, p: &encode::Progress) {
-        let name = match p.phase {
-            encode::Phase::Train => "training",
-            encode::Phase::FineTune => "fine-tuning",
-        };
+    pub(super) fn update(&mut self, p: &encode::Progress) {
+        let name = p.phase.name();
         if self.phase != Some(p.phase) {
             self.finish();
             self.phase = Some(p.phase);
@@ -443,7 +432,7 @@ impl ProgressView {
                     .expect("a valid template")
                     .progress_chars("=> "),
             );
-            bar.set_prefix(name);
+            bar.set_prefix(name.clone());
             if !super::chatty() {
                 bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
             }
@@ -472,7 +461,7 @@ impl ProgressView {
         }
     }
 
-    fn finish(&mut self) {
+    pub(super) fn finish(&mut self) {
         if let Some(bar) = self.bar.take() {
             bar.finish();
         }

@@ -9,28 +9,19 @@ use serde_json::json;
 
 use inr_core::error::{Error, Result};
 use inr_encode::mc_inr::{
-    self, GroupTraining, McInrOptions, McInrReport, McProgress, McSize, MetaOptions, Schedule,
-    Weighting,
+    self, GroupTraining, McInrOptions, McInrReport, MetaOptions, Schedule, Weighting,
 };
 use inr_encode::{quality, Samples};
 
 use super::encode::{
     device_name, quality_rows, size_lines, variables_json, ClusterWeights, EncodeArgs, LrSchedule,
+    ProgressView,
 };
 
 /// The encoder's options from the command line.
 fn options(args: &EncodeArgs, interrupt: Arc<AtomicBool>) -> Result<McInrOptions> {
     let mc = &args.mc;
-    let size = match (args.width, args.size) {
-        (Some(w), _) => McSize::Width(w),
-        (None, Some(kb)) if kb.is_finite() && kb > 0.0 => McSize::Bytes((kb * 1000.0) as u64),
-        (None, Some(kb)) => {
-            return Err(Error::InvalidArgument(format!(
-                "--size {kb} (must be above 0)"
-            )))
-        }
-        (None, None) => McSize::Ratio(args.ratio),
-    };
+    let size = args.size()?;
     if !(mc.sample_fraction > 0.0 && mc.sample_fraction <= 1.0) {
         return Err(Error::InvalidArgument(format!(
             "--sample-fraction {} (must be in (0, 1])",
@@ -111,21 +102,9 @@ pub fn run(
         opts.branch_blocks,
         device_name(opts.device)
     );
-    let mut last = Instant::now() - Duration::from_secs(60);
-    let mut show = |p: &McProgress| {
-        if last.elapsed() >= Duration::from_secs(5) {
-            log::info!(
-                "{} {}/{} mean cluster loss {:.3e} ({:.0} s)",
-                p.phase,
-                p.step,
-                p.steps,
-                p.loss,
-                p.elapsed.as_secs_f64()
-            );
-            last = Instant::now();
-        }
-    };
-    let report = mc_inr::encode(samples, &opts, &mut show)?;
+    let mut bar = ProgressView::new(opts.max_time);
+    let report = mc_inr::encode(samples, &opts, &mut |p| bar.update(p))?;
+    bar.finish();
     super::encode::write_outputs(
         args,
         &report.bytes,

@@ -16,31 +16,48 @@ use inr_vtk::vtkxml::Grid;
 use super::data::Samples;
 use super::quality::{self, VariableQuality};
 
+/// A family's trained weights as the file stores them.
+pub trait WriteWeights {
+    /// Writes the weights into sections of `builder`; returns the
+    /// metadata's `"model"` object.
+    fn write_weights(
+        &self,
+        builder: &mut FileBuilder,
+        encoding: WeightEncoding,
+    ) -> Result<serde_json::Value>;
+}
+
+impl WriteWeights for ResidualSiren {
+    fn write_weights(
+        &self,
+        builder: &mut FileBuilder,
+        encoding: WeightEncoding,
+    ) -> Result<serde_json::Value> {
+        let weights = builder.new_section("weights", Compression::Zstd);
+        self.write(builder, weights, encoding)
+    }
+}
+
+impl WriteWeights for McInr {
+    /// Each cluster's network in its own section.
+    fn write_weights(
+        &self,
+        builder: &mut FileBuilder,
+        encoding: WeightEncoding,
+    ) -> Result<serde_json::Value> {
+        self.write(builder, encoding)
+    }
+}
+
 /// The complete file: the model, the input grid as the domain, the time
 /// axis and the variables with their ranges.
 pub fn file_bytes(
     samples: &Samples,
-    model: &ResidualSiren,
+    model: &dyn WriteWeights,
     encoding: WeightEncoding,
     attributes: BTreeMap<String, String>,
 ) -> Result<Vec<u8>> {
-    file_bytes_with(
-        samples,
-        &siren_writer(model, encoding),
-        attributes,
-        MeshCopy::Stored,
-    )
-}
-
-/// Writes a residual SIREN's weights into one section.
-fn siren_writer(
-    model: &ResidualSiren,
-    encoding: WeightEncoding,
-) -> impl Fn(&mut FileBuilder) -> Result<serde_json::Value> + '_ {
-    move |builder: &mut FileBuilder| {
-        let weights = builder.new_section("weights", Compression::Zstd);
-        model.write(builder, weights, encoding)
-    }
+    file_bytes_with(samples, model, encoding, attributes, MeshCopy::Stored)
 }
 
 /// The model bytes (the file less a mesh) of [`file_bytes`], without
@@ -48,28 +65,14 @@ fn siren_writer(
 /// tries, and a large mesh takes seconds to compress.
 pub fn model_bytes_of(
     samples: &Samples,
-    model: &ResidualSiren,
+    model: &dyn WriteWeights,
     encoding: WeightEncoding,
     attributes: BTreeMap<String, String>,
 ) -> Result<u64> {
     model_bytes(&file_bytes_with(
         samples,
-        &siren_writer(model, encoding),
-        attributes,
-        MeshCopy::StandIn,
-    )?)
-}
-
-/// The model bytes of [`mc_inr_file_bytes`] (see [`model_bytes_of`]).
-pub fn mc_inr_model_bytes(
-    samples: &Samples,
-    model: &McInr,
-    encoding: WeightEncoding,
-    attributes: BTreeMap<String, String>,
-) -> Result<u64> {
-    model_bytes(&file_bytes_with(
-        samples,
-        &|b: &mut FileBuilder| model.write(b, encoding),
+        model,
+        encoding,
         attributes,
         MeshCopy::StandIn,
     )?)
@@ -83,31 +86,16 @@ enum MeshCopy {
     StandIn,
 }
 
-/// The complete file of an MC-INR model (each cluster's network in its own
-/// section).
-pub fn mc_inr_file_bytes(
-    samples: &Samples,
-    model: &McInr,
-    encoding: WeightEncoding,
-    attributes: BTreeMap<String, String>,
-) -> Result<Vec<u8>> {
-    file_bytes_with(
-        samples,
-        &|b: &mut FileBuilder| model.write(b, encoding),
-        attributes,
-        MeshCopy::Stored,
-    )
-}
-
-/// The complete file, the model's weights and metadata made by `write`.
+/// The complete file, with `mesh` as the domain of a mesh.
 fn file_bytes_with(
     samples: &Samples,
-    write: &dyn Fn(&mut FileBuilder) -> Result<serde_json::Value>,
+    model: &dyn WriteWeights,
+    encoding: WeightEncoding,
     attributes: BTreeMap<String, String>,
     mesh: MeshCopy,
 ) -> Result<Vec<u8>> {
     let mut builder = FileBuilder::new();
-    let model_value = write(&mut builder)?;
+    let model_value = model.write_weights(&mut builder, encoding)?;
     let domain = domain(samples, &mut builder, mesh)?;
     let metadata = Metadata {
         generator: format!("inr {} (encoder)", env!("CARGO_PKG_VERSION")),

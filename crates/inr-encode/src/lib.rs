@@ -30,6 +30,7 @@ use inr_core::format::WeightEncoding;
 pub use data::Samples;
 pub use quality::VariableQuality;
 pub use siren::Shape;
+pub use size::Size;
 pub use train::{default_lr, Phase, Progress, Stop, TrainOptions, TrainReport};
 
 /// A libtorch error as the crate's error.
@@ -37,22 +38,12 @@ pub(crate) fn tch_error(e: tch::TchError) -> Error {
     Error::Invalid(format!("libtorch: {e}"))
 }
 
-/// How large a network to train.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub enum Size {
-    /// Target compression ratio against the data's float32 bytes, with this
-    /// many residual blocks; the width is the largest that fits.
-    Ratio { ratio: f64, blocks: usize },
-    /// Target file size in bytes, with this many residual blocks.
-    Bytes { bytes: u64, blocks: usize },
-    /// An explicit shape.
-    Explicit { width: usize, blocks: usize },
-}
-
 /// Encoder settings.
 #[derive(Clone, Debug)]
 pub struct EncodeOptions {
     pub size: Size,
+    /// Residual blocks.
+    pub blocks: usize,
     /// Codebook bits per weight; 0 stores f32 weights.
     pub bits: u8,
     /// Frequency of the first sine layer along the spatial axes (SIREN's
@@ -73,10 +64,8 @@ impl Default for EncodeOptions {
     fn default() -> Self {
         let train = TrainOptions::default();
         EncodeOptions {
-            size: Size::Ratio {
-                ratio: 50.0,
-                blocks: 3,
-            },
+            size: Size::Ratio(50.0),
+            blocks: 3,
             bits: 9,
             omega: siren::W0,
             finetune_steps: train.steps / 10,
@@ -157,30 +146,16 @@ impl EncodeReport {
 
 /// The network shape `opts` asks for on `samples`.
 pub fn choose_shape(samples: &Samples, opts: &EncodeOptions) -> Result<Shape> {
-    let (width, blocks) = match opts.size {
-        Size::Explicit { width, blocks } => (width, blocks),
-        Size::Ratio { ratio, blocks } => {
-            if !(ratio.is_finite() && ratio > 0.0) {
-                return Err(Error::InvalidArgument(format!(
-                    "ratio {ratio} (must be above 0)"
-                )));
-            }
-            let target = (samples.raw_f32_bytes() as f64 / ratio) as u64;
-            let width = size::width_for_bytes(samples, target, blocks, opts.encoding())?;
-            (width, blocks)
-        }
-        Size::Bytes { bytes, blocks } => {
-            let width = size::width_for_bytes(samples, bytes, blocks, opts.encoding())?;
-            (width, blocks)
-        }
+    let model = size::SirenSize {
+        samples,
+        blocks: opts.blocks,
+        encoding: opts.encoding(),
     };
-    if width == 0 {
-        return Err(Error::InvalidArgument("width 0".into()));
-    }
+    let width = opts.size.width(samples.raw_f32_bytes(), &model)?;
     Ok(Shape {
         inputs: samples.inputs(),
         width,
-        blocks,
+        blocks: opts.blocks,
         outputs: samples.outputs(),
     })
 }

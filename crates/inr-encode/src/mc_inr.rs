@@ -23,25 +23,14 @@ use inr_core::model::{shared_codebook, McInr};
 use super::coordnet::{CoordShape, GroupedNet};
 use super::data::Samples;
 use super::quality::{self, VariableQuality};
-use super::train::{cosine_lr, DIVERGED};
-use super::{export, size, tch_error};
+use super::size::{self, Size};
+use super::train::{cosine_lr, psnr_of_scaled_mse, Phase, Progress, DIVERGED};
+use super::{export, tch_error};
 
 mod complexity;
 pub use complexity::site_weights;
 mod fine_tune;
 pub use fine_tune::FineTuned;
-
-/// How large the networks are.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub enum McSize {
-    /// Raw float32 bytes over model bytes; the width is the largest that
-    /// fits `clusters + max_splits` networks.
-    Ratio(f64),
-    /// Model bytes.
-    Bytes(u64),
-    /// An explicit width.
-    Width(usize),
-}
 
 /// How the learning rate falls over a training phase.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -198,7 +187,9 @@ pub struct McInrOptions {
     pub weighting: Weighting,
     pub trunk_blocks: usize,
     pub branch_blocks: usize,
-    pub size: McSize,
+    /// The width; a ratio or byte target counts `clusters + max_splits`
+    /// networks.
+    pub size: Size,
     /// Codebook bits (0: f32 weights).
     pub bits: u8,
     /// Frequency of the first sine layer along the spatial axes, per unit
@@ -235,7 +226,7 @@ impl Default for McInrOptions {
             weighting: Weighting::Uniform,
             trunk_blocks: 5,
             branch_blocks: 6,
-            size: McSize::Ratio(50.0),
+            size: Size::Ratio(50.0),
             bits: 9,
             omega: super::siren::W0,
             split_threshold: 5e-4,
@@ -253,16 +244,25 @@ impl Default for McInrOptions {
     }
 }
 
-/// Progress of an MC-INR encode.
-#[derive(Clone, Debug)]
-pub struct McProgress {
-    /// "meta-learning", "training", "re-clustering round 1", ...
-    pub phase: String,
-    pub step: usize,
-    pub steps: usize,
-    /// Mean loss over the clusters of the phase.
-    pub loss: f64,
-    pub elapsed: Duration,
+/// The progress of a phase at `step` of `steps`, the mean loss of its
+/// networks `loss`, at rate `lr`.
+fn progress_at(
+    phase: Phase,
+    step: usize,
+    steps: usize,
+    loss: f64,
+    lr: f64,
+    clock: &Clock,
+) -> Progress {
+    Progress {
+        phase,
+        step,
+        steps,
+        loss,
+        psnr_estimate: psnr_of_scaled_mse(loss),
+        lr,
+        elapsed: clock.start.elapsed(),
+    }
 }
 
 /// What an MC-INR encode did.
@@ -588,7 +588,7 @@ fn meta_learn(
     k: usize,
     opts: &MetaOptions,
     clock: &Clock,
-    progress: &mut dyn FnMut(&McProgress),
+    progress: &mut dyn FnMut(&Progress),
 ) -> Result<()> {
     let device = vs.device();
     for step in 0..opts.steps {
@@ -621,13 +621,14 @@ fn meta_learn(
             }
         }
         if step % 10 == 0 || step + 1 == opts.steps {
-            progress(&McProgress {
-                phase: "meta-learning".into(),
-                step: step + 1,
-                steps: opts.steps,
+            progress(&progress_at(
+                Phase::MetaLearn,
+                step + 1,
+                opts.steps,
                 loss,
-                elapsed: clock.start.elapsed(),
-            });
+                opts.inner_lr,
+                clock,
+            ));
         }
     }
     Ok(())
@@ -663,8 +664,8 @@ fn train_group(
     data: &GroupData,
     opts: &GroupTraining,
     clock: &Clock,
-    phase: &str,
-    progress: &mut dyn FnMut(&McProgress),
+    phase: Phase,
+    progress: &mut dyn FnMut(&Progress),
 ) -> Result<Trained> {
     let k = net.k;
     let device = vs.device();
@@ -720,18 +721,13 @@ fn train_group(
         copy_rows(&snapshot, &vs.trainable_variables(), &diverged);
         if !diverged.is_empty() {
             log::debug!(
-                "{phase} epoch {epoch}: networks {diverged:?} diverged, back to their best weights"
+                "{} epoch {epoch}: networks {diverged:?} diverged, back to their best weights",
+                phase.name()
             );
         }
         epoch += 1;
         let mean = losses.iter().map(|&l| l as f64).sum::<f64>() / k as f64;
-        progress(&McProgress {
-            phase: phase.to_string(),
-            step: epoch,
-            steps: opts.max_epochs,
-            loss: mean,
-            elapsed: clock.start.elapsed(),
-        });
+        progress(&progress_at(phase, epoch, opts.max_epochs, mean, lr, clock));
         if stale.iter().all(|&s| s >= opts.patience) {
             break;
         }
@@ -872,7 +868,7 @@ fn affine_of(
 pub fn encode(
     samples: &Samples,
     opts: &McInrOptions,
-    progress: &mut dyn FnMut(&McProgress),
+    progress: &mut dyn FnMut(&Progress),
 ) -> Result<McInrReport> {
     let start = Instant::now();
     let clock = Clock {
@@ -938,34 +934,16 @@ pub fn encode(
         components: samples.variables.iter().map(|v| v.components).collect(),
     };
     let most_leaves = roots + opts.max_splits * usize::from(opts.split_rounds > 0);
-    shape.width = match opts.size {
-        McSize::Width(w) if w > 0 => w,
-        McSize::Width(_) => return Err(Error::InvalidArgument("width 0".into())),
-        McSize::Ratio(r) if r.is_finite() && r > 0.0 => {
-            let target = (samples.raw_f32_bytes() as f64 / r) as u64;
-            size::mc_inr_width_for_bytes(
-                samples,
-                target,
-                &shape,
-                most_leaves,
-                opts.blend_width,
-                encoding,
-            )?
-        }
-        McSize::Ratio(r) => {
-            return Err(Error::InvalidArgument(format!(
-                "ratio {r} (must be above 0)"
-            )))
-        }
-        McSize::Bytes(b) => size::mc_inr_width_for_bytes(
+    shape.width = opts.size.width(
+        samples.raw_f32_bytes(),
+        &size::McInrSize {
             samples,
-            b,
-            &shape,
-            most_leaves,
-            opts.blend_width,
+            shape: shape.clone(),
+            leaves: most_leaves,
+            blend_width: opts.blend_width,
             encoding,
-        )?,
-    };
+        },
+    )?;
     // After the size search, whose stand-in networks draw from the generator.
     tch::manual_seed(opts.seed as i64);
 
@@ -1026,7 +1004,7 @@ pub fn encode(
         &data,
         &opts.train,
         &train_clock,
-        "training",
+        Phase::Train,
         progress,
     )?;
     let mut epochs = vec![trained.epochs];
@@ -1047,7 +1025,7 @@ pub fn encode(
         let mse = mse_of_leaves(&ctx, &forest, &routing, &leaves)?;
         // With a size target the room reserved for splits is used: the
         // worst clusters split even below the threshold.
-        let fill = !matches!(opts.size, McSize::Width(_));
+        let fill = !matches!(opts.size, Size::Width(_));
         let mut over: Vec<(usize, f64)> = leaves
             .iter()
             .zip(&mse)
@@ -1110,12 +1088,12 @@ pub fn encode(
             &vs,
             &children.iter().map(|c| c.1).collect::<Vec<_>>(),
         );
-        let phase = format!("re-clustering round {}", round + 1);
+        let phase = Phase::Recluster(round + 1);
         let round_clock = work.share(1.0 / (opts.split_rounds - round) as f64);
         // The children go on from their parent's weights at the rate its
         // schedule had reached (the cosine's restart).
         let train = opts.train.resumed(lr);
-        let trained = train_group(&vs, &net, &data, &train, &round_clock, &phase, progress)?;
+        let trained = train_group(&vs, &net, &data, &train, &round_clock, phase, progress)?;
         epochs.push(trained.epochs);
         lr = trained.last_lr;
         let g = forest.groups.len();
@@ -1199,7 +1177,7 @@ pub fn encode(
         opts.meta.steps
     );
     let attributes = BTreeMap::from([("encoder".to_string(), description)]);
-    let bytes = export::mc_inr_file_bytes(samples, &model, encoding, attributes)?;
+    let bytes = export::file_bytes(samples, &model, encoding, attributes)?;
     let file_quality = export::decoder_quality(samples, &bytes)?;
     Ok(McInrReport {
         model_bytes: export::model_bytes(&bytes)?,
@@ -1411,7 +1389,7 @@ mod tests {
             patience: 1_000_000,
             ..GroupTraining::default()
         };
-        train_group(&vs, &net, &data, &fit, &clock, "fit", &mut |_| {}).unwrap();
+        train_group(&vs, &net, &data, &fit, &clock, Phase::Train, &mut |_| {}).unwrap();
         let trained = leaf_mse(&net, &data).unwrap();
         // A fresh Adam far too fast for trained weights, one step an epoch
         // (64 rows): every step leaves the minimum.
@@ -1420,7 +1398,7 @@ mod tests {
             max_epochs: 20,
             ..fit
         };
-        train_group(&vs, &net, &data, &kick, &clock, "kick", &mut |_| {}).unwrap();
+        train_group(&vs, &net, &data, &kick, &clock, Phase::Train, &mut |_| {}).unwrap();
         let after = leaf_mse(&net, &data).unwrap();
         for (g, (a, t)) in after.iter().zip(&trained).enumerate() {
             assert!(a <= t, "network {g}: {a:e} after, {t:e} trained");

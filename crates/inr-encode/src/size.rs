@@ -26,7 +26,7 @@ use inr_core::error::{Error, Result};
 use inr_core::format::writer::codebook_pays;
 use inr_core::format::{limits, WeightEncoding};
 use inr_core::model::mc_inr::ClusterTree;
-use inr_core::model::{shared_codebook, Layer, McInr, ResidualSiren};
+use inr_core::model::{shared_codebook, Layer, McInr};
 use tch::nn::VarStore;
 use tch::Device;
 
@@ -38,34 +38,129 @@ use super::siren::{Shape, Siren, W0};
 /// The narrowest network the encoder makes.
 pub const MIN_WIDTH: usize = 4;
 
-/// Bytes of the file that a network of `shape` trained on `samples` makes,
-/// less the mesh's sections: the bytes a size target counts.
-pub fn budgeted_bytes(samples: &Samples, shape: Shape, encoding: WeightEncoding) -> Result<u64> {
-    let (scale, shift) = samples.input_affine(W0);
-    let mut model = Siren::new(&VarStore::new(Device::Cpu), shape).export(scale, shift)?;
-    if let WeightEncoding::Codebook { bits, .. } = encoding {
-        snap_to_levels(&mut model, bits);
+/// How large a network to train, for every family.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Size {
+    /// Raw float32 bytes over the bytes a target counts (the file less a
+    /// mesh's sections); the width is the largest that fits.
+    Ratio(f64),
+    /// The bytes a target counts.
+    Bytes(u64),
+    /// An explicit width.
+    Width(usize),
+}
+
+impl Size {
+    /// The width this size asks of `model`, on data of `raw_bytes` float32
+    /// bytes.
+    pub fn width(self, raw_bytes: u64, model: &dyn SizeModel) -> Result<usize> {
+        match self {
+            Size::Width(0) => Err(Error::InvalidArgument("width 0".into())),
+            Size::Width(w) => Ok(w),
+            Size::Ratio(r) if !(r.is_finite() && r > 0.0) => Err(Error::InvalidArgument(format!(
+                "ratio {r} (must be above 0)"
+            ))),
+            Size::Ratio(r) => width_for_bytes((raw_bytes as f64 / r) as u64, model),
+            Size::Bytes(b) => width_for_bytes(b, model),
+        }
     }
-    // The encoder's own description of the network, at its longest.
-    let description = format!(
-        "residual siren width {} blocks {} omega 30.123456789, 1000000 steps, batch 16384, \
-         lr 0.0018823529411764706, seed 18446744073709551615, 16-bit codebooks, \
-         codebooks fine-tuned 100000 steps",
-        shape.width, shape.blocks
-    );
-    let attributes = BTreeMap::from([("encoder".to_string(), description)]);
-    export::model_bytes_of(samples, &model, encoding, attributes)
+}
+
+/// What the size search knows of a family: how many parameters and how
+/// many file bytes a network of a given width makes.
+pub trait SizeModel {
+    /// The narrowest width the family makes.
+    fn min_width(&self) -> usize;
+    /// Parameters at `width` (the format limits them).
+    fn parameters(&self, width: usize) -> u64;
+    /// The bytes a size target counts (the file less a mesh's sections) of
+    /// a stand-in network of `width`.
+    fn bytes(&self, width: usize) -> Result<u64>;
+    /// The network, for the message when no width fits: `a network of 3
+    /// blocks`.
+    fn describe(&self) -> String;
+}
+
+/// The widest network of `model` whose file (its model, for a mesh) fits
+/// in `target` bytes.
+pub fn width_for_bytes(target: u64, model: &dyn SizeModel) -> Result<usize> {
+    let bytes = |w: usize| {
+        let b = model.bytes(w)?;
+        log::trace!("size search: width {w} makes {b} bytes against a target of {target}");
+        Ok(b)
+    };
+    // zstd does a little better or worse on trained weights than on the
+    // stand-ins: keep 1 % in hand so that the file stays within the target.
+    let budget = target - target / 100;
+    let fits = |w: usize| -> Result<bool> {
+        Ok(model.parameters(w) <= limits::MAX_PARAMETERS && bytes(w)? <= budget)
+    };
+    let min = model.min_width();
+    if !fits(min)? {
+        return Err(Error::InvalidArgument(format!(
+            "a target of {target} bytes is too small for {} (width {min} makes {} bytes): \
+             ask for a lower ratio, a larger size or a smaller network",
+            model.describe(),
+            bytes(min)?
+        )));
+    }
+    largest_fitting(min, &fits)
+}
+
+/// The residual SIREN's size model: `blocks` residual blocks on `samples`.
+pub struct SirenSize<'a> {
+    pub samples: &'a Samples,
+    pub blocks: usize,
+    pub encoding: WeightEncoding,
+}
+
+impl SirenSize<'_> {
+    fn shape(&self, width: usize) -> Shape {
+        Shape {
+            inputs: self.samples.inputs(),
+            width,
+            blocks: self.blocks,
+            outputs: self.samples.outputs(),
+        }
+    }
+}
+
+impl SizeModel for SirenSize<'_> {
+    fn min_width(&self) -> usize {
+        MIN_WIDTH
+    }
+
+    fn parameters(&self, width: usize) -> u64 {
+        self.shape(width).parameters()
+    }
+
+    fn bytes(&self, width: usize) -> Result<u64> {
+        let shape = self.shape(width);
+        let (scale, shift) = self.samples.input_affine(W0);
+        let mut model = Siren::new(&VarStore::new(Device::Cpu), shape).export(scale, shift)?;
+        if let WeightEncoding::Codebook { bits, .. } = self.encoding {
+            snap_layers(model.layers.iter_mut(), bits);
+        }
+        // The encoder's own description of the network, at its longest.
+        let description = format!(
+            "residual siren width {} blocks {} omega 30.123456789, 1000000 steps, batch 16384, \
+             lr 0.0018823529411764706, seed 18446744073709551615, 16-bit codebooks, \
+             codebooks fine-tuned 100000 steps",
+            shape.width, shape.blocks
+        );
+        let attributes = BTreeMap::from([("encoder".to_string(), description)]);
+        export::model_bytes_of(self.samples, &model, self.encoding, attributes)
+    }
+
+    fn describe(&self) -> String {
+        format!("a network of {} blocks", self.blocks)
+    }
 }
 
 /// Replaces every tensor that the writer stores as a codebook by draws from
-/// `2^bits` of its own values: as incompressible as a trained
-/// codebook and its indices. (The others stay random f32, which zstd cannot
-/// shrink either, like trained weights.)
-fn snap_to_levels(model: &mut ResidualSiren, bits: u8) {
-    snap_layers(model.layers.iter_mut(), bits);
-}
-
-/// [`snap_to_levels`] for any layers.
+/// `2^bits` of its own values: as incompressible as a trained codebook and
+/// its indices. (The others stay random f32, which zstd cannot shrink
+/// either, like trained weights.)
 fn snap_layers<'a>(layers: impl Iterator<Item = &'a mut Layer>, bits: u8) {
     let mut rng = ChaCha8Rng::seed_from_u64(1);
     let levels = 1usize << bits;
@@ -92,28 +187,56 @@ fn snap_layers<'a>(layers: impl Iterator<Item = &'a mut Layer>, bits: u8) {
     }
 }
 
-/// Bytes (less a mesh's) of the file of an MC-INR model with `leaves`
-/// CoordNetB networks of `shape` on `samples`: measured as for the
-/// residual SIREN, on stand-in weights.
-pub fn mc_inr_budgeted_bytes(
-    samples: &Samples,
-    shape: &CoordShape,
-    leaves: usize,
-    blend_width: f64,
-    encoding: WeightEncoding,
-) -> Result<u64> {
-    let mut model = mc_inr_stand_in(samples, shape, leaves, blend_width)?;
-    // Snapped as the encoder snaps (tables shared by all clusters), so the
-    // file holds the tables and indices it will hold.
-    if let WeightEncoding::Codebook { bits, .. } = encoding {
-        shared_codebook::snap(&mut model.leaves, bits);
+/// MC-INR's size model: `leaves` CoordNetB networks of `shape` (its width
+/// aside) on `samples`.
+pub struct McInrSize<'a> {
+    pub samples: &'a Samples,
+    pub shape: CoordShape,
+    pub leaves: usize,
+    pub blend_width: f64,
+    pub encoding: WeightEncoding,
+}
+
+impl McInrSize<'_> {
+    fn shape(&self, width: usize) -> CoordShape {
+        CoordShape {
+            width,
+            ..self.shape.clone()
+        }
     }
-    let description = format!(
-        "mc-inr {leaves} clusters width {} trunk {} branch {} omega 30.123456789, 1000000 epochs, batch 16384, lr 0.00005, seed 18446744073709551615, 16-bit codebooks, meta 100000 steps, 100000 splits",
-        shape.width, shape.trunk_blocks, shape.branch_blocks
-    );
-    let attributes = BTreeMap::from([("encoder".to_string(), description)]);
-    export::mc_inr_model_bytes(samples, &model, encoding, attributes)
+}
+
+impl SizeModel for McInrSize<'_> {
+    fn min_width(&self) -> usize {
+        1
+    }
+
+    fn parameters(&self, width: usize) -> u64 {
+        self.shape(width).parameters() * self.leaves as u64
+    }
+
+    fn bytes(&self, width: usize) -> Result<u64> {
+        let shape = self.shape(width);
+        let mut model = mc_inr_stand_in(self.samples, &shape, self.leaves, self.blend_width)?;
+        // Snapped as the encoder snaps (tables shared by all clusters), so
+        // the file holds the tables and indices it will hold.
+        if let WeightEncoding::Codebook { bits, .. } = self.encoding {
+            shared_codebook::snap(&mut model.leaves, bits);
+        }
+        let description = format!(
+            "mc-inr {} clusters width {} trunk {} branch {} omega 30.123456789, 1000000 epochs, batch 16384, lr 0.00005, seed 18446744073709551615, 16-bit codebooks, meta 100000 steps, 100000 splits",
+            self.leaves, shape.width, shape.trunk_blocks, shape.branch_blocks
+        );
+        let attributes = BTreeMap::from([("encoder".to_string(), description)]);
+        export::model_bytes_of(self.samples, &model, self.encoding, attributes)
+    }
+
+    fn describe(&self) -> String {
+        format!(
+            "{} clusters of networks with {} trunk and {} branch blocks (fewer clusters fit more)",
+            self.leaves, self.shape.trunk_blocks, self.shape.branch_blocks
+        )
+    }
 }
 
 /// `leaves` clusters side by side (no splits), at random centroids, each
@@ -146,74 +269,6 @@ fn mc_inr_stand_in(
             .map(|i| nets.export(i, scale.clone(), shift.clone()))
             .collect::<Result<_>>()?,
     })
-}
-
-/// The widest CoordNetB for `leaves` clusters (the shape's other fields as
-/// given) whose file fits in `target` bytes.
-pub fn mc_inr_width_for_bytes(
-    samples: &Samples,
-    target: u64,
-    shape: &CoordShape,
-    leaves: usize,
-    blend_width: f64,
-    encoding: WeightEncoding,
-) -> Result<usize> {
-    let with = |width| CoordShape {
-        width,
-        ..shape.clone()
-    };
-    let bytes = |w: usize| mc_inr_budgeted_bytes(samples, &with(w), leaves, blend_width, encoding);
-    let budget = target - target / 100;
-    let fits = |w: usize| -> Result<bool> {
-        Ok(with(w).parameters() * leaves as u64 <= limits::MAX_PARAMETERS && bytes(w)? <= budget)
-    };
-    if !fits(1)? {
-        return Err(Error::InvalidArgument(format!(
-            "a target of {target} bytes is too small for {leaves} clusters of networks with \
-             {} trunk and {} branch blocks (width 1 makes {} bytes): ask for a lower ratio, \
-             fewer clusters or fewer blocks",
-            shape.trunk_blocks,
-            shape.branch_blocks,
-            bytes(1)?
-        )));
-    }
-    largest_fitting(1, &fits)
-}
-
-/// The widest network with `blocks` residual blocks whose file (its model,
-/// for a mesh) fits in `target` bytes.
-pub fn width_for_bytes(
-    samples: &Samples,
-    target: u64,
-    blocks: usize,
-    encoding: WeightEncoding,
-) -> Result<usize> {
-    let shape = |width| Shape {
-        inputs: samples.inputs(),
-        width,
-        blocks,
-        outputs: samples.outputs(),
-    };
-    let bytes = |w: usize| {
-        let b = budgeted_bytes(samples, shape(w), encoding)?;
-        log::trace!("size search: width {w} makes {b} bytes against a target of {target}");
-        Ok(b)
-    };
-    // zstd does a little better or worse on trained weights than on the
-    // stand-ins: keep 1 % in hand so that the file stays within the target.
-    let budget = target - target / 100;
-    let fits = |w: usize| -> Result<bool> {
-        Ok(shape(w).parameters() <= limits::MAX_PARAMETERS && bytes(w)? <= budget)
-    };
-    if !fits(MIN_WIDTH)? {
-        return Err(Error::InvalidArgument(format!(
-            "a target of {target} bytes is too small for a network of {blocks} blocks \
-             (width {MIN_WIDTH} makes a file of {} bytes): ask for a lower ratio, a larger \
-             size or fewer blocks",
-            bytes(MIN_WIDTH)?
-        )));
-    }
-    largest_fitting(MIN_WIDTH, &fits)
 }
 
 /// The largest width from `min` (which fits) up to the format's limit for

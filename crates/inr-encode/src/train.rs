@@ -103,13 +103,29 @@ impl Default for TrainOptions {
     }
 }
 
-/// Which optimization runs.
+/// What an encode is doing, for its progress.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Phase {
+    /// A meta-learned initialization (MC-INR's Reptile).
+    MetaLearn,
     /// The network's weights.
     Train,
+    /// Training again after re-clustering (round from 1).
+    Recluster(usize),
     /// The codebook values of the quantized network.
     FineTune,
+}
+
+impl Phase {
+    /// A short name for progress lines.
+    pub fn name(self) -> String {
+        match self {
+            Phase::MetaLearn => "meta-learning".into(),
+            Phase::Train => "training".into(),
+            Phase::Recluster(round) => format!("re-clustering round {round}"),
+            Phase::FineTune => "fine-tuning".into(),
+        }
+    }
 }
 
 /// The default initial learning rate for a network `width` wide: 2e-3 up to
@@ -126,7 +142,8 @@ pub struct Progress {
     pub phase: Phase,
     pub step: usize,
     pub steps: usize,
-    /// Mean training loss (MSE in [-1, 1] units) since the last check.
+    /// Mean training loss (MSE in [-1, 1] units) since the last check;
+    /// for many networks at once, their mean.
     pub loss: f64,
     /// PSNR that loss means over the scaled range (2): `10 log10(4 / loss)`.
     pub psnr_estimate: f64,

@@ -30,9 +30,10 @@ fn libtorch() -> std::sync::MutexGuard<'static, ()> {
     guard
 }
 
-fn options(size: Size, bits: u8, steps: usize, lr: f64) -> EncodeOptions {
+fn options((size, blocks): (Size, usize), bits: u8, steps: usize, lr: f64) -> EncodeOptions {
     EncodeOptions {
         size,
+        blocks,
         bits,
         omega: encode::siren::W0,
         train: TrainOptions {
@@ -61,15 +62,7 @@ fn analytic_field_round_trips_through_the_decoder() {
     assert_eq!(samples.outputs(), 5);
     assert_eq!(samples.num_sites(), 24 * 20 * 16 + 23 * 19 * 15);
 
-    let opts = options(
-        Size::Explicit {
-            width: 32,
-            blocks: 2,
-        },
-        0,
-        600,
-        5e-4,
-    );
+    let opts = options((Size::Width(32), 2), 0, 600, 5e-4);
     let report = encode::encode(&samples, &opts, &mut |_| {}).unwrap();
     for (f, m) in report.file_quality.iter().zip(&report.encoder_quality) {
         eprintln!(
@@ -158,7 +151,7 @@ fn codebooks_fine_tuned_meet_the_ratio_and_the_fidelity_bound() {
     let series = inr_vtk::vtkxml::read_series(&vti).unwrap();
     let samples = Samples::from_series(&series, &["scalar".into(), "vector".into()]).unwrap();
     let ratio = 4.0;
-    let opts = options(Size::Ratio { ratio, blocks: 1 }, 9, 400, 5e-4);
+    let opts = options((Size::Ratio(ratio), 1), 9, 400, 5e-4);
     let report = encode::encode(&samples, &opts, &mut |_| {}).unwrap();
     let target = samples.raw_f32_bytes() as f64 / ratio;
     eprintln!(
@@ -215,7 +208,7 @@ fn size_in_bytes_is_an_upper_bound() {
         None,
     );
     for bytes in [3_000u64, 20_000] {
-        let opts = options(Size::Bytes { bytes, blocks: 2 }, 9, 20, 1e-3);
+        let opts = options((Size::Bytes(bytes), 2), 9, 20, 1e-3);
         let report = encode::encode(&samples, &opts, &mut |_| {}).unwrap();
         eprintln!(
             "{bytes}: {} bytes, width {}",
@@ -226,15 +219,7 @@ fn size_in_bytes_is_an_upper_bound() {
         assert!(report.bytes.len() as u64 > bytes * 8 / 10);
     }
     // A budget no network fits is an error that says so.
-    let opts = options(
-        Size::Bytes {
-            bytes: 500,
-            blocks: 2,
-        },
-        9,
-        20,
-        1e-3,
-    );
+    let opts = options((Size::Bytes(500), 2), 9, 20, 1e-3);
     let err = encode::encode(&samples, &opts, &mut |_| {}).unwrap_err();
     assert!(err.to_string().contains("too small"), "{err}");
 }
@@ -247,15 +232,7 @@ fn viscous_fingers_step() {
         &[],
         None,
     );
-    let opts = options(
-        Size::Explicit {
-            width: 32,
-            blocks: 2,
-        },
-        9,
-        150,
-        5e-4,
-    );
+    let opts = options((Size::Width(32), 2), 9, 150, 5e-4);
     let report = encode::encode(&samples, &opts, &mut |_| {}).unwrap();
     assert!(report.file_quality[0].psnr > 20.0);
     assert_fidelity(&report);
@@ -267,15 +244,7 @@ fn time_series_becomes_a_fourth_input() {
     let samples = samples_of(data!("viscous_fingers/viscous_fingers.pvd"), &[], Some(2));
     assert_eq!(samples.inputs(), 4);
     assert_eq!(samples.times.len(), 2);
-    let opts = options(
-        Size::Explicit {
-            width: 32,
-            blocks: 1,
-        },
-        9,
-        300,
-        1e-3,
-    );
+    let opts = options((Size::Width(32), 1), 9, 300, 1e-3);
     let report = encode::encode(&samples, &opts, &mut |_| {}).unwrap();
     assert_fidelity(&report);
     assert!(report.file_quality[0].psnr > 18.0);
@@ -291,15 +260,7 @@ fn rectilinear_cell_data() {
     let path = data!("cth/cth.vtr");
     let samples = samples_of(path, &[], None);
     assert_eq!(samples.outputs(), 9);
-    let opts = options(
-        Size::Explicit {
-            width: 32,
-            blocks: 1,
-        },
-        9,
-        60,
-        1e-3,
-    );
+    let opts = options((Size::Width(32), 1), 9, 60, 1e-3);
     let report = encode::encode(&samples, &opts, &mut |_| {}).unwrap();
     assert_fidelity(&report);
     let decoder = Decoder::from_bytes(report.bytes.clone()).unwrap();
@@ -336,15 +297,7 @@ fn float64_point_data() {
     let _libtorch = libtorch();
     let path = data!("isabel/isabel_02.vti");
     let samples = samples_of(path, &[], None);
-    let opts = options(
-        Size::Explicit {
-            width: 16,
-            blocks: 1,
-        },
-        9,
-        40,
-        1e-3,
-    );
+    let opts = options((Size::Width(16), 1), 9, 40, 1e-3);
     let report = encode::encode(&samples, &opts, &mut |_| {}).unwrap();
     assert_fidelity(&report);
     // The stored range is the float64 data's.
@@ -360,15 +313,7 @@ fn float64_point_data() {
 fn same_seed_same_file_on_the_cpu() {
     let _libtorch = libtorch();
     let samples = analytic_samples(&["scalar"]);
-    let mut opts = options(
-        Size::Explicit {
-            width: 24,
-            blocks: 1,
-        },
-        9,
-        60,
-        1e-3,
-    );
+    let mut opts = options((Size::Width(24), 1), 9, 60, 1e-3);
     opts.train.max_time = None;
     opts.train.batch = 2048;
     let a = encode::encode(&samples, &opts, &mut |_| {}).unwrap();
@@ -397,15 +342,7 @@ fn tetrahedral_mesh_stored_exactly_with_values_at_its_nodes() {
     // Temp, V (3), Pres, AsH3, GaMe3, CH4, H2 at the 8,499 nodes.
     assert_eq!(samples.outputs(), 9);
     assert_eq!(samples.num_sites(), 8499);
-    let opts = options(
-        Size::Explicit {
-            width: 32,
-            blocks: 2,
-        },
-        9,
-        300,
-        1e-3,
-    );
+    let opts = options((Size::Width(32), 2), 9, 300, 1e-3);
     let report = encode::encode(&samples, &opts, &mut |_| {}).unwrap();
     assert_fidelity(&report);
     for q in &report.file_quality {
@@ -441,15 +378,7 @@ fn a_lower_first_frequency_fits_the_smooth_disk_better() {
     let mean_psnr = |omega: f64| {
         let mut opts = EncodeOptions {
             omega,
-            ..options(
-                Size::Explicit {
-                    width: 32,
-                    blocks: 2,
-                },
-                9,
-                1500,
-                2e-3,
-            )
+            ..options((Size::Width(32), 2), 9, 1500, 2e-3)
         };
         opts.train.max_time = None;
         let report = encode::encode(&samples, &opts, &mut |_| {}).unwrap();
@@ -477,7 +406,7 @@ fn hexahedral_time_series_meets_a_model_only_ratio() {
     assert_eq!(samples.times.len(), 3);
     assert_eq!(samples.raw_f32_bytes(), 3 * 3774 * 2 * 4);
     let ratio = 4.0;
-    let opts = options(Size::Ratio { ratio, blocks: 1 }, 9, 200, 1e-3);
+    let opts = options((Size::Ratio(ratio), 1), 9, 200, 1e-3);
     let report = encode::encode(&samples, &opts, &mut |_| {}).unwrap();
     assert_fidelity(&report);
     let target = samples.raw_f32_bytes() as f64 / ratio;
@@ -533,15 +462,7 @@ fn mixed_cell_types_with_point_and_cell_data() {
     inr_vtk::vti::write_unstructured_grid(&vtu, &mesh, &arrays).unwrap();
     let samples = samples_of(vtu.to_str().unwrap(), &[], None);
     assert_eq!(samples.num_sites(), mesh.num_points() + mesh.num_cells());
-    let opts = options(
-        Size::Explicit {
-            width: 24,
-            blocks: 1,
-        },
-        0,
-        400,
-        1e-3,
-    );
+    let opts = options((Size::Width(24), 1), 0, 400, 1e-3);
     let report = encode::encode(&samples, &opts, &mut |_| {}).unwrap();
     assert_fidelity(&report);
     for q in &report.file_quality {
@@ -563,7 +484,7 @@ fn mc_options(blend: f64, bits: u8) -> encode::mc_inr::McInrOptions {
         weighting: encode::mc_inr::Weighting::Uniform,
         trunk_blocks: 1,
         branch_blocks: 1,
-        size: encode::mc_inr::McSize::Width(16),
+        size: encode::Size::Width(16),
         bits,
         omega: encode::siren::W0,
         // Every cluster's error is above this: each of the first two splits.
@@ -665,7 +586,7 @@ fn mc_inr_size_target_fills_its_splits_and_holds_its_ratio() {
     let _libtorch = libtorch();
     let samples = samples_of(data!("disk_out_ref/disk_out_ref_tets.vtu"), &[], None);
     let opts = encode::mc_inr::McInrOptions {
-        size: encode::mc_inr::McSize::Ratio(12.0),
+        size: encode::Size::Ratio(12.0),
         // No cluster's error is above this.
         split_threshold: 1e9,
         ..mc_options(0.0, 9)

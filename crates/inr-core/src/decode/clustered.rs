@@ -9,7 +9,7 @@
 
 use std::any::Any;
 
-use crate::decode::family::{Evaluator, Family, OutputRequest};
+use crate::decode::family::{Evaluator, Family, OutputRequest, Outputs};
 use crate::decode::parallel::{self, DecodeOptions};
 use crate::decode::plan::{self, BranchRequest};
 use crate::decode::Affine;
@@ -94,15 +94,18 @@ impl Evaluator for Clustered<'_> {
         n: usize,
         coords: &(dyn Fn(usize) -> [f64; 3] + Sync),
         time_of: &(dyn Fn(usize) -> f64 + Sync),
-        out: &mut [f32],
+        mut out: Outputs,
         options: &DecodeOptions,
     ) -> Result<()> {
         let c = self.outputs();
+        let mut chunk = vec![0f32; parallel::CHUNK.min(n) * c];
         parallel::for_chunks(n, options, |start, len, opts| {
             let at = |q: usize| coords(start + q);
             let t = |q: usize| time_of(start + q);
-            let o = &mut out[start * c..(start + len) * c];
-            eval(self.model, &self.plans, len, &at, &t, o, opts)
+            let values = &mut chunk[..len * c];
+            eval(self.model, &self.plans, len, &at, &t, values, opts)?;
+            out.put(start, len, values);
+            Ok(())
         })
     }
 }

@@ -51,16 +51,78 @@ pub trait Evaluator: Sync {
     fn flops_per_point(&self) -> u64;
 
     /// Evaluates the `n` points `coords(q)` at times `time_of(q)` into `out`
-    /// (`n x outputs()` values, point-major, physical units), on the threads
-    /// of `options`, reporting progress there.
+    /// (physical units), on the threads of `options`, reporting progress
+    /// there.
     fn eval(
         &self,
         n: usize,
         coords: &(dyn Fn(usize) -> [f64; 3] + Sync),
         time_of: &(dyn Fn(usize) -> f64 + Sync),
-        out: &mut [f32],
+        out: Outputs,
         options: &DecodeOptions,
     ) -> Result<()>;
+}
+
+/// Where an evaluator's values go: per point, `widths[i]` values to buffer
+/// `i` (one buffer per variable, or one buffer of all of them interleaved),
+/// the widths adding up to the evaluator's outputs.
+pub struct Outputs<'a> {
+    bufs: Vec<&'a mut [f32]>,
+    widths: Vec<usize>,
+}
+
+impl<'a> Outputs<'a> {
+    /// Buffers of `widths[i]` values per point each; all hold the same
+    /// number of points.
+    pub fn new(bufs: Vec<&'a mut [f32]>, widths: Vec<usize>) -> Outputs<'a> {
+        debug_assert_eq!(bufs.len(), widths.len());
+        Outputs { bufs, widths }
+    }
+
+    /// One buffer of `width` values per point.
+    pub fn interleaved(buf: &'a mut [f32], width: usize) -> Outputs<'a> {
+        Outputs::new(vec![buf], vec![width])
+    }
+
+    /// Values per point over all buffers.
+    pub fn width(&self) -> usize {
+        self.widths.iter().sum()
+    }
+
+    /// Consecutive parts of `len` points each (the last may be shorter).
+    pub fn split(self, len: usize) -> Vec<Outputs<'a>> {
+        let mut parts: Vec<Outputs> = Vec::new();
+        for (buf, &w) in self.bufs.into_iter().zip(&self.widths) {
+            for (i, chunk) in buf.chunks_mut(len * w.max(1)).enumerate() {
+                if i == parts.len() {
+                    parts.push(Outputs {
+                        bufs: Vec::with_capacity(self.widths.len()),
+                        widths: self.widths.clone(),
+                    });
+                }
+                parts[i].bufs.push(chunk);
+            }
+        }
+        parts
+    }
+
+    /// Writes `n` points of interleaved `values` (`width()` per point) from
+    /// point `start` on.
+    pub fn put(&mut self, start: usize, n: usize, values: &[f32]) {
+        let stride = self.width();
+        let mut first = 0;
+        for (buf, &w) in self.bufs.iter_mut().zip(&self.widths) {
+            if stride == w {
+                buf[start * w..(start + n) * w].copy_from_slice(&values[..n * w]);
+            } else {
+                for p in 0..n {
+                    buf[(start + p) * w..(start + p + 1) * w]
+                        .copy_from_slice(&values[p * stride + first..p * stride + first + w]);
+                }
+            }
+            first += w;
+        }
+    }
 }
 
 /// The variables a request wants, checked against the metadata.

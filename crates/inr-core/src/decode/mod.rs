@@ -23,7 +23,7 @@ use crate::mesh::Mesh;
 use crate::sampling::SamplingGrid;
 use once_cell::sync::OnceCell;
 
-pub use family::{Evaluator, Family, Model, OutputRequest};
+pub use family::{Evaluator, Family, Model, OutputRequest, Outputs};
 pub use grid::{DecodedArray, DecodedGrid, GridRequest};
 pub use parallel::{DecodeOptions, Progress};
 pub(crate) use passes::Sites;

@@ -3,7 +3,7 @@
 //! scattered into one buffer per variable.
 
 use crate::decode::parallel::{self, DecodeOptions, Progress};
-use crate::decode::Decoder;
+use crate::decode::{Decoder, Outputs};
 use crate::error::{Error, Result};
 use crate::format::Association;
 
@@ -91,7 +91,7 @@ impl Decoder {
         coords: &(dyn Fn(usize) -> [f64; 3] + Sync),
         sel: &[usize],
         t: f64,
-        mut bufs: Vec<&mut [f32]>,
+        bufs: Vec<&mut [f32]>,
         options: &DecodeOptions,
     ) -> Result<()> {
         let meta = self.metadata();
@@ -113,27 +113,6 @@ impl Decoder {
         }
         let evaluator = self.prepare(sel)?;
         let time_of = |_: usize| t;
-        if let [out] = &mut bufs[..] {
-            // One variable: its buffer is the evaluator's layout.
-            return evaluator.eval(n, coords, &time_of, out, options);
-        }
-        // Several: chunk by chunk, the interleaved values split into the
-        // variables' buffers.
-        let c_all = evaluator.outputs();
-        let mut chunk = vec![0f32; parallel::CHUNK.min(n) * c_all];
-        parallel::for_chunks(n, options, |start, len, opts| {
-            let values = &mut chunk[..len * c_all];
-            let at = |q: usize| coords(start + q);
-            evaluator.eval(len, &at, &time_of, values, opts)?;
-            let mut first = 0;
-            for (buf, &c) in bufs.iter_mut().zip(&comps) {
-                for q in 0..len {
-                    buf[(start + q) * c..(start + q + 1) * c]
-                        .copy_from_slice(&values[q * c_all + first..q * c_all + first + c]);
-                }
-                first += c;
-            }
-            Ok(())
-        })
+        evaluator.eval(n, coords, &time_of, Outputs::new(bufs, comps), options)
     }
 }

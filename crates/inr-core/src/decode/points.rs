@@ -1,7 +1,7 @@
 //! Evaluation at arbitrary points.
 
 use crate::decode::parallel::DecodeOptions;
-use crate::decode::Decoder;
+use crate::decode::{Decoder, Outputs};
 use crate::error::{Error, Result};
 
 /// The time of each queried point.
@@ -71,6 +71,6 @@ impl Decoder {
         }
         let xyz = |p: usize| [points[3 * p], points[3 * p + 1], points[3 * p + 2]];
         let t = |p: usize| time_of(p).unwrap_or(0.0);
-        evaluator.eval(n, &xyz, &t, out, options)
+        evaluator.eval(n, &xyz, &t, Outputs::interleaved(out, c), options)
     }
 }

@@ -4,7 +4,7 @@
 use std::any::Any;
 use std::fmt::Write;
 
-use crate::decode::family::{Evaluator, Family, OutputRequest};
+use crate::decode::family::{Evaluator, Family, OutputRequest, Outputs};
 use crate::decode::parallel::{self, DecodeOptions};
 use crate::decode::{plan, Affine};
 use crate::error::Result;
@@ -66,28 +66,32 @@ impl Evaluator for SingleNetwork {
         n: usize,
         coords: &(dyn Fn(usize) -> [f64; 3] + Sync),
         time_of: &(dyn Fn(usize) -> f64 + Sync),
-        out: &mut [f32],
+        out: Outputs,
         options: &DecodeOptions,
     ) -> Result<()> {
         let (k, c) = (self.plan.inputs(), self.plan.outputs());
-        debug_assert_eq!(out.len(), n * c);
-        let jobs: Vec<(usize, &mut [f32])> = out
-            .chunks_mut(TILE * c.max(1))
+        let jobs: Vec<(usize, Outputs)> = out
+            .split(TILE)
+            .into_iter()
             .enumerate()
             .map(|(t, o)| (t * TILE, o))
             .collect();
         parallel::run(
             jobs,
             options,
-            || (self.plan.scratch(), vec![0f32; TILE * k]),
-            |(scratch, input), (start, o)| {
-                let len = o.len() / c.max(1);
+            || {
+                let scratch = self.plan.scratch();
+                (scratch, vec![0f32; TILE * k], vec![0f32; TILE * c])
+            },
+            |(scratch, input, result), (start, mut o)| {
+                let len = TILE.min(n - start);
                 for p in 0..len {
                     let q = start + p;
                     self.affine
                         .apply(coords(q), time_of(q), &mut input[p * k..(p + 1) * k]);
                 }
-                self.plan.eval_tile(len, input, o, scratch);
+                self.plan.eval_tile(len, input, result, scratch);
+                o.put(0, len, result);
             },
         )
     }

@@ -15,8 +15,8 @@ use inr_core::model::shared_codebook::{Role, RoleTables};
 use inr_core::model::McInr;
 
 use super::{
-    batch_loss, epoch_plan, group_data, leaf_mse, restore, sample_rows, select_from, snapshot_of,
-    tch_error, Clock, Ctx, Forest, GroupData, GroupTraining, McProgress, Routing,
+    batch_loss, epoch_plan, group_data, leaf_mse, progress_at, restore, sample_rows, select_from,
+    snapshot_of, tch_error, Clock, Ctx, Forest, GroupData, GroupTraining, Phase, Progress, Routing,
 };
 use crate::coordnet::GroupedNet;
 
@@ -43,7 +43,7 @@ pub(super) fn fine_tune(
     tables: &RoleTables,
     train: &GroupTraining,
     clock: &Clock,
-    progress: &mut dyn FnMut(&McProgress),
+    progress: &mut dyn FnMut(&Progress),
 ) -> Result<FineTuned> {
     let leaves = routing.leaf_nodes.clone();
     let places: Vec<(usize, usize)> = leaves
@@ -93,7 +93,7 @@ fn train_tied(
     data: &GroupData,
     opts: &GroupTraining,
     clock: &Clock,
-    progress: &mut dyn FnMut(&McProgress),
+    progress: &mut dyn FnMut(&Progress),
 ) -> Result<FineTuned> {
     let k = net.k;
     let device = vs.device();
@@ -133,13 +133,14 @@ fn train_tied(
             best_state = snapshot_of(vs);
         }
         epoch += 1;
-        progress(&McProgress {
-            phase: "fine-tuning".into(),
-            step: epoch,
-            steps: opts.max_epochs,
+        progress(&progress_at(
+            Phase::FineTune,
+            epoch,
+            opts.max_epochs,
             loss,
-            elapsed: clock.start.elapsed(),
-        });
+            lr,
+            clock,
+        ));
     }
     restore(vs, &best_state);
     let loss_after = weighted(&leaf_mse(net, data)?, &shares);
