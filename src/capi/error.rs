@@ -56,6 +56,8 @@ impl From<&Error> for inr_status {
             Error::Unsupported(_) => INR_ERROR_UNSUPPORTED,
             Error::InvalidArgument(_) => INR_ERROR_INVALID_ARGUMENT,
             Error::Cancelled => INR_ERROR_CANCELLED,
+            // The encoder's; the decoder never returns them.
+            Error::Training(_) | Error::Libtorch(_) => INR_ERROR_INTERNAL,
         }
     }
 }

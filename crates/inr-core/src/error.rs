@@ -55,6 +55,12 @@ pub enum Error {
     /// A long operation was cancelled by its progress callback.
     #[error("cancelled")]
     Cancelled,
+    /// The encoder's training failed (a loss that is no longer finite).
+    #[error("training failed: {0}")]
+    Training(String),
+    /// The encoder's tensor library (libtorch) reported an error.
+    #[error("libtorch: {0}")]
+    Libtorch(String),
 }
 
 /// Shorthand used throughout the crate.

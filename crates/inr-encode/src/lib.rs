@@ -35,7 +35,7 @@ pub use train::{default_lr, Phase, Progress, Stop, TrainOptions, TrainReport};
 
 /// A libtorch error as the crate's error.
 pub(crate) fn tch_error(e: tch::TchError) -> Error {
-    Error::Invalid(format!("libtorch: {e}"))
+    Error::Libtorch(e.to_string())
 }
 
 /// Encoder settings.
@@ -160,6 +160,18 @@ pub fn choose_shape(samples: &Samples, opts: &EncodeOptions) -> Result<Shape> {
     })
 }
 
+/// A learning rate must be above 0 and at most 1 (libtorch's optimizer
+/// cannot even hold some larger ones; no network here trains above 0.1).
+pub(crate) fn check_lr(name: &str, lr: f64) -> Result<()> {
+    if lr > 0.0 && lr <= 1.0 {
+        Ok(())
+    } else {
+        Err(Error::InvalidArgument(format!(
+            "{name} {lr} (must be above 0 and at most 1)"
+        )))
+    }
+}
+
 /// A first-layer frequency must be finite and above 0.
 pub(crate) fn check_omega(omega: f64) -> Result<()> {
     if omega.is_finite() && omega > 0.0 {
@@ -181,6 +193,8 @@ pub fn encode(
     let start = Instant::now();
     let shape = choose_shape(samples, opts)?;
     check_omega(opts.omega)?;
+    check_lr("--lr", opts.train.lr)?;
+    check_lr("--finetune-lr", opts.finetune_lr)?;
     tch::manual_seed(opts.seed as i64);
     let data = train::TrainData::new(samples, opts.omega, opts.device)?;
     let vs = VarStore::new(opts.device);

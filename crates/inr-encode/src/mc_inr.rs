@@ -694,8 +694,8 @@ fn train_group(
         let losses = Vec::<f32>::try_from(&(sum / steps_per_epoch as f64).to_device(Device::Cpu))
             .map_err(tch_error)?;
         if losses.iter().any(|l| !l.is_finite()) {
-            return Err(Error::Invalid(format!(
-                "training diverged in epoch {epoch}; try a lower --lr"
+            return Err(Error::Training(format!(
+                "diverged in epoch {epoch}; try a lower --lr"
             )));
         }
         let improved: Vec<usize> = (0..k)
@@ -888,6 +888,7 @@ pub fn encode(
         )));
     }
     super::check_omega(opts.omega)?;
+    super::check_lr("--lr", opts.train.lr)?;
     // Fine-tuning after quantization gets a tenth of a time budget, as the
     // residual SIREN's.
     let work = if opts.bits > 0 {

@@ -312,8 +312,8 @@ pub fn train(
         if step % check_every == 0 || step == opts.steps {
             let mean = f64::try_from(&sum).map_err(tch_error)? / since_check as f64;
             if !mean.is_finite() {
-                return Err(Error::Invalid(format!(
-                    "training diverged at step {step} (loss {mean}); try a lower --lr"
+                return Err(Error::Training(format!(
+                    "diverged at step {step} (loss {mean}); try a lower --lr"
                 )));
             }
             sum = Tensor::zeros([1], (Kind::Float, device));

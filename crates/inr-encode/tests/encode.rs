@@ -758,3 +758,46 @@ fn a_jump_of_the_loss_sends_training_back_to_its_best_weights() {
     );
     assert!(report.final_loss <= best_before, "{report:?}");
 }
+
+/// Errors say what failed: weights that are no longer numbers are a
+/// training failure, a rate out of range is a bad argument (not a panic).
+#[test]
+fn failures_have_their_own_kinds() {
+    use inr_encode::siren::{Shape, Siren, W0};
+    use inr_encode::train::{train, Phase, TrainData};
+    let _libtorch = libtorch();
+    let samples = analytic_samples(&["scalar"]);
+    let data = TrainData::new(&samples, W0, tch::Device::Cpu).unwrap();
+    let vs = tch::nn::VarStore::new(tch::Device::Cpu);
+    let shape = Shape {
+        inputs: 3,
+        width: 8,
+        blocks: 1,
+        outputs: 1,
+    };
+    let net = Siren::new(&vs, shape);
+    let opts = TrainOptions {
+        steps: 100,
+        batch: 512,
+        check_every: 10,
+        patience: 0,
+        ..TrainOptions::default()
+    };
+    let result = train(&vs, &net, &data, &opts, Phase::Train, &mut |_| {
+        let _guard = tch::no_grad_guard();
+        for mut v in vs.trainable_variables() {
+            let _ = v.f_fill_(f64::NAN).unwrap();
+        }
+    });
+    match result {
+        Err(inr_core::Error::Training(m)) => assert!(m.contains("diverged"), "{m}"),
+        other => panic!("expected a training failure, got {other:?}"),
+    }
+    for lr in [1e39, -1e-3, f64::NAN] {
+        let opts = options((Size::Width(8), 1), 9, 10, lr);
+        match encode::encode(&samples, &opts, &mut |_| {}) {
+            Err(inr_core::Error::InvalidArgument(m)) => assert!(m.contains("--lr"), "{m}"),
+            other => panic!("lr {lr}: {:?}", other.map(|r| r.ratio())),
+        }
+    }
+}

@@ -124,7 +124,7 @@ fn train_tied(
         }
         let loss = f64::try_from(&sum).map_err(tch_error)? / steps_per_epoch as f64;
         if !loss.is_finite() {
-            return Err(Error::Invalid(format!(
+            return Err(Error::Training(format!(
                 "fine-tuning diverged in epoch {epoch}; try a lower --lr"
             )));
         }
