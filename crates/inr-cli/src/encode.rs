@@ -14,7 +14,9 @@ use tch::Device;
 
 use inr_core::error::{Error, Result};
 use inr_core::format::writer::write_atomically;
-use inr_encode::{self as encode, EncodeOptions, EncodeReport, Samples, Size, TrainOptions};
+use inr_encode::{
+    self as encode, device_name, Details, EncodeOptions, EncodeReport, Samples, Size, TrainOptions,
+};
 
 pub const ABOUT: &str =
     "Train a network on a VTK data set (.vti, .vtr, .vtu, .pvd) and write it as an .inr file";
@@ -371,30 +373,23 @@ pub fn run(args: &EncodeArgs) -> Result<()> {
     let mut bar = ProgressView::new(opts.train.max_time);
     let report = encode::encode(&samples, &opts, &mut |p| bar.update(p))?;
     bar.finish();
-    write_outputs(
-        args,
-        &report.bytes,
-        start,
-        |s| report_json(args, &report, s),
-        |s| report_text(args, &report, s),
-    )
+    write_outputs(args, &report, start)
 }
 
 /// Writes the file (atomically), then the JSON report if asked, then
 /// prints the text report; both reports get the seconds since `start`.
-pub(super) fn write_outputs(
+pub(super) fn write_outputs<D: Details>(
     args: &EncodeArgs,
-    bytes: &[u8],
+    report: &EncodeReport<D>,
     start: Instant,
-    json: impl FnOnce(f64) -> serde_json::Value,
-    text: impl FnOnce(f64) -> String,
 ) -> Result<()> {
-    write_atomically(&args.output, bytes)?;
+    write_atomically(&args.output, &report.bytes)?;
     let seconds = start.elapsed().as_secs_f64();
     if let Some(path) = &args.report_json {
-        write_atomically(path, format!("{:#}\n", json(seconds)).as_bytes())?;
+        let json = report_json(args, report, seconds);
+        write_atomically(path, format!("{json:#}\n").as_bytes())?;
     }
-    super::print_out(&text(seconds))
+    super::print_out(&report_text(args, report, seconds))
 }
 
 /// The progress bar of training and fine-tuning: step, loss, the PSNR the
@@ -468,13 +463,6 @@ impl ProgressView {
     }
 }
 
-fn weights_name(bits: u8) -> String {
-    match bits {
-        0 => "f32 weights".to_string(),
-        b => format!("{b}-bit codebooks"),
-    }
-}
-
 /// `wrote out.inr: 12 kB for 1.2 MB of float32 data, ratio 100.0`, and for
 /// a mesh the mesh's and the model's bytes and the model-only ratio.
 pub(super) fn size_lines(output: &Path, file: u64, model: u64, raw: u64) -> String {
@@ -496,70 +484,27 @@ pub(super) fn size_lines(output: &Path, file: u64, model: u64, raw: u64) -> Stri
     out
 }
 
-/// The report printed at the end.
-fn report_text(args: &EncodeArgs, report: &EncodeReport, seconds: f64) -> String {
+/// The report printed at the end: sizes, the family's account, quality.
+fn report_text<D: Details>(args: &EncodeArgs, report: &EncodeReport<D>, seconds: f64) -> String {
     let mut out = size_lines(
         &args.output,
         report.bytes.len() as u64,
         report.model_bytes,
         report.raw_bytes,
     );
-    out += &format!(
-        "network: width {} blocks {} ({} parameters), {}\n",
-        report.shape.width,
-        report.shape.blocks,
-        report.shape.parameters(),
-        weights_name(args.bits)
+    out += &report.details.text(&device_name(report.device));
+    out += &quality_rows(
+        &report.file_quality,
+        &report.network_quality,
+        &report.encoder_quality,
     );
-    out += &format!(
-        "training: {} steps in {:.1} s on {} ({}), loss {:.3e}{}\n",
-        report.train.steps,
-        report.train.elapsed.as_secs_f64(),
-        device_name(report.device),
-        stop_reason(report.train.stop),
-        report.train.final_loss,
-        match report.train.rollbacks {
-            0 => String::new(),
-            n => format!(", {n} rollback(s) to the best weights after a jump of the loss"),
-        }
-    );
-    if let Some(f) = &report.finetune {
-        out += &format!(
-            "fine-tuning of the codebooks: {} steps in {:.1} s ({}), loss over all sites {:.3e} -> {:.3e}, {}\n",
-            f.train.steps,
-            f.train.elapsed.as_secs_f64(),
-            stop_reason(f.train.stop),
-            f.loss_before,
-            f.loss_after,
-            if f.kept { "kept" } else { "not kept (no gain)" }
-        );
-    }
-    out += &quality_table(report);
     out += &format!("total time {seconds:.1} s\n");
     out
-}
-
-fn stop_reason(stop: encode::Stop) -> &'static str {
-    match stop {
-        encode::Stop::Steps => "step count reached",
-        encode::Stop::Time => "time limit reached",
-        encode::Stop::Plateau => "loss stopped improving",
-        encode::Stop::Interrupted => "interrupted",
-    }
 }
 
 /// One line per variable: the file through the pure-Rust decoder (PSNR,
 /// NRMSE, largest error, R^2), then the PSNR of the trained network before
 /// quantization and the encoder's own estimate for the stored weights.
-fn quality_table(report: &EncodeReport) -> String {
-    quality_rows(
-        &report.file_quality,
-        &report.network_quality,
-        &report.encoder_quality,
-    )
-}
-
-/// The table of [`quality_table`] from the three measurements.
 pub(super) fn quality_rows(
     file_quality: &[encode::VariableQuality],
     network_quality: &[encode::VariableQuality],
@@ -600,15 +545,14 @@ pub(super) fn quality_rows(
     s
 }
 
-/// The report as JSON (`--report-json`), for scripts.
-fn report_json(args: &EncodeArgs, report: &EncodeReport, seconds: f64) -> serde_json::Value {
-    let variables = variables_json(
-        &report.file_quality,
-        &report.network_quality,
-        &report.encoder_quality,
-    );
-    let s = report.shape;
-    json!({
+/// The report as JSON (`--report-json`), for scripts: the shared fields
+/// and the family's (`network`, `training`, `finetune`).
+fn report_json<D: Details>(
+    args: &EncodeArgs,
+    report: &EncodeReport<D>,
+    seconds: f64,
+) -> serde_json::Value {
+    let mut value = json!({
         "input": args.input.display().to_string(),
         "output": args.output.display().to_string(),
         "file_bytes": report.bytes.len(),
@@ -616,19 +560,19 @@ fn report_json(args: &EncodeArgs, report: &EncodeReport, seconds: f64) -> serde_
         "ratio": report.ratio(),
         "model_bytes": report.model_bytes,
         "model_ratio": report.model_ratio(),
-        "network": {"width": s.width, "blocks": s.blocks, "inputs": s.inputs, "outputs": s.outputs,
-                    "parameters": s.parameters(), "bits": args.bits, "omega": args.omega},
         "device": device_name(report.device),
-        "training": {"steps": report.train.steps, "lr": report.train.lr, "seconds": report.train.elapsed.as_secs_f64(),
-                     "stop": report.train.stop.name(), "final_loss": report.train.final_loss,
-                     "rollbacks": report.train.rollbacks},
-        "finetune": report.finetune.map(|f| json!({
-            "steps": f.train.steps, "seconds": f.train.elapsed.as_secs_f64(), "kept": f.kept,
-            "stop": f.train.stop.name(), "loss_before": f.loss_before, "loss_after": f.loss_after})),
-        "variables": variables,
+        "variables": variables_json(
+            &report.file_quality,
+            &report.network_quality,
+            &report.encoder_quality,
+        ),
         "mean_psnr": encode::quality::mean_psnr(&report.file_quality),
         "seconds": seconds,
-    })
+    });
+    if let serde_json::Value::Object(m) = &mut value {
+        m.extend(report.details.json());
+    }
+    value
 }
 
 /// Per variable: the file's measures and the network's and encoder's PSNR.
@@ -648,12 +592,4 @@ pub(super) fn variables_json(
             })
         })
         .collect()
-}
-
-pub(super) fn device_name(d: Device) -> String {
-    match d {
-        Device::Cpu => format!("cpu ({} threads)", tch::get_num_threads()),
-        Device::Cuda(i) => format!("cuda:{i}"),
-        other => format!("{other:?}"),
-    }
 }

@@ -5,18 +5,11 @@ use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use serde_json::json;
-
 use inr_core::error::{Error, Result};
-use inr_encode::mc_inr::{
-    self, GroupTraining, McInrOptions, McInrReport, MetaOptions, Schedule, Weighting,
-};
-use inr_encode::{quality, Samples};
+use inr_encode::mc_inr::{self, GroupTraining, McInrOptions, MetaOptions, Schedule, Weighting};
+use inr_encode::{device_name, Samples};
 
-use super::encode::{
-    device_name, quality_rows, size_lines, variables_json, ClusterWeights, EncodeArgs, LrSchedule,
-    ProgressView,
-};
+use super::encode::{ClusterWeights, EncodeArgs, LrSchedule, ProgressView};
 
 /// The encoder's options from the command line.
 fn options(args: &EncodeArgs, interrupt: Arc<AtomicBool>) -> Result<McInrOptions> {
@@ -105,65 +98,5 @@ pub fn run(
     let mut bar = ProgressView::new(opts.max_time);
     let report = mc_inr::encode(samples, &opts, &mut |p| bar.update(p))?;
     bar.finish();
-    super::encode::write_outputs(
-        args,
-        &report.bytes,
-        start,
-        |s| report_json(args, &report, s),
-        |s| report_text(args, &report, s),
-    )
-}
-
-fn report_text(args: &EncodeArgs, r: &McInrReport, seconds: f64) -> String {
-    let mut out = size_lines(
-        &args.output,
-        r.bytes.len() as u64,
-        r.model_bytes,
-        r.raw_bytes,
-    );
-    out += &format!(
-        "MC-INR: {} clusters ({} splits), CoordNetB width {} ({} trunk / {} branch blocks, {} parameters each), epochs {:?} on {}\n",
-        r.leaves,
-        r.splits,
-        r.shape.width,
-        r.shape.trunk_blocks,
-        r.shape.branch_blocks,
-        r.shape.parameters(),
-        r.epochs,
-        device_name(r.device)
-    );
-    let worst = r.leaf_mse.iter().copied().fold(0.0, f64::max);
-    out += &format!("cluster MSE (scaled units): worst {worst:.3e}\n");
-    out += &quality_rows(&r.file_quality, &r.network_quality, &r.encoder_quality);
-    out += &format!("total time {seconds:.1} s\n");
-    out
-}
-
-fn report_json(args: &EncodeArgs, r: &McInrReport, seconds: f64) -> serde_json::Value {
-    json!({
-        "method": "mc-inr",
-        "input": args.input.display().to_string(),
-        "output": args.output.display().to_string(),
-        "file_bytes": r.bytes.len(),
-        "raw_f32_bytes": r.raw_bytes,
-        "ratio": r.ratio(),
-        "model_bytes": r.model_bytes,
-        "model_ratio": r.model_ratio(),
-        "network": {"width": r.shape.width, "trunk_blocks": r.shape.trunk_blocks,
-                    "branch_blocks": r.shape.branch_blocks, "parameters_per_cluster": r.shape.parameters(),
-                    "clusters": r.leaves, "splits": r.splits, "bits": args.bits,
-                    "blend_width": args.mc.blend_width, "omega": args.omega,
-                    "train_unsplit": args.mc.train_unsplit},
-        "device": device_name(r.device),
-        "training": {"epochs": r.epochs, "cluster_mse": r.leaf_mse},
-        "finetune": r.finetune.as_ref().map(|f| json!({
-            "epochs": f.epochs,
-            "loss_before": f.loss_before,
-            "loss_after": f.loss_after,
-            "kept": f.kept,
-        })),
-        "variables": variables_json(&r.file_quality, &r.network_quality, &r.encoder_quality),
-        "mean_psnr": quality::mean_psnr(&r.file_quality),
-        "seconds": seconds,
-    })
+    super::encode::write_outputs(args, &report, start)
 }

@@ -6,8 +6,7 @@
 //! weights), and, with a blend width, overlapping training sets so that the
 //! decoder's blend across cluster borders reproduces the data there.
 
-use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -16,16 +15,19 @@ use tch::{Device, Kind, Tensor};
 
 use crate::cluster::weighted_kmeans;
 use inr_core::error::{Error, Result};
-use inr_core::format::WeightEncoding;
 use inr_core::model::mc_inr::ClusterTree;
 use inr_core::model::{shared_codebook, McInr};
 
+use super::clock::Clock;
 use super::coordnet::{CoordShape, GroupedNet};
 use super::data::Samples;
+use super::export::WriteWeights;
+use super::pipeline::{self, Common, Family};
 use super::quality::{self, VariableQuality};
-use super::size::{self, Size};
+use super::report::{Details, EncodeReport};
+use super::size::{self, Size, SizeModel};
+use super::tch_error;
 use super::train::{cosine_lr, psnr_of_scaled_mse, Phase, Progress, DIVERGED};
-use super::{export, tch_error};
 
 mod complexity;
 pub use complexity::site_weights;
@@ -265,12 +267,9 @@ fn progress_at(
     }
 }
 
-/// What an MC-INR encode did.
-#[derive(Debug)]
-pub struct McInrReport {
-    pub bytes: Vec<u8>,
-    pub model_bytes: u64,
-    pub raw_bytes: u64,
+/// MC-INR's account of an encode.
+#[derive(Clone, Debug)]
+pub struct McInrDetails {
     pub shape: CoordShape,
     pub leaves: usize,
     pub splits: usize,
@@ -280,22 +279,50 @@ pub struct McInrReport {
     pub leaf_mse: Vec<f64>,
     /// The fine-tuning after quantization (with codebooks).
     pub finetune: Option<FineTuned>,
-    pub network_quality: Vec<VariableQuality>,
-    pub encoder_quality: Vec<VariableQuality>,
-    pub file_quality: Vec<VariableQuality>,
-    pub device: Device,
-    pub elapsed: Duration,
+    pub bits: u8,
+    pub omega: f64,
+    pub blend_width: f64,
+    pub train_unsplit: bool,
 }
 
-impl McInrReport {
-    /// Raw float32 bytes over file bytes.
-    pub fn ratio(&self) -> f64 {
-        self.raw_bytes as f64 / self.bytes.len() as f64
+impl Details for McInrDetails {
+    fn text(&self, device: &str) -> String {
+        let s = &self.shape;
+        let worst = self.leaf_mse.iter().copied().fold(0.0, f64::max);
+        format!(
+            "MC-INR: {} clusters ({} splits), CoordNetB width {} ({} trunk / {} branch blocks, {} parameters each), epochs {:?} on {device}\n\
+             cluster MSE (scaled units): worst {worst:.3e}\n",
+            self.leaves,
+            self.splits,
+            s.width,
+            s.trunk_blocks,
+            s.branch_blocks,
+            s.parameters(),
+            self.epochs,
+        )
     }
 
-    /// Raw float32 bytes over model bytes (the file less a mesh).
-    pub fn model_ratio(&self) -> f64 {
-        self.raw_bytes as f64 / self.model_bytes as f64
+    fn json(&self) -> serde_json::Map<String, serde_json::Value> {
+        let s = &self.shape;
+        let value = serde_json::json!({
+            "method": "mc-inr",
+            "network": {"width": s.width, "trunk_blocks": s.trunk_blocks,
+                        "branch_blocks": s.branch_blocks, "parameters_per_cluster": s.parameters(),
+                        "clusters": self.leaves, "splits": self.splits, "bits": self.bits,
+                        "blend_width": self.blend_width, "omega": self.omega,
+                        "train_unsplit": self.train_unsplit},
+            "training": {"epochs": self.epochs, "cluster_mse": self.leaf_mse},
+            "finetune": self.finetune.as_ref().map(|f| serde_json::json!({
+                "epochs": f.epochs,
+                "loss_before": f.loss_before,
+                "loss_after": f.loss_after,
+                "kept": f.kept,
+            })),
+        });
+        match value {
+            serde_json::Value::Object(m) => m,
+            _ => unreachable!("an object"),
+        }
     }
 }
 
@@ -533,51 +560,11 @@ fn batch_loss(net: &GroupedNet, data: &GroupData, idx: &Tensor) -> Tensor {
     }
 }
 
-/// Budget and interruption shared by the phases.
-#[derive(Clone)]
-struct Clock {
-    start: Instant,
-    /// When the current phase must end.
-    until: Option<Instant>,
-    interrupt: Option<Arc<AtomicBool>>,
-}
-
-impl Clock {
-    fn out(&self) -> bool {
-        self.until.is_some_and(|u| Instant::now() >= u)
-            || self
-                .interrupt
-                .as_ref()
-                .is_some_and(|f| f.load(Ordering::Relaxed))
-    }
-
-    /// The share of the time from `since` to the end of the phase that has
-    /// passed (0 without a budget).
-    fn spent(&self, since: Instant) -> f64 {
-        self.until.map_or(0.0, |u| {
-            let total = u.saturating_duration_since(since).as_secs_f64();
-            since.elapsed().as_secs_f64() / total.max(1e-9)
-        })
-    }
-
-    /// The clock of a phase that may take `share` of the time left.
-    fn share(&self, share: f64) -> Clock {
-        let now = Instant::now();
-        Clock {
-            until: self
-                .until
-                .map(|u| now + u.saturating_duration_since(now).mul_f64(share)),
-            ..self.clone()
-        }
-    }
-}
-
 /// Shares of a time budget: meta-learning takes at most this of it, and
 /// the main training this of what is left when clusters may still split
 /// (the split rounds share the rest).
 const META_SHARE: f64 = 0.15;
 const TRAIN_SHARE_BEFORE_SPLITS: f64 = 0.7;
-const FINE_TUNE_SHARE: f64 = 0.1;
 
 /// Reptile: the meta-weights move towards the mean of their copies, each
 /// trained a few steps on a subsample of one cluster.
@@ -869,250 +856,80 @@ pub fn encode(
     samples: &Samples,
     opts: &McInrOptions,
     progress: &mut dyn FnMut(&Progress),
-) -> Result<McInrReport> {
-    let start = Instant::now();
-    let clock = Clock {
-        start,
-        until: opts.max_time.map(|t| start + t),
+) -> Result<EncodeReport<McInrDetails>> {
+    let common = Common {
+        size: opts.size,
+        bits: opts.bits,
+        omega: opts.omega,
+        seed: opts.seed,
+        device: opts.device,
+        max_time: opts.max_time,
         interrupt: opts.interrupt.clone(),
     };
-    if opts.clusters == 0 {
-        return Err(Error::InvalidArgument(
-            "--clusters must be 1 or more".into(),
-        ));
-    }
-    if !(opts.blend_width.is_finite() && opts.blend_width >= 0.0) {
-        return Err(Error::InvalidArgument(format!(
-            "blend width {} (must be 0 or more)",
-            opts.blend_width
-        )));
-    }
-    super::check_omega(opts.omega)?;
-    super::check_lr("--lr", opts.train.lr)?;
-    // Fine-tuning after quantization gets a tenth of a time budget, as the
-    // residual SIREN's.
-    let work = if opts.bits > 0 {
-        clock.share(1.0 - FINE_TUNE_SHARE)
-    } else {
-        clock.clone()
-    };
-    let device = opts.device;
-    let ctx = Ctx {
-        samples,
-        flat: Flat::new(samples),
-        device,
-    };
-    let flat = &ctx.flat;
-    let positions: Vec<f64> = flat.first_step.iter().flat_map(|&s| flat.xyz[s]).collect();
-    let weights = match opts.weighting {
-        Weighting::Uniform => None,
-        Weighting::Variation => complexity::site_weights(samples),
-    };
-    // The weights of some sites, for the k-means that clusters them.
-    let weights_of = |sites: &[usize]| -> Option<Vec<f64>> {
-        let w = weights.as_ref()?;
-        Some(sites.iter().map(|&s| w[s]).collect())
-    };
-    let clusters = weighted_kmeans(
-        &positions,
-        weights_of(&flat.first_step).as_deref(),
-        opts.clusters,
-        opts.seed,
-    );
-    let roots = clusters.centroids.len();
-    let encoding = match opts.bits {
-        0 => WeightEncoding::F32,
-        bits => WeightEncoding::Codebook {
-            bits,
-            prune_zeros: false,
-        },
-    };
-    let mut shape = CoordShape {
-        inputs: samples.inputs(),
-        width: 1,
-        trunk_blocks: opts.trunk_blocks,
-        branch_blocks: opts.branch_blocks,
-        components: samples.variables.iter().map(|v| v.components).collect(),
-    };
-    let most_leaves = roots + opts.max_splits * usize::from(opts.split_rounds > 0);
-    shape.width = opts.size.width(
-        samples.raw_f32_bytes(),
-        &size::McInrSize {
+    let family = McInrFamily {
+        opts,
+        ctx: Ctx {
             samples,
-            shape: shape.clone(),
-            leaves: most_leaves,
-            blend_width: opts.blend_width,
-            encoding,
+            flat: Flat::new(samples),
+            device: opts.device,
         },
-    )?;
-    // After the size search, whose stand-in networks draw from the generator.
-    tch::manual_seed(opts.seed as i64);
-
-    // The roots: the k-means clusters, each centered on its own box.
-    let mut forest = Forest {
-        nodes: clusters
-            .centroids
-            .iter()
-            .map(|&centroid| Node {
-                centroid,
-                parent: None,
-                net: None,
-                scale: Vec::new(),
-                shift: Vec::new(),
-            })
-            .collect(),
-        groups: Vec::new(),
+        site_weights: None,
+        clusters: Vec::new(),
+        shape: None,
+        trained: None,
     };
-    let routing = Routing::new(&forest, flat, opts.blend_width)?;
-    let mut members: Vec<Vec<usize>> = vec![Vec::new(); forest.nodes.len()];
-    for (s, p) in routing.parts.iter().enumerate() {
-        for &(leaf, _) in p {
-            members[routing.leaf_nodes[leaf as usize]].push(s);
-        }
-    }
-    for (n, m) in forest.nodes.iter_mut().zip(&members) {
-        let (scale, shift) = affine_of(samples, flat, opts.omega, m.iter().copied());
-        n.scale = scale;
-        n.shift = shift;
-    }
-    let root_ids: Vec<usize> = (0..roots).collect();
-    let data = group_data(&ctx, &forest, &routing, &root_ids, false)?;
+    pipeline::encode(samples, &common, family, progress)
+}
 
-    // Meta-learned initialization, then every root's network from it.
-    let meta_vs = VarStore::new(device);
-    let theta = GroupedNet::new(&meta_vs, 1, &shape);
-    let meta_clock = work.share(META_SHARE);
-    meta_learn(
-        &meta_vs,
-        &theta,
-        &data,
-        roots,
-        &opts.meta,
-        &meta_clock,
-        progress,
-    )?;
-    let vs = VarStore::new(device);
-    let net = theta.select(&vs, &vec![0; roots]);
-    let may_split = opts.split_rounds > 0 && opts.max_splits > 0;
-    let train_clock = work.share(if may_split {
-        TRAIN_SHARE_BEFORE_SPLITS
-    } else {
-        1.0
-    });
-    let trained = train_group(
-        &vs,
-        &net,
-        &data,
-        &opts.train,
-        &train_clock,
-        Phase::Train,
-        progress,
-    )?;
-    let mut epochs = vec![trained.epochs];
-    let mut lr = trained.last_lr;
-    for (i, n) in forest.nodes.iter_mut().enumerate() {
-        n.net = Some((0, i));
-    }
-    forest.groups.push((vs, net));
+/// MC-INR in the pipeline.
+struct McInrFamily<'a> {
+    opts: &'a McInrOptions,
+    ctx: Ctx<'a>,
+    /// What the k-means weighs each site by (none: all alike).
+    site_weights: Option<Vec<f64>>,
+    /// The k-means centroids: the roots of the cluster tree.
+    clusters: Vec<[f64; 3]>,
+    /// The networks' shape, its width set by the size search.
+    shape: Option<CoordShape>,
+    trained: Option<McTrained>,
+}
 
-    // Residual-based re-clustering.
-    let mut splits = 0;
-    for round in 0..opts.split_rounds {
-        if work.out() || splits >= opts.max_splits {
-            break;
-        }
-        let routing = Routing::new(&forest, flat, opts.blend_width)?;
-        let leaves = routing.leaf_nodes.clone();
-        let mse = mse_of_leaves(&ctx, &forest, &routing, &leaves)?;
-        // With a size target the room reserved for splits is used: the
-        // worst clusters split even below the threshold.
-        let fill = !matches!(opts.size, Size::Width(_));
-        let mut over: Vec<(usize, f64)> = leaves
-            .iter()
-            .zip(&mse)
-            .filter(|(_, &e)| fill || e > opts.split_threshold)
-            .map(|(&n, &e)| (n, e))
-            .collect();
-        over.sort_by(|a, b| b.1.total_cmp(&a.1));
-        over.truncate(opts.max_splits - splits);
-        log::debug!(
-            "split round {round}: {} of {} clusters split (MSE {:?})",
-            over.len(),
-            leaves.len(),
-            over.iter().map(|&(_, e)| e as f32).collect::<Vec<_>>()
-        );
-        let own = own_sites(&routing, forest.nodes.len());
-        let mut children = Vec::new();
-        for (node, _) in over {
-            let pts: Vec<f64> = own[node].iter().flat_map(|&s| flat.xyz[s]).collect();
-            let w = weights_of(&own[node]);
-            let two = weighted_kmeans(&pts, w.as_deref(), 2, opts.seed + node as u64);
-            if two.centroids.len() < 2 {
-                continue;
-            }
-            let parent = forest.nodes[node].clone();
-            forest.nodes[node].net = None;
-            for c in two.centroids {
-                children.push((
-                    forest.nodes.len(),
-                    parent.net.expect("a leaf has a network"),
-                ));
-                forest.nodes.push(Node {
-                    centroid: c,
-                    parent: Some(node as u32),
-                    ..parent.clone()
-                });
-            }
-            splits += 1;
-        }
-        if children.is_empty() {
-            break;
-        }
-        if opts.train_unsplit {
-            let split: Vec<usize> = children.iter().map(|c| c.0).collect();
-            for (n, node) in forest.nodes.iter().enumerate() {
-                match node.net {
-                    Some(place) if !split.contains(&n) => children.push((n, place)),
-                    _ => {}
-                }
-            }
-        }
-        // The children start from their parent's weights (and with
-        // `train_unsplit` the other leaves go on from theirs) and train on
-        // their own points (and bands).
-        let routing = Routing::new(&forest, flat, opts.blend_width)?;
-        let ids: Vec<usize> = children.iter().map(|c| c.0).collect();
-        let data = group_data(&ctx, &forest, &routing, &ids, false)?;
-        let vs = VarStore::new(device);
-        let net = select_from(
-            &forest,
-            &vs,
-            &children.iter().map(|c| c.1).collect::<Vec<_>>(),
-        );
-        let phase = Phase::Recluster(round + 1);
-        let round_clock = work.share(1.0 / (opts.split_rounds - round) as f64);
-        // The children go on from their parent's weights at the rate its
-        // schedule had reached (the cosine's restart).
-        let train = opts.train.resumed(lr);
-        let trained = train_group(&vs, &net, &data, &train, &round_clock, phase, progress)?;
-        epochs.push(trained.epochs);
-        lr = trained.last_lr;
-        let g = forest.groups.len();
-        for (i, &(node, _)) in children.iter().enumerate() {
-            forest.nodes[node].net = Some((g, i));
-        }
-        forest.groups.push((vs, net));
+/// The trained clusters and their model as the file will store it.
+struct McTrained {
+    forest: Forest,
+    model: McInr,
+    /// The leaves' nodes, in leaf order.
+    leaves: Vec<usize>,
+    epochs: Vec<usize>,
+    /// The rate the last training phase ended at.
+    lr: f64,
+    splits: usize,
+    leaf_mse: Vec<f64>,
+    finetune: Option<FineTuned>,
+}
+
+impl McInrFamily<'_> {
+    /// The weights of some sites, for the k-means that clusters them.
+    fn weights_of(&self, sites: &[usize]) -> Option<Vec<f64>> {
+        let w = self.site_weights.as_ref()?;
+        Some(sites.iter().map(|&s| w[s]).collect())
     }
 
-    // Quality before and after quantization, the file, the decoder's view.
-    let routing = Routing::new(&forest, flat, opts.blend_width)?;
-    let leaves = routing.leaf_nodes.clone();
-    let network_quality = blended_quality(&ctx, &forest, &routing)?;
-    let leaf_mse = mse_of_leaves(&ctx, &forest, &routing, &leaves)?;
-    let mut model = McInr {
-        inputs: samples.inputs(),
-        blend_width: opts.blend_width,
-        leaves: leaves
+    /// The networks' shape at `width`.
+    fn shape_at(&self, width: usize) -> CoordShape {
+        let samples = self.ctx.samples;
+        CoordShape {
+            inputs: samples.inputs(),
+            width,
+            trunk_blocks: self.opts.trunk_blocks,
+            branch_blocks: self.opts.branch_blocks,
+            components: samples.variables.iter().map(|v| v.components).collect(),
+        }
+    }
+
+    /// The leaves' networks as the decoder's CoordNetB, in leaf order.
+    fn export_leaves(forest: &Forest, leaves: &[usize]) -> Result<Vec<inr_core::model::CoordNetB>> {
+        leaves
             .iter()
             .map(|&n| {
                 let node = &forest.nodes[n];
@@ -1121,81 +938,335 @@ pub fn encode(
                     .1
                     .export(i, node.scale.clone(), node.shift.clone())
             })
-            .collect::<Result<_>>()?,
-        tree: routing.tree.clone(),
-    };
-    // Quantized with the codebooks the file shares across clusters; the
-    // file then stores these values exactly.
-    let mut finetune = None;
-    if opts.bits > 0 {
-        let tables = shared_codebook::snap(&mut model.leaves, opts.bits);
-        let resumed = opts.train.resumed(lr);
+            .collect()
+    }
+}
+
+impl Family for McInrFamily<'_> {
+    type Details = McInrDetails;
+
+    fn prepare(&mut self, samples: &Samples, _: &Common) -> Result<()> {
+        let opts = self.opts;
+        if opts.clusters == 0 {
+            return Err(Error::InvalidArgument(
+                "--clusters must be 1 or more".into(),
+            ));
+        }
+        if !(opts.blend_width.is_finite() && opts.blend_width >= 0.0) {
+            return Err(Error::InvalidArgument(format!(
+                "blend width {} (must be 0 or more)",
+                opts.blend_width
+            )));
+        }
+        super::check_lr("--lr", opts.train.lr)?;
+        self.site_weights = match opts.weighting {
+            Weighting::Uniform => None,
+            Weighting::Variation => complexity::site_weights(samples),
+        };
+        let flat = &self.ctx.flat;
+        let positions: Vec<f64> = flat.first_step.iter().flat_map(|&s| flat.xyz[s]).collect();
+        self.clusters = weighted_kmeans(
+            &positions,
+            self.weights_of(&flat.first_step).as_deref(),
+            opts.clusters,
+            opts.seed,
+        )
+        .centroids;
+        Ok(())
+    }
+
+    fn size_model<'a>(&'a self, samples: &'a Samples, common: &Common) -> Box<dyn SizeModel + 'a> {
+        let opts = self.opts;
+        // Room for the leaves the splits may add.
+        let most_leaves =
+            self.clusters.len() + opts.max_splits * usize::from(opts.split_rounds > 0);
+        Box::new(size::McInrSize {
+            samples,
+            shape: self.shape_at(1),
+            leaves: most_leaves,
+            blend_width: opts.blend_width,
+            encoding: common.encoding(),
+        })
+    }
+
+    fn fine_tunes(&self, _: &Common) -> bool {
+        true
+    }
+
+    fn train(
+        &mut self,
+        samples: &Samples,
+        _: &Common,
+        width: usize,
+        work: &Clock,
+        progress: &mut dyn FnMut(&Progress),
+    ) -> Result<Vec<VariableQuality>> {
+        let opts = self.opts;
+        let ctx = &self.ctx;
+        let flat = &ctx.flat;
+        let device = ctx.device;
+        let shape = self.shape_at(width);
+        let roots = self.clusters.len();
+        let weights_of = |sites: &[usize]| self.weights_of(sites);
+        let clusters = &self.clusters;
+        // The roots: the k-means clusters, each centered on its own box.
+        let mut forest = Forest {
+            nodes: clusters
+                .iter()
+                .map(|&centroid| Node {
+                    centroid,
+                    parent: None,
+                    net: None,
+                    scale: Vec::new(),
+                    shift: Vec::new(),
+                })
+                .collect(),
+            groups: Vec::new(),
+        };
+        let routing = Routing::new(&forest, flat, opts.blend_width)?;
+        let mut members: Vec<Vec<usize>> = vec![Vec::new(); forest.nodes.len()];
+        for (s, p) in routing.parts.iter().enumerate() {
+            for &(leaf, _) in p {
+                members[routing.leaf_nodes[leaf as usize]].push(s);
+            }
+        }
+        for (n, m) in forest.nodes.iter_mut().zip(&members) {
+            let (scale, shift) = affine_of(samples, flat, opts.omega, m.iter().copied());
+            n.scale = scale;
+            n.shift = shift;
+        }
+        let root_ids: Vec<usize> = (0..roots).collect();
+        let data = group_data(ctx, &forest, &routing, &root_ids, false)?;
+
+        // Meta-learned initialization, then every root's network from it.
+        let meta_vs = VarStore::new(device);
+        let theta = GroupedNet::new(&meta_vs, 1, &shape);
+        let meta_clock = work.share(META_SHARE);
+        meta_learn(
+            &meta_vs,
+            &theta,
+            &data,
+            roots,
+            &opts.meta,
+            &meta_clock,
+            progress,
+        )?;
+        let vs = VarStore::new(device);
+        let net = theta.select(&vs, &vec![0; roots]);
+        let may_split = opts.split_rounds > 0 && opts.max_splits > 0;
+        let train_clock = work.share(if may_split {
+            TRAIN_SHARE_BEFORE_SPLITS
+        } else {
+            1.0
+        });
+        let trained = train_group(
+            &vs,
+            &net,
+            &data,
+            &opts.train,
+            &train_clock,
+            Phase::Train,
+            progress,
+        )?;
+        let mut epochs = vec![trained.epochs];
+        let mut lr = trained.last_lr;
+        for (i, n) in forest.nodes.iter_mut().enumerate() {
+            n.net = Some((0, i));
+        }
+        forest.groups.push((vs, net));
+
+        // Residual-based re-clustering.
+        let mut splits = 0;
+        for round in 0..opts.split_rounds {
+            if work.out() || splits >= opts.max_splits {
+                break;
+            }
+            let routing = Routing::new(&forest, flat, opts.blend_width)?;
+            let leaves = routing.leaf_nodes.clone();
+            let mse = mse_of_leaves(ctx, &forest, &routing, &leaves)?;
+            // With a size target the room reserved for splits is used: the
+            // worst clusters split even below the threshold.
+            let fill = !matches!(opts.size, Size::Width(_));
+            let mut over: Vec<(usize, f64)> = leaves
+                .iter()
+                .zip(&mse)
+                .filter(|(_, &e)| fill || e > opts.split_threshold)
+                .map(|(&n, &e)| (n, e))
+                .collect();
+            over.sort_by(|a, b| b.1.total_cmp(&a.1));
+            over.truncate(opts.max_splits - splits);
+            log::debug!(
+                "split round {round}: {} of {} clusters split (MSE {:?})",
+                over.len(),
+                leaves.len(),
+                over.iter().map(|&(_, e)| e as f32).collect::<Vec<_>>()
+            );
+            let own = own_sites(&routing, forest.nodes.len());
+            let mut children = Vec::new();
+            for (node, _) in over {
+                let pts: Vec<f64> = own[node].iter().flat_map(|&s| flat.xyz[s]).collect();
+                let w = weights_of(&own[node]);
+                let two = weighted_kmeans(&pts, w.as_deref(), 2, opts.seed + node as u64);
+                if two.centroids.len() < 2 {
+                    continue;
+                }
+                let parent = forest.nodes[node].clone();
+                forest.nodes[node].net = None;
+                for c in two.centroids {
+                    children.push((
+                        forest.nodes.len(),
+                        parent.net.expect("a leaf has a network"),
+                    ));
+                    forest.nodes.push(Node {
+                        centroid: c,
+                        parent: Some(node as u32),
+                        ..parent.clone()
+                    });
+                }
+                splits += 1;
+            }
+            if children.is_empty() {
+                break;
+            }
+            if opts.train_unsplit {
+                let split: Vec<usize> = children.iter().map(|c| c.0).collect();
+                for (n, node) in forest.nodes.iter().enumerate() {
+                    match node.net {
+                        Some(place) if !split.contains(&n) => children.push((n, place)),
+                        _ => {}
+                    }
+                }
+            }
+            // The children start from their parent's weights (and with
+            // `train_unsplit` the other leaves go on from theirs) and train on
+            // their own points (and bands).
+            let routing = Routing::new(&forest, flat, opts.blend_width)?;
+            let ids: Vec<usize> = children.iter().map(|c| c.0).collect();
+            let data = group_data(ctx, &forest, &routing, &ids, false)?;
+            let vs = VarStore::new(device);
+            let net = select_from(
+                &forest,
+                &vs,
+                &children.iter().map(|c| c.1).collect::<Vec<_>>(),
+            );
+            let phase = Phase::Recluster(round + 1);
+            let round_clock = work.share(1.0 / (opts.split_rounds - round) as f64);
+            // The children go on from their parent's weights at the rate its
+            // schedule had reached (the cosine's restart).
+            let train = opts.train.resumed(lr);
+            let trained = train_group(&vs, &net, &data, &train, &round_clock, phase, progress)?;
+            epochs.push(trained.epochs);
+            lr = trained.last_lr;
+            let g = forest.groups.len();
+            for (i, &(node, _)) in children.iter().enumerate() {
+                forest.nodes[node].net = Some((g, i));
+            }
+            forest.groups.push((vs, net));
+        }
+
+        let routing = Routing::new(&forest, flat, opts.blend_width)?;
+        let leaves = routing.leaf_nodes.clone();
+        let network_quality = blended_quality(ctx, &forest, &routing)?;
+        let leaf_mse = mse_of_leaves(ctx, &forest, &routing, &leaves)?;
+        let model = McInr {
+            inputs: samples.inputs(),
+            blend_width: opts.blend_width,
+            leaves: Self::export_leaves(&forest, &leaves)?,
+            tree: routing.tree.clone(),
+        };
+        self.shape = Some(shape);
+        self.trained = Some(McTrained {
+            forest,
+            model,
+            leaves,
+            epochs,
+            lr,
+            splits,
+            leaf_mse,
+            finetune: None,
+        });
+        Ok(network_quality)
+    }
+
+    fn quantize(
+        &mut self,
+        _: &Samples,
+        common: &Common,
+        clock: &Clock,
+        progress: &mut dyn FnMut(&Progress),
+    ) -> Result<Vec<VariableQuality>> {
+        let opts = self.opts;
+        let ctx = &self.ctx;
+        let t = self.trained.as_mut().expect("the pipeline trains first");
+        let routing = Routing::new(&t.forest, &ctx.flat, opts.blend_width)?;
+        // Quantized with the codebooks the file shares across clusters; the
+        // file then stores these values exactly.
+        let tables = shared_codebook::snap(&mut t.model.leaves, common.bits);
+        let resumed = opts.train.resumed(t.lr);
         let train = GroupTraining {
             lr: (opts.train.lr / 10.0).min(resumed.lr),
             ..resumed
         };
-        finetune = Some(fine_tune::fine_tune(
-            &ctx,
-            &mut forest,
+        t.finetune = Some(fine_tune::fine_tune(
+            ctx,
+            &mut t.forest,
             &routing,
-            &model,
+            &t.model,
             &tables,
             &train,
-            &clock,
+            clock,
             progress,
         )?);
-        for (leaf, &n) in model.leaves.iter_mut().zip(&leaves) {
-            let node = &forest.nodes[n];
-            let (g, i) = node.net.expect("leaves have networks");
-            *leaf = forest.groups[g]
-                .1
-                .export(i, node.scale.clone(), node.shift.clone())?;
+        t.model.leaves = Self::export_leaves(&t.forest, &t.leaves)?;
+        // The encoder's own measure of the quantized networks, blended as
+        // the decoder will (libtorch, the encoder's routing): the decoder
+        // must agree.
+        let routing = Routing::new(&t.forest, &ctx.flat, opts.blend_width)?;
+        blended_quality(ctx, &t.forest, &routing)
+    }
+
+    fn weights(&self, _: &Samples, _: &Common) -> Result<(Box<dyn WriteWeights>, String)> {
+        let opts = self.opts;
+        let t = self.trained.as_ref().expect("the pipeline trains first");
+        let shape = self.shape.as_ref().expect("the pipeline trains first");
+        let description = format!(
+            "mc-inr {} clusters ({} by k-means, {} splits) width {} trunk {} branch {} omega {}, epochs {:?}, batch {}, lr {}, seed {}, {}{}, meta {} steps",
+            t.model.leaves.len(),
+            self.clusters.len(),
+            t.splits,
+            shape.width,
+            shape.trunk_blocks,
+            shape.branch_blocks,
+            opts.omega,
+            t.epochs,
+            opts.train.batch,
+            opts.train.lr,
+            opts.seed,
+            crate::weights_name(opts.bits),
+            match &t.finetune {
+                Some(f) if f.kept => format!(" fine-tuned {} epochs", f.epochs),
+                _ => String::new(),
+            },
+            opts.meta.steps
+        );
+        Ok((Box::new(t.model.clone()), description))
+    }
+
+    fn details(self, common: &Common) -> McInrDetails {
+        let t = self.trained.expect("the pipeline trains first");
+        McInrDetails {
+            shape: self.shape.expect("the pipeline trains first"),
+            leaves: t.model.leaves.len(),
+            splits: t.splits,
+            epochs: t.epochs,
+            leaf_mse: t.leaf_mse,
+            finetune: t.finetune,
+            bits: common.bits,
+            omega: common.omega,
+            blend_width: self.opts.blend_width,
+            train_unsplit: self.opts.train_unsplit,
         }
     }
-    // The encoder's own measure of the quantized networks, blended as the
-    // decoder will (libtorch, the encoder's routing): the decoder must agree.
-    let routing = Routing::new(&forest, flat, opts.blend_width)?;
-    let encoder_quality = blended_quality(&ctx, &forest, &routing)?;
-    let description = format!(
-        "mc-inr {} clusters ({roots} by k-means, {splits} splits) width {} trunk {} branch {} omega {}, epochs {:?}, batch {}, lr {}, seed {}, {}{}, meta {} steps",
-        model.leaves.len(),
-        shape.width,
-        shape.trunk_blocks,
-        shape.branch_blocks,
-        opts.omega,
-        epochs,
-        opts.train.batch,
-        opts.train.lr,
-        opts.seed,
-        match opts.bits {
-            0 => "f32 weights".to_string(),
-            b => format!("{b}-bit codebooks"),
-        },
-        match &finetune {
-            Some(f) if f.kept => format!(" fine-tuned {} epochs", f.epochs),
-            _ => String::new(),
-        },
-        opts.meta.steps
-    );
-    let attributes = BTreeMap::from([("encoder".to_string(), description)]);
-    let bytes = export::file_bytes(samples, &model, encoding, attributes)?;
-    let file_quality = export::decoder_quality(samples, &bytes)?;
-    Ok(McInrReport {
-        model_bytes: export::model_bytes(&bytes)?,
-        bytes,
-        raw_bytes: samples.raw_f32_bytes(),
-        shape,
-        leaves: model.leaves.len(),
-        splits,
-        epochs,
-        leaf_mse,
-        finetune,
-        network_quality,
-        encoder_quality,
-        file_quality,
-        device,
-        elapsed: clock.start.elapsed(),
-    })
 }
 
 /// The networks of `places` ((group, index) pairs) as one new group.

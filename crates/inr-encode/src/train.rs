@@ -161,6 +161,16 @@ pub enum Stop {
 }
 
 impl Stop {
+    /// Why training ended, for people.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Stop::Steps => "step count reached",
+            Stop::Time => "time limit reached",
+            Stop::Plateau => "loss stopped improving",
+            Stop::Interrupted => "interrupted",
+        }
+    }
+
     /// A short name (also the JSON report's).
     pub fn name(self) -> &'static str {
         match self {

@@ -117,7 +117,7 @@ macro_rules! data {
 
 /// The fidelity bound: the decoder's PSNR of the written file equals the
 /// encoder's own estimate for the stored weights within 0.05 dB.
-fn assert_fidelity(report: &encode::EncodeReport) {
+fn assert_fidelity<D>(report: &encode::EncodeReport<D>) {
     for (f, e) in report.file_quality.iter().zip(&report.encoder_quality) {
         eprintln!(
             "{}: file {:.3} dB, encoder {:.3} dB, max error {:.3e}, R^2 {:.5}",
@@ -156,7 +156,7 @@ fn codebooks_fine_tuned_meet_the_ratio_and_the_fidelity_bound() {
     let target = samples.raw_f32_bytes() as f64 / ratio;
     eprintln!(
         "width {} bytes {} (target {target:.0}) ratio {:.2}",
-        report.shape.width,
+        report.details.shape.width,
         report.bytes.len(),
         report.ratio()
     );
@@ -168,13 +168,13 @@ fn codebooks_fine_tuned_meet_the_ratio_and_the_fidelity_bound() {
     );
     assert!(report.ratio() < ratio * 1.15, "ratio {}", report.ratio());
     // Wide enough that the hidden weights are codebooks in the file.
-    assert!(report.shape.width * report.shape.width > 512);
+    assert!(report.details.shape.width * report.details.shape.width > 512);
     let decoder = Decoder::from_bytes(report.bytes.clone()).unwrap();
     let model = serde_json::to_string(&decoder.metadata().model).unwrap();
     assert!(model.contains("codebook"), "{model}");
 
     assert_fidelity(&report);
-    let tune = report.finetune.expect("codebooks fine-tuned");
+    let tune = report.details.finetune.expect("codebooks fine-tuned");
     assert!(tune.train.steps > 0);
     assert!(tune.loss_before.is_finite() && tune.loss_after.is_finite());
     // Kept only when it helped.
@@ -213,7 +213,7 @@ fn size_in_bytes_is_an_upper_bound() {
         eprintln!(
             "{bytes}: {} bytes, width {}",
             report.bytes.len(),
-            report.shape.width
+            report.details.shape.width
         );
         assert!(report.bytes.len() as u64 <= bytes);
         assert!(report.bytes.len() as u64 > bytes * 8 / 10);
@@ -412,7 +412,7 @@ fn hexahedral_time_series_meets_a_model_only_ratio() {
     let target = samples.raw_f32_bytes() as f64 / ratio;
     eprintln!(
         "width {}: model {} bytes (target {target:.0}), file {} bytes",
-        report.shape.width,
+        report.details.shape.width,
         report.model_bytes,
         report.bytes.len()
     );
@@ -512,7 +512,7 @@ fn mc_options(blend: f64, bits: u8) -> encode::mc_inr::McInrOptions {
 
 /// The MC-INR fidelity bound: the decoder's PSNR of the written file equals
 /// the encoder's own (blended, quantized) estimate within 0.05 dB.
-fn assert_mc_fidelity(report: &encode::mc_inr::McInrReport) {
+fn assert_mc_fidelity(report: &encode::EncodeReport<encode::mc_inr::McInrDetails>) {
     for (f, e) in report.file_quality.iter().zip(&report.encoder_quality) {
         eprintln!(
             "{}: file {:.3} dB, encoder {:.3} dB",
@@ -545,10 +545,13 @@ fn mc_inr_clusters_split_and_blend_on_a_tetrahedral_mesh() {
         let report = encode::mc_inr::encode(&samples, &opts, &mut |_| {}).unwrap();
         eprintln!(
             "blend {blend}: {} leaves, {} splits, epochs {:?}, leaf MSE {:?}",
-            report.leaves, report.splits, report.epochs, report.leaf_mse
+            report.details.leaves,
+            report.details.splits,
+            report.details.epochs,
+            report.details.leaf_mse
         );
-        assert_eq!(report.splits, 2);
-        assert_eq!(report.leaves, 4 + 2);
+        assert_eq!(report.details.splits, 2);
+        assert_eq!(report.details.leaves, 4 + 2);
         assert_mc_fidelity(&report);
         for q in &report.file_quality {
             assert!(q.psnr > 20.0, "{}: {} dB", q.name, q.psnr);
@@ -594,22 +597,30 @@ fn mc_inr_size_target_fills_its_splits_and_holds_its_ratio() {
     let report = encode::mc_inr::encode(&samples, &opts, &mut |_| {}).unwrap();
     eprintln!(
         "width {}, {} leaves, model-only ratio {:.2}",
-        report.shape.width,
-        report.leaves,
+        report.details.shape.width,
+        report.details.leaves,
         report.model_ratio()
     );
-    assert_eq!(report.splits, 2);
-    assert_eq!(report.leaves, 6);
+    assert_eq!(report.details.splits, 2);
+    assert_eq!(report.details.leaves, 6);
     assert!(report.model_ratio() >= 12.0, "{}", report.model_ratio());
     assert!(
         report.model_ratio() < 12.0 * 1.25,
         "{}",
         report.model_ratio()
     );
-    assert!(report.shape.width > 8, "width {}", report.shape.width);
+    assert!(
+        report.details.shape.width > 8,
+        "width {}",
+        report.details.shape.width
+    );
     // Fine-tuning the shared tables and the f32 parts after quantization
     // wins back part of its error.
-    let tune = report.finetune.as_ref().expect("codebooks fine-tuned");
+    let tune = report
+        .details
+        .finetune
+        .as_ref()
+        .expect("codebooks fine-tuned");
     eprintln!("fine-tuning: {tune:?}");
     assert!(tune.kept, "{tune:?}");
     assert!(tune.loss_after < 0.95 * tune.loss_before, "{tune:?}");
@@ -633,9 +644,9 @@ fn unsplit_clusters_train_on_when_asked() {
         encode::mc_inr::encode(&samples, &opts, &mut |_| {}).unwrap()
     };
     let (only_children, all) = (run(false), run(true));
-    assert_eq!(only_children.epochs[0], all.epochs[0]);
+    assert_eq!(only_children.details.epochs[0], all.details.epochs[0]);
     // Leaves in tree order: the unsplit roots keep their places.
-    let tree = |r: &encode::mc_inr::McInrReport| {
+    let tree = |r: &encode::EncodeReport<encode::mc_inr::McInrDetails>| {
         let d = Decoder::from_bytes(r.bytes.clone()).unwrap();
         let Some(m) = d.model().get::<inr_core::model::McInr>() else {
             panic!("not MC-INR")
@@ -652,7 +663,7 @@ fn unsplit_clusters_train_on_when_asked() {
     assert_eq!(unsplit.len(), 2, "4 roots, 2 of them split");
     let mut better = 0;
     for &l in &unsplit {
-        let (a, b) = (all.leaf_mse[l], only_children.leaf_mse[l]);
+        let (a, b) = (all.details.leaf_mse[l], only_children.details.leaf_mse[l]);
         eprintln!("leaf {l}: {a:.3e} training on, {b:.3e} not");
         assert!(a <= b, "leaf {l}: {a} > {b}");
         better += usize::from(a < b);

@@ -28,6 +28,7 @@
 use std::io::{self, BufWriter, Write};
 use std::path::Path;
 
+use num_traits::FromPrimitive;
 use vtkio::model::{
     Attribute, Attributes, ByteOrder, CellType, Cells, Coordinates, DataArray, DataSet,
     ElementType, Extent, IOBuffer, ImageDataPiece, Piece, RectilinearGridPiece,
@@ -238,33 +239,11 @@ pub fn write_unstructured_grid(path: &Path, mesh: &Mesh, arrays: &[VtiArray]) ->
     })
 }
 
-/// vtkio's name of the VTK cell types a stored mesh may hold.
+/// vtkio's name of a VTK cell type a stored mesh may hold (vtkio numbers
+/// its cell types as VTK does).
 fn cell_type(t: u8) -> Option<CellType> {
-    use CellType::*;
-    Some(match t {
-        1 => Vertex,
-        2 => PolyVertex,
-        3 => Line,
-        4 => PolyLine,
-        5 => Triangle,
-        6 => TriangleStrip,
-        7 => Polygon,
-        8 => Pixel,
-        9 => Quad,
-        10 => Tetra,
-        11 => Voxel,
-        12 => Hexahedron,
-        13 => Wedge,
-        14 => Pyramid,
-        21 => QuadraticEdge,
-        22 => QuadraticTriangle,
-        23 => QuadraticQuad,
-        24 => QuadraticTetra,
-        25 => QuadraticHexahedron,
-        26 => QuadraticWedge,
-        27 => QuadraticPyramid,
-        _ => return None,
-    })
+    inr_core::mesh::CellType::from_code(t)?;
+    CellType::from_u8(t)
 }
 
 /// Reads a `.vti` file into `f64` arrays.
