@@ -942,6 +942,186 @@ impl McInrFamily<'_> {
     }
 }
 
+impl McInrFamily<'_> {
+    /// The k-means clusters as the roots of the tree, each centered on its
+    /// own box, their networks from a meta-learned initialization, trained.
+    fn train_roots(
+        &self,
+        samples: &Samples,
+        shape: &CoordShape,
+        work: &Clock,
+        progress: &mut dyn FnMut(&Progress),
+    ) -> Result<(Forest, Trained)> {
+        let opts = self.opts;
+        let ctx = &self.ctx;
+        let flat = &ctx.flat;
+        let device = ctx.device;
+        let roots = self.clusters.len();
+        let clusters = &self.clusters;
+        let mut forest = Forest {
+            nodes: clusters
+                .iter()
+                .map(|&centroid| Node {
+                    centroid,
+                    parent: None,
+                    net: None,
+                    scale: Vec::new(),
+                    shift: Vec::new(),
+                })
+                .collect(),
+            groups: Vec::new(),
+        };
+        let routing = Routing::new(&forest, flat, opts.blend_width)?;
+        let mut members: Vec<Vec<usize>> = vec![Vec::new(); forest.nodes.len()];
+        for (s, p) in routing.parts.iter().enumerate() {
+            for &(leaf, _) in p {
+                members[routing.leaf_nodes[leaf as usize]].push(s);
+            }
+        }
+        for (n, m) in forest.nodes.iter_mut().zip(&members) {
+            let (scale, shift) = affine_of(samples, flat, opts.omega, m.iter().copied());
+            n.scale = scale;
+            n.shift = shift;
+        }
+        let root_ids: Vec<usize> = (0..roots).collect();
+        let data = group_data(ctx, &forest, &routing, &root_ids, false)?;
+
+        // Meta-learned initialization, then every root's network from it.
+        let meta_vs = VarStore::new(device);
+        let theta = GroupedNet::new(&meta_vs, 1, shape);
+        let meta_clock = work.share(META_SHARE);
+        meta_learn(
+            &meta_vs,
+            &theta,
+            &data,
+            roots,
+            &opts.meta,
+            &meta_clock,
+            progress,
+        )?;
+        let vs = VarStore::new(device);
+        let net = theta.select(&vs, &vec![0; roots]);
+        let may_split = opts.split_rounds > 0 && opts.max_splits > 0;
+        let train_clock = work.share(if may_split {
+            TRAIN_SHARE_BEFORE_SPLITS
+        } else {
+            1.0
+        });
+        let trained = train_group(
+            &vs,
+            &net,
+            &data,
+            &opts.train,
+            &train_clock,
+            Phase::Train,
+            progress,
+        )?;
+        for (i, n) in forest.nodes.iter_mut().enumerate() {
+            n.net = Some((0, i));
+        }
+        forest.groups.push((vs, net));
+        Ok((forest, trained))
+    }
+
+    /// Round `round` of re-clustering: the worst leaves (or those above the
+    /// threshold) split in two by 2-means, the children trained on from
+    /// their parent's weights as one new group. `None` when none split.
+    fn split_round(
+        &self,
+        forest: &mut Forest,
+        round: usize,
+        splits: &mut usize,
+        lr: f64,
+        work: &Clock,
+        progress: &mut dyn FnMut(&Progress),
+    ) -> Result<Option<Trained>> {
+        let opts = self.opts;
+        let ctx = &self.ctx;
+        let flat = &ctx.flat;
+        let device = ctx.device;
+        let routing = Routing::new(forest, flat, opts.blend_width)?;
+        let leaves = routing.leaf_nodes.clone();
+        let mse = mse_of_leaves(ctx, forest, &routing, &leaves)?;
+        // With a size target the room reserved for splits is used: the
+        // worst clusters split even below the threshold.
+        let fill = !matches!(opts.size, Size::Width(_));
+        let mut over: Vec<(usize, f64)> = leaves
+            .iter()
+            .zip(&mse)
+            .filter(|(_, &e)| fill || e > opts.split_threshold)
+            .map(|(&n, &e)| (n, e))
+            .collect();
+        over.sort_by(|a, b| b.1.total_cmp(&a.1));
+        over.truncate(opts.max_splits - *splits);
+        log::debug!(
+            "split round {round}: {} of {} clusters split (MSE {:?})",
+            over.len(),
+            leaves.len(),
+            over.iter().map(|&(_, e)| e as f32).collect::<Vec<_>>()
+        );
+        let own = own_sites(&routing, forest.nodes.len());
+        let mut children = Vec::new();
+        for (node, _) in over {
+            let pts: Vec<f64> = own[node].iter().flat_map(|&s| flat.xyz[s]).collect();
+            let w = self.weights_of(&own[node]);
+            let two = weighted_kmeans(&pts, w.as_deref(), 2, opts.seed + node as u64);
+            if two.centroids.len() < 2 {
+                continue;
+            }
+            let parent = forest.nodes[node].clone();
+            forest.nodes[node].net = None;
+            for c in two.centroids {
+                children.push((
+                    forest.nodes.len(),
+                    parent.net.expect("a leaf has a network"),
+                ));
+                forest.nodes.push(Node {
+                    centroid: c,
+                    parent: Some(node as u32),
+                    ..parent.clone()
+                });
+            }
+            *splits += 1;
+        }
+        if children.is_empty() {
+            return Ok(None);
+        }
+        if opts.train_unsplit {
+            let split: Vec<usize> = children.iter().map(|c| c.0).collect();
+            for (n, node) in forest.nodes.iter().enumerate() {
+                match node.net {
+                    Some(place) if !split.contains(&n) => children.push((n, place)),
+                    _ => {}
+                }
+            }
+        }
+        // The children start from their parent's weights (and with
+        // `train_unsplit` the other leaves go on from theirs) and train on
+        // their own points (and bands).
+        let routing = Routing::new(forest, flat, opts.blend_width)?;
+        let ids: Vec<usize> = children.iter().map(|c| c.0).collect();
+        let data = group_data(ctx, forest, &routing, &ids, false)?;
+        let vs = VarStore::new(device);
+        let net = select_from(
+            forest,
+            &vs,
+            &children.iter().map(|c| c.1).collect::<Vec<_>>(),
+        );
+        let phase = Phase::Recluster(round + 1);
+        let round_clock = work.share(1.0 / (opts.split_rounds - round) as f64);
+        // The children go on from their parent's weights at the rate its
+        // schedule had reached (the cosine's restart).
+        let train = opts.train.resumed(lr);
+        let trained = train_group(&vs, &net, &data, &train, &round_clock, phase, progress)?;
+        let g = forest.groups.len();
+        for (i, &(node, _)) in children.iter().enumerate() {
+            forest.nodes[node].net = Some((g, i));
+        }
+        forest.groups.push((vs, net));
+        Ok(Some(trained))
+    }
+}
+
 impl Family for McInrFamily<'_> {
     type Details = McInrDetails;
 
@@ -1004,164 +1184,23 @@ impl Family for McInrFamily<'_> {
         let opts = self.opts;
         let ctx = &self.ctx;
         let flat = &ctx.flat;
-        let device = ctx.device;
         let shape = self.shape_at(width);
-        let roots = self.clusters.len();
-        let weights_of = |sites: &[usize]| self.weights_of(sites);
-        let clusters = &self.clusters;
-        // The roots: the k-means clusters, each centered on its own box.
-        let mut forest = Forest {
-            nodes: clusters
-                .iter()
-                .map(|&centroid| Node {
-                    centroid,
-                    parent: None,
-                    net: None,
-                    scale: Vec::new(),
-                    shift: Vec::new(),
-                })
-                .collect(),
-            groups: Vec::new(),
-        };
-        let routing = Routing::new(&forest, flat, opts.blend_width)?;
-        let mut members: Vec<Vec<usize>> = vec![Vec::new(); forest.nodes.len()];
-        for (s, p) in routing.parts.iter().enumerate() {
-            for &(leaf, _) in p {
-                members[routing.leaf_nodes[leaf as usize]].push(s);
-            }
-        }
-        for (n, m) in forest.nodes.iter_mut().zip(&members) {
-            let (scale, shift) = affine_of(samples, flat, opts.omega, m.iter().copied());
-            n.scale = scale;
-            n.shift = shift;
-        }
-        let root_ids: Vec<usize> = (0..roots).collect();
-        let data = group_data(ctx, &forest, &routing, &root_ids, false)?;
-
-        // Meta-learned initialization, then every root's network from it.
-        let meta_vs = VarStore::new(device);
-        let theta = GroupedNet::new(&meta_vs, 1, &shape);
-        let meta_clock = work.share(META_SHARE);
-        meta_learn(
-            &meta_vs,
-            &theta,
-            &data,
-            roots,
-            &opts.meta,
-            &meta_clock,
-            progress,
-        )?;
-        let vs = VarStore::new(device);
-        let net = theta.select(&vs, &vec![0; roots]);
-        let may_split = opts.split_rounds > 0 && opts.max_splits > 0;
-        let train_clock = work.share(if may_split {
-            TRAIN_SHARE_BEFORE_SPLITS
-        } else {
-            1.0
-        });
-        let trained = train_group(
-            &vs,
-            &net,
-            &data,
-            &opts.train,
-            &train_clock,
-            Phase::Train,
-            progress,
-        )?;
-        let mut epochs = vec![trained.epochs];
-        let mut lr = trained.last_lr;
-        for (i, n) in forest.nodes.iter_mut().enumerate() {
-            n.net = Some((0, i));
-        }
-        forest.groups.push((vs, net));
-
+        let (mut forest, first) = self.train_roots(samples, &shape, work, progress)?;
+        let mut epochs = vec![first.epochs];
+        let mut lr = first.last_lr;
         // Residual-based re-clustering.
         let mut splits = 0;
         for round in 0..opts.split_rounds {
             if work.out() || splits >= opts.max_splits {
                 break;
             }
-            let routing = Routing::new(&forest, flat, opts.blend_width)?;
-            let leaves = routing.leaf_nodes.clone();
-            let mse = mse_of_leaves(ctx, &forest, &routing, &leaves)?;
-            // With a size target the room reserved for splits is used: the
-            // worst clusters split even below the threshold.
-            let fill = !matches!(opts.size, Size::Width(_));
-            let mut over: Vec<(usize, f64)> = leaves
-                .iter()
-                .zip(&mse)
-                .filter(|(_, &e)| fill || e > opts.split_threshold)
-                .map(|(&n, &e)| (n, e))
-                .collect();
-            over.sort_by(|a, b| b.1.total_cmp(&a.1));
-            over.truncate(opts.max_splits - splits);
-            log::debug!(
-                "split round {round}: {} of {} clusters split (MSE {:?})",
-                over.len(),
-                leaves.len(),
-                over.iter().map(|&(_, e)| e as f32).collect::<Vec<_>>()
-            );
-            let own = own_sites(&routing, forest.nodes.len());
-            let mut children = Vec::new();
-            for (node, _) in over {
-                let pts: Vec<f64> = own[node].iter().flat_map(|&s| flat.xyz[s]).collect();
-                let w = weights_of(&own[node]);
-                let two = weighted_kmeans(&pts, w.as_deref(), 2, opts.seed + node as u64);
-                if two.centroids.len() < 2 {
-                    continue;
+            match self.split_round(&mut forest, round, &mut splits, lr, work, progress)? {
+                Some(trained) => {
+                    epochs.push(trained.epochs);
+                    lr = trained.last_lr;
                 }
-                let parent = forest.nodes[node].clone();
-                forest.nodes[node].net = None;
-                for c in two.centroids {
-                    children.push((
-                        forest.nodes.len(),
-                        parent.net.expect("a leaf has a network"),
-                    ));
-                    forest.nodes.push(Node {
-                        centroid: c,
-                        parent: Some(node as u32),
-                        ..parent.clone()
-                    });
-                }
-                splits += 1;
+                None => break,
             }
-            if children.is_empty() {
-                break;
-            }
-            if opts.train_unsplit {
-                let split: Vec<usize> = children.iter().map(|c| c.0).collect();
-                for (n, node) in forest.nodes.iter().enumerate() {
-                    match node.net {
-                        Some(place) if !split.contains(&n) => children.push((n, place)),
-                        _ => {}
-                    }
-                }
-            }
-            // The children start from their parent's weights (and with
-            // `train_unsplit` the other leaves go on from theirs) and train on
-            // their own points (and bands).
-            let routing = Routing::new(&forest, flat, opts.blend_width)?;
-            let ids: Vec<usize> = children.iter().map(|c| c.0).collect();
-            let data = group_data(ctx, &forest, &routing, &ids, false)?;
-            let vs = VarStore::new(device);
-            let net = select_from(
-                &forest,
-                &vs,
-                &children.iter().map(|c| c.1).collect::<Vec<_>>(),
-            );
-            let phase = Phase::Recluster(round + 1);
-            let round_clock = work.share(1.0 / (opts.split_rounds - round) as f64);
-            // The children go on from their parent's weights at the rate its
-            // schedule had reached (the cosine's restart).
-            let train = opts.train.resumed(lr);
-            let trained = train_group(&vs, &net, &data, &train, &round_clock, phase, progress)?;
-            epochs.push(trained.epochs);
-            lr = trained.last_lr;
-            let g = forest.groups.len();
-            for (i, &(node, _)) in children.iter().enumerate() {
-                forest.nodes[node].net = Some((g, i));
-            }
-            forest.groups.push((vs, net));
         }
 
         let routing = Routing::new(&forest, flat, opts.blend_width)?;
