@@ -54,10 +54,8 @@ const COSINE_RESTART: f64 = 0.1;
 /// Warm-up of the phases that go on from trained weights. A fresh Adam's
 /// first steps move every weight by about the full rate whatever its
 /// gradient (the moments have seen one gradient): on a converged sine
-/// network that is a jump out of its minimum. Seen on the disk: children
-/// started at MSE 9e-5 and one step at 4e-4 sent them to 3e-2; the
-/// rollback restored them and the next step sent them out again, all
-/// phase long.
+/// network that is a jump out of its minimum, again after every rollback
+/// (docs/benchmarks.md, the disk's children).
 const RESUMED_WARMUP_STEPS: usize = 100;
 
 /// The training of a group of networks (the paper's schedule by default).
@@ -697,11 +695,10 @@ fn train_group(
             }
         }
         copy_rows(&vs.trainable_variables(), &snapshot, &improved);
-        // An epoch loss `DIVERGED` times a network's best (seen on the
-        // cylinder at 1e-3 after 30 epochs: one cluster's loss went from
-        // 1e-4 to 0.1 and stayed there) sends that network alone back to
-        // its best weights; its Adam moments, swollen by the jump, then take
-        // small steps for a while.
+        // An epoch loss `DIVERGED` times a network's best sends that network
+        // alone back to its best weights (a sine network out of its basin
+        // does not come back); its Adam moments, swollen by the jump, then
+        // take small steps for a while.
         let diverged: Vec<usize> = (0..k)
             .filter(|&g| losses[g] as f64 > DIVERGED * best[g])
             .collect();

@@ -5,9 +5,8 @@
 //!
 //! Deep compression's fine-tuning fixes each weight's k-means entry and
 //! trains only the entries; here a weight may move to another entry when
-//! the loss asks for it. Measured on the cylinder's MC-INR (12 networks
-//! sharing one 9-bit table per role, 10 minutes, docs/benchmarks.md):
-//! quantization cost 0.26 dB against 0.88 dB with fixed entries.
+//! the loss asks for it: a table shared by many networks cannot fix one
+//! network's rounding otherwise (docs/benchmarks.md).
 
 use tch::{Kind, Tensor};
 

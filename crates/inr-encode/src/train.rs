@@ -129,9 +129,8 @@ impl Phase {
 }
 
 /// The default initial learning rate for a network `width` wide: 2e-3 up to
-/// width 32, then falling as 1 / width. (Measured on the shared data, 400
-/// steps: at width 17 (Isabel, CR 200) 2e-3 beat 1e-3 and 5e-4 by 2.4 and
-/// 5.5 dB; at width 103 (cth, CR 200) 5e-4 beat 2e-3 by 3.5 dB.)
+/// width 32, then falling as 1 / width (wide networks diverge at narrow
+/// ones' rates; docs/benchmarks.md, "The encoder's other figures").
 pub fn default_lr(width: usize) -> f64 {
     2e-3 * (32.0 / width.max(1) as f64).min(1.0)
 }
@@ -339,10 +338,9 @@ pub fn train(
                 elapsed: start.elapsed(),
             });
             if mean > DIVERGED * best.loss {
-                // Seen on the cylinder at 30 minutes: the loss went from
-                // 9e-5 to 8e-2 in 200 steps and never came back. Back to
-                // the best weights, with fresh Adam moments (the jump's
-                // would keep pushing) and half the rate.
+                // A sine network out of its basin does not come back: the
+                // best weights, fresh Adam moments (the jump's would keep
+                // pushing) and half the rate.
                 log::debug!(
                     "step {step}: loss {mean:.3e}, {:.0} times the best; back to the best weights at half the rate",
                     mean / best.loss

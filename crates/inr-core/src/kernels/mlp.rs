@@ -17,8 +17,8 @@ use crate::kernels::sine::{add_bias, bias_sin, bias_sin_residual};
 
 /// Points per tile. 512 x 64 floats = 128 KiB per buffer: the three buffers
 /// and the weights fit a core's L2 (2 MiB here, 1 MiB on many laptops), and
-/// the GEMM's panels are long enough to amortize packing the weights (measured:
-/// 512 and 1024 tie, 128 and 256 are 3-8 % slower; docs/benchmarks.md).
+/// the GEMM's panels are long enough to amortize packing the weights (the
+/// sizes measured in docs/benchmarks.md).
 pub const TILE: usize = 512;
 
 /// A layer's weights (`out_features x in_features`, row-major) and bias.

@@ -3,9 +3,9 @@
 //!
 //! For such shapes a general GEMM spends as long packing its operands as
 //! multiplying, and its 16-row AVX-512 blocks waste most of a block on a
-//! width of 17 or 49 (measured: width 17 decoded 1.5x faster than libtorch,
-//! width 64 2.4x). Here each block of 4 output rows x 64 points stays in 16
-//! vector registers while the `k` inputs stream past, so nothing is copied.
+//! width of 17 or 49 (docs/benchmarks.md). Here each block of 4 output rows
+//! x 64 points stays in 16 vector registers while the `k` inputs stream
+//! past, so nothing is copied.
 //!
 //! Every output is `sum_k w[r, k] * x[k, t]` accumulated in `k` order with
 //! fused multiply-adds, the same in every lane, block and edge: a point's
@@ -19,9 +19,8 @@ const NB: usize = 64;
 const MB: usize = 4;
 
 /// Whether the direct kernel beats the general GEMM for an `m x k` layer:
-/// few inputs (the first layer), or few inputs and outputs. At width 49,
-/// and for a 9 x 103 head, the GEMM was as fast or faster (measured on
-/// trained models, docs/benchmarks.md).
+/// few inputs (the first layer), or few inputs and outputs (the bounds
+/// measured on trained models, docs/benchmarks.md).
 pub fn prefers_narrow(m: usize, k: usize) -> bool {
     k <= 8 || (m <= 32 && k <= 32)
 }

@@ -18,7 +18,7 @@ use crate::format::metadata::Metadata;
 use crate::format::section::Compression;
 use crate::format::InrFile;
 use crate::format::{FileBuilder, WeightEncoding};
-use crate::model::SectionCache;
+use crate::model::model_parts;
 
 use super::residual_siren::{layer_tensors, load_layer, write_layers, LayerMeta};
 use super::shared_codebook::SharedTables;
@@ -603,10 +603,8 @@ impl McInr {
 impl McInr {
     /// Loads and validates the MC-INR model of an open file.
     pub fn from_file(file: &InrFile) -> Result<McInr> {
-        let meta = file.metadata();
-        let m = McInrMeta::from_value(&meta.model)?;
-        let sections = SectionCache::load(file, &m.sections_used())?;
-        McInr::load(&m, meta, &|i| sections.get(i))
+        let (m, sections) = model_parts(file, McInrMeta::from_value, McInrMeta::sections_used)?;
+        McInr::load(&m, file.metadata(), &|i| sections.get(i))
     }
 }
 

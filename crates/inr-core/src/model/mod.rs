@@ -23,6 +23,18 @@ pub const FAMILY_MC_INR: &str = "mc_inr";
 /// Families the format describes; this build decodes the first two.
 pub const KNOWN_FAMILIES: [&str; 5] = ["residual_siren", "mc_inr", "ecnr", "stsr_inr", "nervi"];
 
+/// The file's `"model"` object as a family's metadata (`parse`), and the
+/// sections its tensors use (`used`), read.
+pub(crate) fn model_parts<M>(
+    file: &InrFile,
+    parse: fn(&serde_json::Value) -> Result<M>,
+    used: fn(&M) -> Vec<u32>,
+) -> Result<(M, SectionCache)> {
+    let meta = parse(&file.metadata().model)?;
+    let sections = SectionCache::load(file, &used(&meta))?;
+    Ok((meta, sections))
+}
+
 /// Decoded sections, read once each.
 pub struct SectionCache {
     sections: HashMap<u32, Vec<u8>>,

@@ -31,10 +31,10 @@ pub fn aspect_preserving(bounds: &[[f64; 2]], spatial: usize) -> InputAffine {
 
 /// Centers `part`'s box at 0 with the scales `bounding_box(domain)` gives:
 /// an MC-INR cluster's inputs. Its network then sees the same frequencies
-/// per domain unit as one network over the whole domain. (Mapping each
-/// cluster's own box to [-1, 1] multiplied them by the domain's extent over
-/// the cluster's; that was 10 dB on the shared disk.) `part` may have fewer
-/// entries than `domain` (the spatial ones); the rest map as the domain's.
+/// per domain unit as one network over the whole domain (its own box mapped
+/// to [-1, 1] would multiply them; docs/benchmarks.md). `part` may have
+/// fewer entries than `domain` (the spatial ones); the rest map as the
+/// domain's.
 pub fn centered_on(domain: &[[f64; 2]], part: &[[f64; 2]]) -> InputAffine {
     domain
         .iter()

@@ -18,7 +18,7 @@ use crate::format::tensor::TensorRef;
 use crate::format::writer::codebook_pays;
 use crate::format::InrFile;
 use crate::format::{FileBuilder, WeightEncoding};
-use crate::model::SectionCache;
+use crate::model::model_parts;
 
 /// The family's metadata, as stored under `"model"`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -454,11 +454,13 @@ pub(crate) fn load_layer<'a>(
 impl ResidualSiren {
     /// Loads and validates the residual SIREN of an open file.
     pub fn from_file(file: &InrFile) -> Result<ResidualSiren> {
-        let meta = file.metadata();
-        let m = ResidualSirenMeta::from_value(&meta.model)?;
-        let sections = SectionCache::load(file, &m.sections_used())?;
+        let (m, sections) = model_parts(
+            file,
+            ResidualSirenMeta::from_value,
+            ResidualSirenMeta::sections_used,
+        )?;
         let model = ResidualSiren::load(&m, &|i| sections.get(i))?;
-        model.check_outputs(meta)?;
+        model.check_outputs(file.metadata())?;
         Ok(model)
     }
 }

@@ -13,9 +13,7 @@
 //! SIREN's, whose per-tensor codebooks never pay for them: they are few,
 //! and w0-folded they are phases (a first-layer weight multiplies
 //! coordinates in [-1, 1], a bias adds to the phase directly), so a
-//! quantization step there shifts a whole sine. Measured on the disk mesh
-//! (8 clusters of width 10, 9 bits): a shared bias table cost 2.1 dB of the
-//! network's PSNR, keeping the biases f32 0.4 dB.
+//! quantization step there shifts a whole sine (docs/benchmarks.md).
 
 use crate::error::Result;
 use crate::format::tensor::{Location, TensorRef};

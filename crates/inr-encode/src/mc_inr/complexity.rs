@@ -2,9 +2,7 @@
 //! that clusters are small where the fields change and large where they
 //! hardly do. Every cluster gets a network of the same width, so equal
 //! clusters by point count spend most of a budget on regions a tiny
-//! network would fit (on the cylinder of docs/benchmarks.md, 8 of 12
-//! clusters end 100 times below the error of the 4 that set the PSNR).
-//! Not in the MC-INR paper, whose
+//! network would fit (docs/benchmarks.md). Not in the MC-INR paper, whose
 //! k-means is on positions alone; its re-clustering splits the worst
 //! clusters after training, which this does before.
 
