@@ -581,3 +581,35 @@ fn mesh_files_decode_to_vtu_refined_or_resampled() {
     let c = field(&text, "compression");
     assert!(c.contains("model only") && c.contains("whole file"), "{c}");
 }
+
+/// Status lines go through the logger: shown by default, gone with -q,
+/// while errors stay; -v adds none where there is nothing more to say.
+#[test]
+fn quiet_and_verbose_set_what_stderr_shows() {
+    let (dir, _) = with_synthetic();
+    let decode = ["decode", "s.inr", "--dims", "8,8,8", "-o", "o.vti"];
+    let normal = inr(dir.path(), &decode);
+    assert_ok(&normal);
+    assert!(
+        stderr(&normal).starts_with("inr: decoded "),
+        "{}",
+        stderr(&normal)
+    );
+    let quiet = inr(dir.path(), &[&["-q"][..], &decode[..]].concat());
+    assert_ok(&quiet);
+    assert_eq!(stderr(&quiet), "");
+    let verbose = inr(dir.path(), &[&decode[..], &["-v"][..]].concat());
+    assert_ok(&verbose);
+    assert!(stderr(&verbose).starts_with("inr: decoded "));
+    // A warning is not a status line: -q keeps it.
+    let probe = inr(dir.path(), &["-q", "probe", "s.inr", "100", "0", "10"]);
+    assert_ok(&probe);
+    assert!(
+        stderr(&probe).contains("inr: warning: "),
+        "{}",
+        stderr(&probe)
+    );
+    assert!(assert_error(&inr(dir.path(), &["-q", "info", "missing.inr"])).contains("missing"));
+    let both = inr(dir.path(), &["-q", "-v", "info", "s.inr"]);
+    assert_eq!(both.status.code(), Some(2), "{}", stderr(&both));
+}
