@@ -148,10 +148,11 @@ struct Trained {
     net: siren::Siren,
     report: TrainReport,
     quantized: Option<Quantized>,
-    // Last: the networks' variables live here.
+    /// The store of the network's variables.
     _vs: VarStore,
 }
 
+/// The network quantized to codebooks, and its fine-tuning.
 struct Quantized {
     net: siren::Siren,
     finetune: Option<FineTuneReport>,

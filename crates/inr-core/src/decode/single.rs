@@ -2,7 +2,6 @@
 //! points evaluated in tiles, in parallel.
 
 use std::any::Any;
-use std::fmt::Write;
 
 use crate::decode::family::{Evaluator, Family, OutputRequest, Outputs};
 use crate::decode::parallel::{self, DecodeOptions};
@@ -23,14 +22,11 @@ impl Family for ResidualSiren {
             .filter(|l| matches!(l, Layer::ResidualSine { .. }))
             .count();
         let width = self.layers.first().map_or(0, |l| l.features().1);
-        let mut text = String::new();
-        let _ = write!(
-            text,
+        format!(
             "{} inputs, width {width}, {blocks} residual blocks, {} outputs",
             self.inputs,
             self.outputs()
-        );
-        text
+        )
     }
 
     fn prepare<'a>(&'a self, request: &OutputRequest) -> Box<dyn Evaluator + 'a> {
