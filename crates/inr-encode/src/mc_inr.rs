@@ -27,7 +27,7 @@ use super::quality::{self, VariableQuality};
 use super::report::{Details, EncodeReport};
 use super::size::{self, Size, SizeModel};
 use super::tch_error;
-use super::train::{cosine_lr, psnr_of_scaled_mse, Phase, Progress, DIVERGED};
+use super::train::{cosine_lr, Phase, Progress, DIVERGED};
 
 mod complexity;
 pub use complexity::site_weights;
@@ -244,8 +244,7 @@ impl Default for McInrOptions {
     }
 }
 
-/// The progress of a phase at `step` of `steps`, the mean loss of its
-/// networks `loss`, at rate `lr`.
+/// [`Progress::at`] on `clock`'s time.
 fn progress_at(
     phase: Phase,
     step: usize,
@@ -254,15 +253,7 @@ fn progress_at(
     lr: f64,
     clock: &Clock,
 ) -> Progress {
-    Progress {
-        phase,
-        step,
-        steps,
-        loss,
-        psnr_estimate: psnr_of_scaled_mse(loss),
-        lr,
-        elapsed: clock.start.elapsed(),
-    }
+    Progress::at(phase, step, steps, loss, lr, clock.start.elapsed())
 }
 
 /// MC-INR's account of an encode.

@@ -9,7 +9,6 @@ use tch::nn::VarStore;
 use tch::Device;
 
 use inr_core::error::Result;
-use inr_core::format::WeightEncoding;
 
 use crate::check_lr;
 use crate::clock::Clock;
@@ -19,7 +18,7 @@ use crate::pipeline::{self, Common, Family};
 use crate::quality::{self, VariableQuality};
 use crate::report::{Details, EncodeReport};
 use crate::siren::{self, Shape};
-use crate::size::{self, SirenSize, Size, SizeModel};
+use crate::size::{SirenSize, Size, SizeModel};
 use crate::train::{self, Phase, Progress, Stop, TrainData, TrainOptions, TrainReport};
 
 /// Encoder settings.
@@ -75,17 +74,6 @@ impl EncodeOptions {
         }
     }
 
-    /// How the weights are stored.
-    pub fn encoding(&self) -> WeightEncoding {
-        match self.bits {
-            0 => WeightEncoding::F32,
-            bits => WeightEncoding::Codebook {
-                bits,
-                prune_zeros: false,
-            },
-        }
-    }
-
     /// Whether the codebooks are fine-tuned after quantization.
     fn fine_tunes(&self) -> bool {
         self.bits > 0 && self.finetune_steps > 0
@@ -107,12 +95,12 @@ pub struct FineTuneReport {
 
 /// The network shape `opts` asks for on `samples`.
 pub fn choose_shape(samples: &Samples, opts: &EncodeOptions) -> Result<Shape> {
-    let model = size::SirenSize {
-        samples,
-        blocks: opts.blocks,
-        encoding: opts.encoding(),
+    let family = SirenFamily {
+        opts,
+        trained: None,
     };
-    let width = opts.size.width(samples.raw_f32_bytes(), &model)?;
+    let model = family.size_model(samples, &opts.common());
+    let width = opts.size.width(samples.raw_f32_bytes(), model.as_ref())?;
     Ok(Shape {
         inputs: samples.inputs(),
         width,

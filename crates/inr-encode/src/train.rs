@@ -150,6 +150,29 @@ pub struct Progress {
     pub elapsed: Duration,
 }
 
+impl Progress {
+    /// The progress of `phase` at `step` of `steps`, its loss `loss` (for
+    /// many networks, their mean) at rate `lr`.
+    pub fn at(
+        phase: Phase,
+        step: usize,
+        steps: usize,
+        loss: f64,
+        lr: f64,
+        elapsed: Duration,
+    ) -> Progress {
+        Progress {
+            phase,
+            step,
+            steps,
+            loss,
+            psnr_estimate: psnr_of_scaled_mse(loss),
+            lr,
+            elapsed,
+        }
+    }
+}
+
 /// Why training ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Stop {
@@ -328,15 +351,14 @@ pub fn train(
             sum = Tensor::zeros([1], (Kind::Float, device));
             since_check = 0;
             best.record(vs, mean);
-            progress(&Progress {
+            progress(&Progress::at(
                 phase,
                 step,
-                steps: opts.steps,
-                loss: mean,
-                psnr_estimate: psnr_of_scaled_mse(mean),
+                opts.steps,
+                mean,
                 lr,
-                elapsed: start.elapsed(),
-            });
+                start.elapsed(),
+            ));
             if mean > DIVERGED * best.loss {
                 // A sine network out of its basin does not come back: the
                 // best weights, fresh Adam moments (the jump's would keep
@@ -374,15 +396,14 @@ pub fn train(
         if mean.is_finite() {
             best.record(vs, mean);
         }
-        progress(&Progress {
+        progress(&Progress::at(
             phase,
             step,
-            steps: opts.steps,
-            loss: mean,
-            psnr_estimate: psnr_of_scaled_mse(mean),
+            opts.steps,
+            mean,
             lr,
-            elapsed: start.elapsed(),
-        });
+            start.elapsed(),
+        ));
     }
     best.restore(vs);
     Ok(TrainReport {
