@@ -16,11 +16,19 @@ pub struct Clock {
 impl Clock {
     /// Whether the phase must end: its time is up or Ctrl-C came.
     pub fn out(&self) -> bool {
+        self.timed_out() || self.interrupted()
+    }
+
+    /// Whether the phase's time is up.
+    pub fn timed_out(&self) -> bool {
         self.until.is_some_and(|u| Instant::now() >= u)
-            || self
-                .interrupt
-                .as_ref()
-                .is_some_and(|f| f.load(Ordering::Relaxed))
+    }
+
+    /// Whether Ctrl-C came.
+    pub fn interrupted(&self) -> bool {
+        self.interrupt
+            .as_ref()
+            .is_some_and(|f| f.load(Ordering::Relaxed))
     }
 
     /// The share of the time from `since` to the end of the phase that has

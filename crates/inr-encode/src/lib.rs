@@ -1,11 +1,12 @@
-//! The encoder: trains a residual SIREN on a data set with libtorch and
-//! writes it as an `.inr` file. Its own crate, so that the decoder, the C
+//! The encoder: trains a model family's networks on a data set with
+//! libtorch and writes them as an `.inr` file. Its own crate, so that the decoder, the C
 //! library and the plugin never link libtorch.
 //!
 //! One concept per file: [`data`] turns a VTK XML series into samples,
-//! [`siren`] is the network, [`train`] the optimization, [`size`] picks a
-//! width for a compression ratio, [`export`] writes the file and measures it
-//! through the pure-Rust decoder, [`quality`] holds the error measures.
+//! [`pipeline`] is the one encode of every family, [`train`] the one
+//! training loop, [`size`] picks a width for a compression ratio,
+//! [`export`] writes the file, [`quality`] holds the error measures;
+//! [`residual_siren`] and [`mc_inr`] are the families.
 
 pub mod clock;
 pub mod cluster;
@@ -14,25 +15,30 @@ pub mod data;
 pub mod export;
 pub mod mc_inr;
 pub mod pipeline;
+pub mod progress;
 pub mod quality;
 pub mod report;
 pub mod residual_siren;
 pub mod siren;
+pub mod siren_train;
 pub mod size;
+pub mod snapshot;
 pub mod straight_through;
 pub mod train;
 
 use inr_core::error::{Error, Result};
 
 pub use data::Samples;
+pub use progress::{Phase, Progress, Stop};
 pub use quality::VariableQuality;
 pub use report::{device_name, Details, EncodeReport};
 pub use residual_siren::{
     choose_shape, encode, weights_name, EncodeOptions, FineTuneReport, SirenDetails,
 };
 pub use siren::Shape;
+pub use siren_train::{default_lr, TrainOptions};
 pub use size::Size;
-pub use train::{default_lr, Phase, Progress, Stop, TrainOptions, TrainReport};
+pub use train::TrainReport;
 
 /// A libtorch error as the crate's error.
 pub(crate) fn tch_error(e: tch::TchError) -> Error {

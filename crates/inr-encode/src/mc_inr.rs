@@ -8,7 +8,7 @@
 
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use tch::nn::{self, OptimizerConfig, VarStore};
 use tch::{Device, Kind, Tensor};
@@ -23,11 +23,12 @@ use super::coordnet::{CoordShape, GroupedNet};
 use super::data::Samples;
 use super::export::WriteWeights;
 use super::pipeline::{self, Common, Family};
+use super::progress::{Phase, Progress};
 use super::quality::{self, VariableQuality};
 use super::report::{Details, EncodeReport};
 use super::size::{self, Size, SizeModel};
 use super::tch_error;
-use super::train::{cosine_lr, Phase, Progress, DIVERGED};
+use super::train::{self, cosine_lr, At, Keep, Loop, Rate, Rollback, Start, Trained, Trainee};
 
 mod complexity;
 pub use complexity::site_weights;
@@ -610,15 +611,6 @@ fn meta_learn(
     Ok(())
 }
 
-/// What a training phase did.
-struct Trained {
-    epochs: usize,
-    /// The learning rate of its last epoch, where a phase that goes on from
-    /// these weights starts (a fresh full rate would throw converged
-    /// networks off).
-    last_lr: f64,
-}
-
 /// Rows per leaf and step, and steps per epoch: an epoch sees
 /// `sample_fraction` of the largest leaf's rows, in minibatches of at most
 /// `batch` (smaller for small clusters, which would otherwise draw the same
@@ -630,10 +622,60 @@ fn epoch_plan(data: &GroupData, k: usize, opts: &GroupTraining) -> (usize, usize
     (batch, ((per_epoch / batch as f64).ceil() as usize).max(1))
 }
 
+impl Rate for GroupTraining {
+    fn at(&self, at: At) -> f64 {
+        self.lr_at(at.check, at.spent)
+    }
+
+    fn warmup(&self, step: usize) -> f64 {
+        GroupTraining::warmup(self, step)
+    }
+}
+
+/// A group of cluster networks and their rows, as the loop trains them:
+/// each network on a minibatch of its own rows every step.
+struct GroupTrainee<'a> {
+    net: &'a GroupedNet,
+    data: &'a GroupData,
+    batch: usize,
+}
+
+impl Trainee for GroupTrainee<'_> {
+    fn networks(&self) -> usize {
+        self.net.k
+    }
+
+    fn minibatch_loss(&mut self) -> Result<Tensor> {
+        let idx = sample_rows(self.data, self.net.k, self.batch, self.data.inputs.device());
+        Ok(batch_loss(self.net, self.data, &idx))
+    }
+
+    fn full_losses(&self) -> Result<Vec<f64>> {
+        leaf_mse(self.net, self.data)
+    }
+}
+
+/// The loop's settings for `max_epochs` of `steps_per_epoch` steps each,
+/// going on from the weights the phase starts with.
+fn epochs_loop(phase: Phase, opts: &GroupTraining, steps_per_epoch: usize) -> Loop {
+    Loop {
+        phase,
+        lr: opts.lr,
+        steps: opts.max_epochs.saturating_mul(steps_per_epoch),
+        check_every: steps_per_epoch,
+        patience: opts.patience,
+        plateaus: 1,
+        keep: Keep::Improved,
+        rollback: Rollback::Network,
+        start: Start::Measured,
+    }
+}
+
 /// Trains the `k` networks of `net` on their rows of `data` with the
-/// paper's schedule, keeping each network's best weights, and never worse
-/// than where it started: a network none of whose epochs beats its
-/// starting MSE keeps its starting weights.
+/// paper's schedule, an epoch a check: each network keeps its best weights,
+/// a network that jumps goes back to them alone, training ends when every
+/// network has stopped improving, and a network that ends no better than
+/// it started keeps its start.
 fn train_group(
     vs: &VarStore,
     net: &GroupedNet,
@@ -643,110 +685,10 @@ fn train_group(
     phase: Phase,
     progress: &mut dyn FnMut(&Progress),
 ) -> Result<Trained> {
-    let k = net.k;
-    let device = vs.device();
-    let (batch, steps_per_epoch) = epoch_plan(data, k, opts);
-    let mut opt = nn::Adam::default().build(vs, opts.lr).map_err(tch_error)?;
-    let mut best = leaf_mse(net, data)?;
-    let start_mse = best.clone();
-    let mut stale = vec![0usize; k];
-    let start = snapshot_of(vs);
-    let snapshot = snapshot_of(vs);
-    let mut epoch = 0;
-    let mut lr = opts.lr;
-    let began = Instant::now();
-    let mut step = 0;
-    while epoch < opts.max_epochs && !clock.out() {
-        lr = opts.lr_at(epoch, clock.spent(began));
-        let mut sum = Tensor::zeros([k as i64], (Kind::Float, device));
-        for _ in 0..steps_per_epoch {
-            opt.set_lr(lr * opts.warmup(step));
-            step += 1;
-            let idx = sample_rows(data, k, batch, device);
-            let l = batch_loss(net, data, &idx);
-            opt.backward_step(&l.sum(Kind::Float));
-            sum += l.detach();
-        }
-        let losses = Vec::<f32>::try_from(&(sum / steps_per_epoch as f64).to_device(Device::Cpu))
-            .map_err(tch_error)?;
-        if losses.iter().any(|l| !l.is_finite()) {
-            return Err(Error::Training(format!(
-                "diverged in epoch {epoch}; try a lower --lr"
-            )));
-        }
-        let improved: Vec<usize> = (0..k)
-            .filter(|&g| (losses[g] as f64) < best[g] * (1.0 - 1e-3))
-            .collect();
-        for g in 0..k {
-            if improved.contains(&g) {
-                best[g] = losses[g] as f64;
-                stale[g] = 0;
-            } else {
-                stale[g] += 1;
-            }
-        }
-        copy_rows(&vs.trainable_variables(), &snapshot, &improved);
-        // An epoch loss `DIVERGED` times a network's best sends that network
-        // alone back to its best weights (a sine network out of its basin
-        // does not come back); its Adam moments, swollen by the jump, then
-        // take small steps for a while.
-        let diverged: Vec<usize> = (0..k)
-            .filter(|&g| losses[g] as f64 > DIVERGED * best[g])
-            .collect();
-        copy_rows(&snapshot, &vs.trainable_variables(), &diverged);
-        if !diverged.is_empty() {
-            log::debug!(
-                "{} epoch {epoch}: networks {diverged:?} diverged, back to their best weights",
-                phase.name()
-            );
-        }
-        epoch += 1;
-        let mean = losses.iter().map(|&l| l as f64).sum::<f64>() / k as f64;
-        progress(&progress_at(phase, epoch, opts.max_epochs, mean, lr, clock));
-        if stale.iter().all(|&s| s >= opts.patience) {
-            break;
-        }
-    }
-    restore(vs, &snapshot);
-    // An epoch's loss is measured over its steps, the weights kept are
-    // those after its last step: with one step an epoch (small clusters)
-    // that step may have left the minimum the loss saw. A network whose
-    // kept weights are worse than its start keeps its start.
-    let end_mse = leaf_mse(net, data)?;
-    let worse: Vec<usize> = (0..k).filter(|&g| end_mse[g] > start_mse[g]).collect();
-    copy_rows(&start, &vs.trainable_variables(), &worse);
-    Ok(Trained {
-        epochs: epoch,
-        last_lr: lr,
-    })
-}
-
-/// Copies of all of `vs`'s trainable variables.
-fn snapshot_of(vs: &VarStore) -> Vec<Tensor> {
-    vs.trainable_variables()
-        .iter()
-        .map(|t| t.detach().copy())
-        .collect()
-}
-
-/// Copies the networks `rows` (slices along the first axis) of `from` into
-/// `to`, tensor by tensor (a [`snapshot_of`] and its variables, either way),
-/// the other networks left as they are.
-fn copy_rows(from: &[Tensor], to: &[Tensor], rows: &[usize]) {
-    let _guard = tch::no_grad_guard();
-    for (f, t) in from.iter().zip(to) {
-        for &g in rows {
-            t.get(g as i64).copy_(&f.get(g as i64));
-        }
-    }
-}
-
-/// Sets `vs`'s trainable variables to a [`snapshot_of`] them.
-fn restore(vs: &VarStore, state: &[Tensor]) {
-    let _guard = tch::no_grad_guard();
-    for (mut v, s) in vs.trainable_variables().into_iter().zip(state) {
-        v.copy_(s);
-    }
+    let (batch, steps_per_epoch) = epoch_plan(data, net.k, opts);
+    let mut trainee = GroupTrainee { net, data, batch };
+    let settings = epochs_loop(phase, opts, steps_per_epoch);
+    train::run(vs, &mut trainee, opts, &settings, clock, progress)
 }
 
 /// The predictions `[rows, C]` of every row of `data` (each by its leaf's
@@ -1174,7 +1116,7 @@ impl Family for McInrFamily<'_> {
         let flat = &ctx.flat;
         let shape = self.shape_at(width);
         let (mut forest, first) = self.train_roots(samples, &shape, work, progress)?;
-        let mut epochs = vec![first.epochs];
+        let mut epochs = vec![first.checks];
         let mut lr = first.last_lr;
         // Residual-based re-clustering.
         let mut splits = 0;
@@ -1184,7 +1126,7 @@ impl Family for McInrFamily<'_> {
             }
             match self.split_round(&mut forest, round, &mut splits, lr, work, progress)? {
                 Some(trained) => {
-                    epochs.push(trained.epochs);
+                    epochs.push(trained.checks);
                     lr = trained.last_lr;
                 }
                 None => break,
@@ -1414,33 +1356,6 @@ mod tests {
     }
 
     #[test]
-    fn a_diverged_network_goes_back_to_its_best_weights_alone() {
-        let vs = VarStore::new(Device::Cpu);
-        let shape = one_block_net(4);
-        let _net = GroupedNet::new(&vs, 3, &shape);
-        let snapshot = snapshot_of(&vs);
-        let moved = |by: f64| {
-            let _guard = tch::no_grad_guard();
-            for mut v in vs.trainable_variables() {
-                let _ = v.f_add_scalar_(by).unwrap();
-            }
-        };
-        moved(1.0);
-        copy_rows(&vs.trainable_variables(), &snapshot, &[2]);
-        let best = snapshot_of(&vs);
-        moved(5.0);
-        copy_rows(&snapshot, &vs.trainable_variables(), &[0, 2]);
-        for ((v, s), b) in vs.trainable_variables().iter().zip(&snapshot).zip(&best) {
-            // Row 0 is back at the start, row 2 at its saved best, row 1
-            // keeps its moves.
-            assert!(v.get(0).allclose(&(b.get(0) - 1.0), 1e-6, 1e-6, false));
-            assert!(v.get(0).equal(&s.get(0)));
-            assert!(v.get(2).equal(&b.get(2)));
-            assert!(v.get(1).allclose(&(b.get(1) + 5.0), 1e-6, 1e-6, false));
-        }
-    }
-
-    #[test]
     fn the_warm_up_rises_linearly_to_the_schedule() {
         let w = GroupTraining {
             warmup_steps: 100,
@@ -1476,11 +1391,7 @@ mod tests {
         let vs = VarStore::new(Device::Cpu);
         let net = GroupedNet::new(&vs, 4, &shape);
         let data = field_rows(4, 64);
-        let clock = Clock {
-            start: Instant::now(),
-            until: None,
-            interrupt: None,
-        };
+        let clock = Clock::new(None, None);
         let fit = GroupTraining {
             lr: 1e-3,
             max_epochs: 300,

@@ -14,10 +14,10 @@ use inr_core::format::WeightEncoding;
 use crate::clock::Clock;
 use crate::data::Samples;
 use crate::export::WriteWeights;
+use crate::progress::Progress;
 use crate::quality::VariableQuality;
 use crate::report::{self, Details, EncodeReport, Finish};
 use crate::size::{Size, SizeModel};
-use crate::train::Progress;
 
 /// Share of a time budget that fine-tuning after quantization gets.
 pub const FINE_TUNE_SHARE: f64 = 0.1;

@@ -15,11 +15,13 @@ use crate::clock::Clock;
 use crate::data::Samples;
 use crate::export::WriteWeights;
 use crate::pipeline::{self, Common, Family};
+use crate::progress::{Phase, Progress, Stop};
 use crate::quality::{self, VariableQuality};
 use crate::report::{Details, EncodeReport};
 use crate::siren::{self, Shape};
+use crate::siren_train::{self, TrainData, TrainOptions};
 use crate::size::{SirenSize, Size, SizeModel};
-use crate::train::{self, Phase, Progress, Stop, TrainData, TrainOptions, TrainReport};
+use crate::train::TrainReport;
 
 /// Encoder settings.
 #[derive(Clone, Debug)]
@@ -194,7 +196,7 @@ impl Family for SirenFamily<'_> {
             max_time: clock.left(),
             ..self.opts.train.clone()
         };
-        let report = train::train(&vs, &net, &data, &opts, Phase::Train, progress)?;
+        let report = siren_train::train(&vs, &net, &data, &opts, Phase::Train, progress)?.report;
         let quality = network_quality_of(samples, &net, &data)?;
         self.trained = Some(Trained {
             shape,
@@ -260,42 +262,28 @@ impl Family for SirenFamily<'_> {
 }
 
 /// Deep compression's last step: trains the codebook values of the
-/// quantized network `q` (the k-means assignment fixed), and keeps the
+/// quantized network `q` (the k-means assignment fixed); the loop keeps the
 /// result only when it lowers the loss over all sites.
 fn fine_tune(
     qvs: &VarStore,
     q: &siren::Siren,
-    data: &train::TrainData,
+    data: &TrainData,
     opts: &EncodeOptions,
     time_left: Option<Duration>,
     progress: &mut dyn FnMut(&Progress),
 ) -> Result<FineTuneReport> {
-    let before_weights: Vec<tch::Tensor> = qvs
-        .trainable_variables()
-        .iter()
-        .map(|t| t.detach().copy())
-        .collect();
-    let loss_before = train::full_loss(q, data)?;
     let ft_opts = TrainOptions {
         steps: opts.finetune_steps,
         lr: opts.finetune_lr,
         max_time: time_left.map(|t| t.max(Duration::from_secs(1))),
         ..opts.train.clone()
     };
-    let report = train::train(qvs, q, data, &ft_opts, Phase::FineTune, progress)?;
-    let loss_after = train::full_loss(q, data)?;
-    let kept = loss_after < loss_before;
-    if !kept {
-        let _guard = tch::no_grad_guard();
-        for (mut v, w) in qvs.trainable_variables().into_iter().zip(&before_weights) {
-            v.copy_(w);
-        }
-    }
+    let done = siren_train::train(qvs, q, data, &ft_opts, Phase::FineTune, progress)?;
     Ok(FineTuneReport {
-        train: report,
-        loss_before,
-        loss_after,
-        kept,
+        train: done.report,
+        loss_before: done.before[0],
+        loss_after: done.after[0],
+        kept: done.after[0] < done.before[0],
     })
 }
 
@@ -303,9 +291,9 @@ fn fine_tune(
 fn network_quality_of(
     samples: &Samples,
     net: &siren::Siren,
-    data: &train::TrainData,
+    data: &TrainData,
 ) -> Result<Vec<VariableQuality>> {
-    let predictions = train::predict(net, data)?;
+    let predictions = siren_train::predict(net, data)?;
     let c = net.shape.outputs;
     let mut row = 0;
     quality::measure(samples, |p| {

@@ -1,11 +1,10 @@
-//! Training: Adam on the mean squared error of random minibatches, learning
-//! rate on a cosine schedule over the step or time budget (whichever runs out
-//! first) and halved whenever the loss stops improving, early stopping after
-//! a few halvings, and the best weights seen kept for the end (also when
-//! interrupted).
+//! The one training loop of every family: Adam on minibatch losses at the
+//! rate of the family's schedule, the loss checked every few steps, the
+//! best weights kept (network by network when several train at once), a
+//! jump of the loss rolled back, plateaus halving the rate and then ending
+//! the phase, and the phase's share of the time budget.
 
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::cmp::Ordering;
 use std::time::{Duration, Instant};
 
 use tch::nn::{self, OptimizerConfig, VarStore};
@@ -13,459 +12,430 @@ use tch::{Device, Kind, Tensor};
 
 use inr_core::error::{Error, Result};
 
-use super::data::Samples;
-use super::siren::Siren;
-use super::tch_error;
+use crate::clock::Clock;
+use crate::progress::{Phase, Progress, Stop};
+use crate::snapshot::Snapshot;
+use crate::tch_error;
 
-/// The samples as tensors on the training device.
-#[derive(Debug)]
-pub struct TrainData {
-    /// [n, inputs] normalized coordinates.
-    pub inputs: Tensor,
-    /// [n, outputs] targets in [-1, 1].
-    pub targets: Tensor,
-    /// [n, outputs] 1 where a target exists (point and cell variables live
-    /// at different sites); `None` when every site has every output.
-    pub mask: Option<Tensor>,
-    /// Number of sites.
-    pub len: usize,
+/// The networks a phase trains, as the loop sees them.
+pub trait Trainee {
+    /// How many train at once; with more than one, every trainable
+    /// variable has them along its first axis.
+    fn networks(&self) -> usize;
+
+    /// Each network's loss on a fresh minibatch, `[networks]` (or a
+    /// scalar for one network), with its graph.
+    fn minibatch_loss(&mut self) -> Result<Tensor>;
+
+    /// Each network's loss over all its sites.
+    fn full_losses(&self) -> Result<Vec<f64>>;
 }
 
-impl TrainData {
-    /// Copies the samples to `device`, applying the input normalization
-    /// for a first layer of frequency `omega` ([`Samples::input_affine`]).
-    pub fn new(samples: &Samples, omega: f64, device: Device) -> Result<TrainData> {
-        let (scale, shift) = samples.input_affine(omega);
-        let (k, c) = (samples.inputs(), samples.outputs());
-        let n = samples.num_sites();
-        let mut inputs = Vec::with_capacity(n * k);
-        for part in &samples.parts {
-            let tn = if k == 4 {
-                Some((scale[3] * part.time + shift[3]) as f32)
-            } else {
-                None
-            };
-            for p in part.coordinates().chunks_exact(3) {
-                inputs.extend((0..3).map(|a| (scale[a] * p[a] + shift[a]) as f32));
-                inputs.extend(tn);
-            }
-        }
-        let (targets, mask) = samples.dense_targets();
-        let full = mask.iter().all(|&m| m == 1.0);
-        let tensor = |v: &[f32], cols: usize| {
-            Tensor::f_from_slice(v)
-                .and_then(|t| t.f_view([n as i64, cols as i64]))
-                .and_then(|t| t.f_to_device(device))
-                .map_err(tch_error)
-        };
-        Ok(TrainData {
-            inputs: tensor(&inputs, k)?,
-            targets: tensor(&targets, c)?,
-            mask: if full { None } else { Some(tensor(&mask, c)?) },
-            len: n,
-        })
-    }
-}
-
-/// Training settings.
-#[derive(Clone, Debug)]
-pub struct TrainOptions {
-    /// Most optimizer steps.
-    pub steps: usize,
-    /// Wall-clock budget; the schedule follows whichever budget is used faster.
-    pub max_time: Option<Duration>,
-    /// Sites per minibatch (all sites when the data has fewer).
-    pub batch: usize,
-    /// Initial learning rate; decays to 1 % of it on a cosine.
-    pub lr: f64,
-    /// The loss is checked every this many steps ...
-    pub check_every: usize,
-    /// ... and after this many checks without a 0.1 % improvement of the
-    /// mean loss the learning rate halves; the fifth halving ends training
-    /// (0: neither).
-    pub patience: usize,
-    /// Set (e.g. by a Ctrl-C handler) to end training at the next step,
-    /// keeping the best weights so far.
-    pub interrupt: Option<Arc<AtomicBool>>,
-}
-
-impl Default for TrainOptions {
-    fn default() -> Self {
-        TrainOptions {
-            steps: 20_000,
-            max_time: None,
-            batch: 16_384,
-            lr: 2e-3,
-            check_every: 100,
-            patience: 10,
-            interrupt: None,
-        }
-    }
-}
-
-/// What an encode is doing, for its progress.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Phase {
-    /// A meta-learned initialization (MC-INR's Reptile).
-    MetaLearn,
-    /// The network's weights.
-    Train,
-    /// Training again after re-clustering (round from 1).
-    Recluster(usize),
-    /// The codebook values of the quantized network.
-    FineTune,
-}
-
-impl Phase {
-    /// A short name for progress lines.
-    pub fn name(self) -> String {
-        match self {
-            Phase::MetaLearn => "meta-learning".into(),
-            Phase::Train => "training".into(),
-            Phase::Recluster(round) => format!("re-clustering round {round}"),
-            Phase::FineTune => "fine-tuning".into(),
-        }
-    }
-}
-
-/// The default initial learning rate for a network `width` wide: 2e-3 up to
-/// width 32, then falling as 1 / width (wide networks diverge at narrow
-/// ones' rates; docs/benchmarks.md, "The encoder's other figures").
-pub fn default_lr(width: usize) -> f64 {
-    2e-3 * (32.0 / width.max(1) as f64).min(1.0)
-}
-
-/// Progress, reported at every check.
+/// Where a phase is, for its learning rate.
 #[derive(Clone, Copy, Debug)]
-pub struct Progress {
-    pub phase: Phase,
+pub struct At {
+    /// Optimizer step (from 0) of `steps`.
     pub step: usize,
     pub steps: usize,
-    /// Mean training loss (MSE in [-1, 1] units) since the last check;
-    /// for many networks at once, their mean.
-    pub loss: f64,
-    /// PSNR that loss means over the scaled range (2): `10 log10(4 / loss)`.
-    pub psnr_estimate: f64,
-    pub lr: f64,
-    pub elapsed: Duration,
+    /// Check interval (from 0; MC-INR's epoch) of `checks`.
+    pub check: usize,
+    pub checks: usize,
+    /// Share of the phase's time budget used (0 without one).
+    pub spent: f64,
 }
 
-impl Progress {
-    /// The progress of `phase` at `step` of `steps`, its loss `loss` (for
-    /// many networks, their mean) at rate `lr`.
-    pub fn at(
-        phase: Phase,
-        step: usize,
-        steps: usize,
-        loss: f64,
-        lr: f64,
-        elapsed: Duration,
-    ) -> Progress {
-        Progress {
-            phase,
-            step,
-            steps,
-            loss,
-            psnr_estimate: psnr_of_scaled_mse(loss),
-            lr,
-            elapsed,
-        }
+/// A learning-rate schedule.
+pub trait Rate {
+    /// The schedule's rate at `at`.
+    fn at(&self, at: At) -> f64;
+
+    /// The share of it that optimizer step `step` (from 0) takes: a warm-up.
+    fn warmup(&self, _step: usize) -> f64 {
+        1.0
     }
 }
 
-/// Why training ended.
+/// Which check losses replace the kept weights.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Stop {
-    Steps,
-    Time,
-    Plateau,
-    Interrupted,
+pub enum Keep {
+    /// Any lower one.
+    Lower,
+    /// Only one [`IMPROVEMENT`] lower (MC-INR's clusters, whose epochs'
+    /// losses are noisy at a plateau).
+    Improved,
 }
 
-impl Stop {
-    /// Why training ended, for people.
-    pub fn describe(self) -> &'static str {
-        match self {
-            Stop::Steps => "step count reached",
-            Stop::Time => "time limit reached",
-            Stop::Plateau => "loss stopped improving",
-            Stop::Interrupted => "interrupted",
-        }
-    }
-
-    /// A short name (also the JSON report's).
-    pub fn name(self) -> &'static str {
-        match self {
-            Stop::Steps => "steps",
-            Stop::Time => "time",
-            Stop::Plateau => "plateau",
-            Stop::Interrupted => "interrupted",
-        }
-    }
+/// What a loss [`DIVERGED`] times the kept one does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Rollback {
+    /// All networks go back to the kept weights, with a fresh optimizer
+    /// (the jump's moments would keep pushing) and half the rate.
+    Restart,
+    /// That network alone goes back; the optimizer, shared by all, goes on.
+    Network,
 }
 
-/// What training did.
+/// A loss this many times the kept one means the network has jumped out of
+/// its basin, as a sine network can under Adam at a high rate; it does not
+/// come back by itself.
+pub const DIVERGED: f64 = 10.0;
+
+/// A check counts as an improvement when its loss is this much lower
+/// (relative) than the best (for plateaus, and for [`Keep::Improved`]).
+pub const IMPROVEMENT: f64 = 1e-3;
+
+/// A phase of training.
+#[derive(Clone, Debug)]
+pub struct Loop {
+    pub phase: Phase,
+    /// The optimizer's initial rate (the schedule sets each step's).
+    pub lr: f64,
+    /// Most optimizer steps.
+    pub steps: usize,
+    /// The loss is checked every this many steps (MC-INR: an epoch's).
+    pub check_every: usize,
+    /// Checks without an improvement of every network make a plateau
+    /// (0: none) ...
+    pub patience: usize,
+    /// ... each halves the rate, and this many end the phase.
+    pub plateaus: u32,
+    pub keep: Keep,
+    pub rollback: Rollback,
+    pub start: Start,
+}
+
+/// What the weights a phase starts with are worth.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Start {
+    /// Nothing: the first check's weights are kept.
+    Fresh,
+    /// Trained weights: a network whose loss over all its sites at the end
+    /// is not below its loss at the start gets them back, so that the phase
+    /// never leaves it worse.
+    Guarded,
+    /// As [`Start::Guarded`], and that starting loss is also the one the
+    /// checks must beat to be kept (MC-INR's clusters, whose epochs can
+    /// all be worse than a converged start).
+    Measured,
+}
+
+/// What a phase did.
+#[derive(Clone, Debug)]
+pub struct Trained {
+    pub report: TrainReport,
+    /// Checks of the loss (MC-INR's epochs), the last one possibly short.
+    pub checks: usize,
+    /// The rate of the last step before any warm-up share: where a phase
+    /// that goes on from these weights may start.
+    pub last_lr: f64,
+    /// Unless the start is [`Start::Fresh`], each network's loss over all
+    /// its sites before and after (the trained weights', also where they were not
+    /// kept).
+    pub before: Vec<f64>,
+    pub after: Vec<f64>,
+}
+
+/// What training did, as the report gives it.
 #[derive(Clone, Copy, Debug)]
 pub struct TrainReport {
     pub steps: usize,
     /// The initial learning rate.
     pub lr: f64,
-    /// Mean minibatch loss of the check window whose weights were kept.
+    /// Mean minibatch loss of the check windows whose weights were kept
+    /// (for many networks, their mean).
     pub final_loss: f64,
     pub elapsed: Duration,
     pub stop: Stop,
-    /// Times the loss jumped [`DIVERGED`] times above the best and training
-    /// went back to the best weights.
+    /// Times a network went back to its kept weights after a jump.
     pub rollbacks: usize,
 }
 
-/// PSNR of a mean squared error over the scaled range [-1, 1].
-pub fn psnr_of_scaled_mse(mse: f64) -> f64 {
-    10.0 * (4.0 / mse).log10()
-}
-
-/// A loss this many times the best so far means the network has jumped out
-/// of its basin, as a sine network can under Adam at a high rate: training
-/// goes back to the best weights (both families).
-pub(crate) const DIVERGED: f64 = 10.0;
-
-/// Halvings of the learning rate on plateaus before training stops.
-const MAX_HALVINGS: u32 = 5;
-
-/// The weights of the best check window, restored at the end: with a noisy
-/// minibatch loss and a possibly cut-short schedule, the last weights need
-/// not be the best.
-struct Best {
-    loss: f64,
-    weights: Vec<Tensor>,
-}
-
-impl Best {
-    fn record(&mut self, vs: &VarStore, loss: f64) {
-        if loss < self.loss {
-            self.loss = loss;
-            self.weights = vs
-                .trainable_variables()
-                .iter()
-                .map(|t| t.detach().copy())
-                .collect();
-        }
-    }
-
-    fn restore(&self, vs: &VarStore) {
-        let _guard = tch::no_grad_guard();
-        for (mut v, w) in vs.trainable_variables().into_iter().zip(&self.weights) {
-            v.copy_(w);
-        }
-    }
-}
-
-/// Whether the interrupt flag is set.
-fn interrupted(opts: &TrainOptions) -> bool {
-    opts.interrupt
-        .as_ref()
-        .is_some_and(|f| f.load(Ordering::Relaxed))
-}
-
-/// Trains `net` (whose variables are in `vs`) on `data`.
-pub fn train(
+/// Trains `trainee`, whose variables are `vs`'s, at `rate` within `clock`.
+pub fn run(
     vs: &VarStore,
-    net: &Siren,
-    data: &TrainData,
-    opts: &TrainOptions,
-    phase: Phase,
+    trainee: &mut dyn Trainee,
+    rate: &dyn Rate,
+    opts: &Loop,
+    clock: &Clock,
     progress: &mut dyn FnMut(&Progress),
-) -> Result<TrainReport> {
-    if opts.steps == 0 || opts.batch == 0 || opts.lr.is_nan() || opts.lr <= 0.0 {
-        return Err(Error::InvalidArgument(
-            "training needs steps, batch and learning rate above 0".into(),
-        ));
-    }
-    let start = Instant::now();
-    let mut opt = nn::Adam::default().build(vs, opts.lr).map_err(tch_error)?;
-    let device = data.inputs.device();
-    let full_batch = opts.batch >= data.len;
-    let check_every = opts.check_every.max(1);
-    let mut sum = Tensor::zeros([1], (Kind::Float, device));
-    let mut since_check = 0usize;
-    let mut best = Best {
-        loss: f64::INFINITY,
-        weights: Vec::new(),
+) -> Result<Trained> {
+    let began = Instant::now();
+    let k = trainee.networks();
+    let before = match opts.start {
+        Start::Fresh => Vec::new(),
+        Start::Guarded | Start::Measured => trainee.full_losses()?,
     };
-    let (mut plateau_best, mut stale) = (f64::INFINITY, 0usize);
-    // A loss that stalls at a high learning rate is noise, not
-    // convergence: halve the rate (on top of the schedule) and go on.
-    let (mut halvings, mut plateau_scale) = (0u32, 1.0);
+    let start = (opts.start != Start::Fresh).then(|| Snapshot::of(vs));
+    let to_beat = match opts.start {
+        Start::Measured => before.clone(),
+        Start::Fresh | Start::Guarded => vec![f64::INFINITY; k],
+    };
+    let mut kept = Kept::new(vs, &to_beat, opts.keep);
+    let mut plateau = Plateau::new(&to_beat, opts.patience, opts.plateaus);
+    let mut opt = nn::Adam::default().build(vs, opts.lr).map_err(tch_error)?;
+    let every = opts.check_every.max(1);
+    let mut window = Window::new(k, vs.device());
+    let (mut step, mut checks, mut rollbacks) = (0, 0, 0);
+    let (mut scale, mut lr) = (1.0, opts.lr);
     let mut stop = Stop::Steps;
-    let mut step = 0;
-    let mut lr = opts.lr;
-    let mut rollbacks = 0;
+    let report = |step: usize, losses: &[f64], lr: f64| {
+        let mean = losses.iter().sum::<f64>() / k as f64;
+        Progress::at(opts.phase, step, opts.steps, mean, lr, began.elapsed())
+    };
     while step < opts.steps {
-        if interrupted(opts) {
+        if clock.interrupted() {
             stop = Stop::Interrupted;
             break;
         }
-        let used = match opts.max_time {
-            Some(t) => {
-                let f = start.elapsed().as_secs_f64() / t.as_secs_f64().max(1e-9);
-                if f >= 1.0 {
-                    stop = Stop::Time;
-                    break;
-                }
-                f.max(step as f64 / opts.steps as f64)
-            }
-            None => step as f64 / opts.steps as f64,
-        };
-        lr = plateau_scale * cosine_lr(opts.lr, used);
-        opt.set_lr(lr);
-        let (x, y, m) = if full_batch {
-            (
-                data.inputs.shallow_clone(),
-                data.targets.shallow_clone(),
-                data.mask.as_ref().map(Tensor::shallow_clone),
-            )
-        } else {
-            let idx = Tensor::randint(data.len as i64, [opts.batch as i64], (Kind::Int64, device));
-            (
-                data.inputs.index_select(0, &idx),
-                data.targets.index_select(0, &idx),
-                data.mask.as_ref().map(|m| m.index_select(0, &idx)),
-            )
-        };
-        let diff = net.forward(&x) - y;
-        let loss = match &m {
-            None => diff.square().mean(Kind::Float),
-            Some(m) => (diff.square() * m).sum(Kind::Float) / m.sum(Kind::Float).clamp_min(1.0),
-        };
-        opt.backward_step(&loss);
-        sum += loss.detach();
-        since_check += 1;
-        step += 1;
-        if step % check_every == 0 || step == opts.steps {
-            let mean = f64::try_from(&sum).map_err(tch_error)? / since_check as f64;
-            if !mean.is_finite() {
-                return Err(Error::Training(format!(
-                    "diverged at step {step} (loss {mean}); try a lower --lr"
-                )));
-            }
-            sum = Tensor::zeros([1], (Kind::Float, device));
-            since_check = 0;
-            best.record(vs, mean);
-            progress(&Progress::at(
-                phase,
-                step,
-                opts.steps,
-                mean,
-                lr,
-                start.elapsed(),
-            ));
-            if mean > DIVERGED * best.loss {
-                // A sine network out of its basin does not come back: the
-                // best weights, fresh Adam moments (the jump's would keep
-                // pushing) and half the rate.
-                log::debug!(
-                    "step {step}: loss {mean:.3e}, {:.0} times the best; back to the best weights at half the rate",
-                    mean / best.loss
-                );
-                best.restore(vs);
-                opt = nn::Adam::default().build(vs, lr).map_err(tch_error)?;
-                plateau_scale *= 0.5;
-                rollbacks += 1;
-                continue;
-            }
-            if mean < plateau_best * (1.0 - 1e-3) {
-                plateau_best = mean;
-                stale = 0;
-            } else {
-                stale += 1;
-                if opts.patience > 0 && stale >= opts.patience {
-                    stale = 0;
-                    halvings += 1;
-                    plateau_scale *= 0.5;
-                    log::debug!("step {step}: loss on a plateau, rate halved ({halvings} of {MAX_HALVINGS})");
-                    if halvings >= MAX_HALVINGS {
-                        stop = Stop::Plateau;
-                        break;
-                    }
-                }
-            }
+        if clock.timed_out() {
+            stop = Stop::Time;
+            break;
         }
-    }
-    if since_check > 0 {
-        let mean = f64::try_from(&sum).map_err(tch_error)? / since_check as f64;
-        if mean.is_finite() {
-            best.record(vs, mean);
-        }
-        progress(&Progress::at(
-            phase,
+        let at = At {
             step,
-            opts.steps,
-            mean,
-            lr,
-            start.elapsed(),
-        ));
+            steps: opts.steps,
+            check: step / every,
+            checks: opts.steps.div_ceil(every),
+            spent: clock.spent(began),
+        };
+        lr = scale * rate.at(at);
+        opt.set_lr(lr * rate.warmup(step));
+        let loss = trainee.minibatch_loss()?;
+        opt.backward_step(&loss.sum(Kind::Float));
+        window.add(&loss);
+        step += 1;
+        if step % every != 0 && step != opts.steps {
+            continue;
+        }
+        let losses = window.take()?;
+        checks += 1;
+        if let Some(l) = losses.iter().find(|l| !l.is_finite()) {
+            return Err(Error::Training(format!(
+                "{} diverged at step {step} (loss {l}); try a lower --lr",
+                opts.phase.name()
+            )));
+        }
+        kept.record(vs, &losses);
+        progress(&report(step, &losses, lr));
+        let diverged: Vec<usize> = (0..k)
+            .filter(|&g| losses[g] > DIVERGED * kept.loss[g])
+            .collect();
+        if !diverged.is_empty() {
+            log::debug!(
+                "{} step {step}: networks {diverged:?} diverged, back to their kept weights",
+                opts.phase.name()
+            );
+            rollbacks += diverged.len();
+            match opts.rollback {
+                Rollback::Network => kept.weights.restore_rows_or_all(vs, k, &diverged),
+                Rollback::Restart => {
+                    kept.weights.restore(vs);
+                    opt = nn::Adam::default().build(vs, lr).map_err(tch_error)?;
+                    scale *= 0.5;
+                    continue;
+                }
+            }
+        }
+        match plateau.update(&losses) {
+            Some(Plateaued::Halve) => {
+                scale *= 0.5;
+                log::debug!(
+                    "{} step {step}: loss on a plateau, rate halved",
+                    opts.phase.name()
+                );
+            }
+            Some(Plateaued::Stop) => {
+                stop = Stop::Plateau;
+                break;
+            }
+            None => {}
+        }
     }
-    best.restore(vs);
-    Ok(TrainReport {
-        steps: step,
-        lr: opts.lr,
-        final_loss: best.loss,
-        elapsed: start.elapsed(),
-        stop,
-        rollbacks,
+    if window.steps > 0 {
+        // Cut short by the clock: the last, short window counts too.
+        let losses = window.take()?;
+        checks += 1;
+        if losses.iter().all(|l| l.is_finite()) {
+            kept.record(vs, &losses);
+        }
+        progress(&report(step, &losses, lr));
+    }
+    kept.weights.restore(vs);
+    let after = match &start {
+        Some(start) => {
+            let after = trainee.full_losses()?;
+            // Not below (NaN included): the start is kept.
+            let worse: Vec<usize> = (0..k)
+                .filter(|&g| after[g].partial_cmp(&before[g]) != Some(Ordering::Less))
+                .collect();
+            start.restore_rows_or_all(vs, k, &worse);
+            after
+        }
+        None => Vec::new(),
+    };
+    Ok(Trained {
+        report: TrainReport {
+            steps: step,
+            lr: opts.lr,
+            final_loss: kept.loss.iter().sum::<f64>() / k as f64,
+            elapsed: began.elapsed(),
+            stop,
+            rollbacks,
+        },
+        checks,
+        last_lr: lr,
+        before,
+        after,
     })
 }
 
-/// The network's outputs at every site of `data`, [n * outputs] row-major
-/// in [-1, 1] units, on the CPU.
-pub fn predict(net: &Siren, data: &TrainData) -> Result<Vec<f32>> {
-    let _guard = tch::no_grad_guard();
-    let chunk = 1 << 16;
-    let mut out = Vec::with_capacity(data.len * net.shape.outputs);
-    let mut start = 0i64;
-    while (start as usize) < data.len {
-        let len = chunk.min(data.len as i64 - start);
-        let y = net
-            .forward(&data.inputs.narrow(0, start, len))
-            .to_device(Device::Cpu)
-            .contiguous()
-            .view(-1);
-        out.extend(Vec::<f32>::try_from(&y).map_err(tch_error)?);
-        start += len;
-    }
-    Ok(out)
+/// The kept weights and each network's loss when they were kept.
+struct Kept {
+    weights: Snapshot,
+    loss: Vec<f64>,
+    keep: Keep,
 }
 
-/// The loss over all sites of `data` (masked MSE, in [-1, 1] units).
-pub fn full_loss(net: &Siren, data: &TrainData) -> Result<f64> {
-    let _guard = tch::no_grad_guard();
-    let chunk = 1 << 16;
-    let (mut sum, mut count) = (0f64, 0f64);
-    let mut start = 0i64;
-    while (start as usize) < data.len {
-        let len = chunk.min(data.len as i64 - start);
-        let sq = (net.forward(&data.inputs.narrow(0, start, len))
-            - data.targets.narrow(0, start, len))
-        .square();
-        let (s, c) = match &data.mask {
-            None => (sq.sum(Kind::Double), (len * sq.size()[1]) as f64),
-            Some(m) => {
-                let m = m.narrow(0, start, len);
-                let c = f64::try_from(m.sum(Kind::Double)).map_err(tch_error)?;
-                ((sq * m).sum(Kind::Double), c)
-            }
-        };
-        sum += f64::try_from(s).map_err(tch_error)?;
-        count += c;
-        start += len;
+impl Kept {
+    fn new(vs: &VarStore, start: &[f64], keep: Keep) -> Kept {
+        Kept {
+            weights: Snapshot::of(vs),
+            loss: start.to_vec(),
+            keep,
+        }
     }
-    Ok(sum / count.max(1.0))
+
+    /// Keeps the weights of the networks whose check loss in `losses` is
+    /// better than their kept one.
+    fn record(&mut self, vs: &VarStore, losses: &[f64]) {
+        let margin = match self.keep {
+            Keep::Lower => 1.0,
+            Keep::Improved => 1.0 - IMPROVEMENT,
+        };
+        let better: Vec<usize> = (0..losses.len())
+            .filter(|&g| losses[g] < self.loss[g] * margin)
+            .collect();
+        for &g in &better {
+            self.loss[g] = losses[g];
+        }
+        match better.len() {
+            0 => {}
+            _ if losses.len() == 1 => self.weights.take(vs),
+            _ => self.weights.take_rows(vs, &better),
+        }
+    }
+}
+
+/// What a plateau does.
+enum Plateaued {
+    Halve,
+    Stop,
+}
+
+/// Checks without improvement, per network.
+struct Plateau {
+    best: Vec<f64>,
+    stale: Vec<usize>,
+    patience: usize,
+    left: u32,
+}
+
+impl Plateau {
+    fn new(start: &[f64], patience: usize, plateaus: u32) -> Plateau {
+        Plateau {
+            best: start.to_vec(),
+            stale: vec![0; start.len()],
+            patience,
+            left: plateaus,
+        }
+    }
+
+    /// Counts a check's `losses`; a plateau when every network has gone
+    /// `patience` checks without improving.
+    fn update(&mut self, losses: &[f64]) -> Option<Plateaued> {
+        for ((best, stale), &l) in self.best.iter_mut().zip(&mut self.stale).zip(losses) {
+            if l < *best * (1.0 - IMPROVEMENT) {
+                *best = l;
+                *stale = 0;
+            } else {
+                *stale += 1;
+            }
+        }
+        if self.patience == 0 || self.stale.iter().any(|&s| s < self.patience) {
+            return None;
+        }
+        self.left = self.left.saturating_sub(1);
+        if self.left == 0 {
+            return Some(Plateaued::Stop);
+        }
+        self.stale.fill(0);
+        Some(Plateaued::Halve)
+    }
+}
+
+/// The losses of the steps since the last check, summed on the device (one
+/// transfer a check, not one a step).
+struct Window {
+    sum: Tensor,
+    steps: usize,
+}
+
+impl Window {
+    fn new(k: usize, device: Device) -> Window {
+        Window {
+            sum: Tensor::zeros([k as i64], (Kind::Float, device)),
+            steps: 0,
+        }
+    }
+
+    fn add(&mut self, loss: &Tensor) {
+        self.sum += loss.detach();
+        self.steps += 1;
+    }
+
+    /// Each network's mean loss over the window, which starts again.
+    fn take(&mut self) -> Result<Vec<f64>> {
+        let sums = Vec::<f32>::try_from(&self.sum.to_device(Device::Cpu)).map_err(tch_error)?;
+        let n = self.steps as f64;
+        self.sum = self.sum.zeros_like();
+        self.steps = 0;
+        Ok(sums.into_iter().map(|s| s as f64 / n).collect())
+    }
 }
 
 /// The rate of a cosine schedule from `lr` down to 1 % of it, `used` the
 /// share of the budget (steps or time) spent; past the budget it stays at
-/// the floor. Shared by both families' training.
-pub(crate) fn cosine_lr(lr: f64, used: f64) -> f64 {
+/// the floor.
+pub fn cosine_lr(lr: f64, used: f64) -> f64 {
     let floor = 0.01 * lr;
     floor + 0.5 * (lr - floor) * (1.0 + (std::f64::consts::PI * used.clamp(0.0, 1.0)).cos())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plateaus_halve_then_stop() {
+        let mut p = Plateau::new(&[f64::INFINITY; 2], 2, 2);
+        assert!(p.update(&[1.0, 1.0]).is_none());
+        // Network 0 stalls, network 1 improves: no plateau yet.
+        assert!(p.update(&[1.0, 0.5]).is_none());
+        assert!(p.update(&[0.9995, 0.4]).is_none());
+        // Both stale for two checks (0.9995 is not 0.1 % below 1).
+        assert!(p.update(&[1.0, 0.4]).is_none());
+        assert!(matches!(p.update(&[1.0, 0.4]), Some(Plateaued::Halve)));
+        assert!(p.update(&[1.0, 0.4]).is_none());
+        assert!(matches!(p.update(&[1.0, 0.4]), Some(Plateaued::Stop)));
+        let mut never = Plateau::new(&[1.0], 0, 1);
+        assert!((0..100).all(|_| never.update(&[2.0]).is_none()));
+    }
+
+    #[test]
+    fn the_cosine_falls_to_one_percent_and_stays() {
+        assert_eq!(cosine_lr(1e-3, 0.0), 1e-3);
+        assert!((cosine_lr(1e-3, 0.5) - (1e-5 + 0.5 * (1e-3 - 1e-5))).abs() < 1e-15);
+        assert!((cosine_lr(1e-3, 1.0) - 1e-5).abs() < 1e-15);
+        assert_eq!(cosine_lr(1e-3, 3.0), cosine_lr(1e-3, 1.0));
+    }
 }

@@ -728,7 +728,8 @@ fn variation_weights_gather_clusters_where_the_data_changes() {
 #[test]
 fn a_jump_of_the_loss_sends_training_back_to_its_best_weights() {
     use inr_encode::siren::{Shape, Siren, W0};
-    use inr_encode::train::{train, Phase, TrainData};
+    use inr_encode::siren_train::{train, TrainData};
+    use inr_encode::Phase;
     let _libtorch = libtorch();
     let samples = analytic_samples(&["scalar"]);
     tch::manual_seed(3);
@@ -759,7 +760,8 @@ fn a_jump_of_the_loss_sends_training_back_to_its_best_weights() {
             }
         }
     })
-    .unwrap();
+    .unwrap()
+    .report;
     assert_eq!(report.rollbacks, 1, "{losses:?}");
     let best_before = losses[..10].iter().fold(f64::INFINITY, |m, &l| m.min(l));
     assert!(losses[10] > 10.0 * best_before, "the jump: {losses:?}");
@@ -775,7 +777,8 @@ fn a_jump_of_the_loss_sends_training_back_to_its_best_weights() {
 #[test]
 fn failures_have_their_own_kinds() {
     use inr_encode::siren::{Shape, Siren, W0};
-    use inr_encode::train::{train, Phase, TrainData};
+    use inr_encode::siren_train::{train, TrainData};
+    use inr_encode::Phase;
     let _libtorch = libtorch();
     let samples = analytic_samples(&["scalar"]);
     let data = TrainData::new(&samples, W0, tch::Device::Cpu).unwrap();

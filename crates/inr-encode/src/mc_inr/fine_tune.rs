@@ -5,20 +5,19 @@
 //! `crate::straight_through`) and the parts kept f32 (first
 //! layers, biases).
 
-use std::time::Instant;
-
-use tch::nn::{self, OptimizerConfig, VarStore};
+use tch::nn::VarStore;
 use tch::{Kind, Tensor};
 
-use inr_core::error::{Error, Result};
+use inr_core::error::Result;
 use inr_core::model::shared_codebook::{Role, RoleTables};
 use inr_core::model::McInr;
 
 use super::{
-    batch_loss, epoch_plan, group_data, leaf_mse, progress_at, restore, sample_rows, select_from,
-    snapshot_of, tch_error, Clock, Ctx, Forest, GroupData, GroupTraining, Phase, Progress, Routing,
+    batch_loss, epoch_plan, epochs_loop, group_data, leaf_mse, sample_rows, select_from, Clock,
+    Ctx, Forest, GroupData, GroupTraining, Phase, Progress, Routing,
 };
 use crate::coordnet::GroupedNet;
+use crate::train::{self, Keep, Loop, Rollback, Start, Trainee};
 
 /// What the fine-tuning did.
 #[derive(Clone, Debug, PartialEq)]
@@ -83,10 +82,38 @@ fn weighted(mse: &[f64], shares: &[f64]) -> f64 {
     mse.iter().zip(shares).map(|(m, s)| m * s).sum()
 }
 
-/// Trains all of `net`'s variables together on the row-weighted loss (the
-/// shared tables couple the leaves, so no leaf keeps weights of its own
-/// epoch), keeping the best epoch's, and the starting ones unless the
-/// result is better over all rows.
+/// The leaves tied to shared tables, as the loop trains them: one
+/// network to the loop (the tables couple the leaves, so no leaf keeps
+/// weights of its own), its loss the leaves' weighted by their rows.
+struct TiedTrainee<'a> {
+    net: &'a GroupedNet,
+    data: &'a GroupData,
+    batch: usize,
+    shares: Vec<f64>,
+    share_t: Tensor,
+}
+
+impl Trainee for TiedTrainee<'_> {
+    fn networks(&self) -> usize {
+        1
+    }
+
+    fn minibatch_loss(&mut self) -> Result<Tensor> {
+        let idx = sample_rows(self.data, self.net.k, self.batch, self.share_t.device());
+        Ok((batch_loss(self.net, self.data, &idx) * &self.share_t).sum(Kind::Float))
+    }
+
+    fn full_losses(&self) -> Result<Vec<f64>> {
+        Ok(vec![weighted(
+            &leaf_mse(self.net, self.data)?,
+            &self.shares,
+        )])
+    }
+}
+
+/// Trains all of `net`'s variables together on the row-weighted loss,
+/// keeping the best epoch's, and the starting ones unless the result is
+/// better over all rows.
 fn train_tied(
     vs: &VarStore,
     net: &GroupedNet,
@@ -95,63 +122,30 @@ fn train_tied(
     clock: &Clock,
     progress: &mut dyn FnMut(&Progress),
 ) -> Result<FineTuned> {
-    let k = net.k;
-    let device = vs.device();
-    let shares = row_shares(data, k);
+    let shares = row_shares(data, net.k);
     let share_t = Tensor::from_slice(&shares)
         .to_kind(Kind::Float)
-        .to_device(device);
-    let (batch, steps_per_epoch) = epoch_plan(data, k, opts);
-    let loss_before = weighted(&leaf_mse(net, data)?, &shares);
-    let start = snapshot_of(vs);
-    let mut best_state = start.iter().map(|t| t.copy()).collect::<Vec<_>>();
-    let mut best = loss_before;
-    let mut opt = nn::Adam::default().build(vs, opts.lr).map_err(tch_error)?;
-    let mut epoch = 0;
-    let began = Instant::now();
-    let mut step = 0;
-    while epoch < opts.max_epochs && !clock.out() {
-        let lr = opts.lr_at(epoch, clock.spent(began));
-        // Summed on the device: one transfer an epoch, not one a step.
-        let mut sum = Tensor::zeros([], (Kind::Float, device));
-        for _ in 0..steps_per_epoch {
-            opt.set_lr(lr * opts.warmup(step));
-            step += 1;
-            let idx = sample_rows(data, k, batch, device);
-            let l = (batch_loss(net, data, &idx) * &share_t).sum(Kind::Float);
-            opt.backward_step(&l);
-            sum += l.detach();
-        }
-        let loss = f64::try_from(&sum).map_err(tch_error)? / steps_per_epoch as f64;
-        if !loss.is_finite() {
-            return Err(Error::Training(format!(
-                "fine-tuning diverged in epoch {epoch}; try a lower --lr"
-            )));
-        }
-        if loss < best {
-            best = loss;
-            best_state = snapshot_of(vs);
-        }
-        epoch += 1;
-        progress(&progress_at(
-            Phase::FineTune,
-            epoch,
-            opts.max_epochs,
-            loss,
-            lr,
-            clock,
-        ));
-    }
-    restore(vs, &best_state);
-    let loss_after = weighted(&leaf_mse(net, data)?, &shares);
-    let kept = loss_after < loss_before;
-    if !kept {
-        restore(vs, &start);
-    }
+        .to_device(vs.device());
+    let (batch, steps_per_epoch) = epoch_plan(data, net.k, opts);
+    let mut trainee = TiedTrainee {
+        net,
+        data,
+        batch,
+        shares,
+        share_t,
+    };
+    let settings = Loop {
+        keep: Keep::Lower,
+        rollback: Rollback::Restart,
+        patience: 0,
+        start: Start::Guarded,
+        ..epochs_loop(Phase::FineTune, opts, steps_per_epoch)
+    };
+    let done = train::run(vs, &mut trainee, opts, &settings, clock, progress)?;
     Ok(FineTuned {
-        epochs: epoch,
-        loss_before,
-        loss_after,
-        kept,
+        epochs: done.checks,
+        loss_before: done.before[0],
+        loss_after: done.after[0],
+        kept: done.after[0] < done.before[0],
     })
 }
