@@ -39,8 +39,9 @@ halvings; the best weights seen are kept, and restored at once when the
 loss jumps to 10 times the best (then at half the rate).
 
 The weights are then quantized (deep compression): per tensor, k-means to
-2^bits shared values, stored as a codebook and bit-packed indices; the
-codebook values are fine-tuned with the assignment fixed, and kept when that
+2^bits shared values, stored as a codebook and bit-packed indices (with
+--ratio or --size, tensors too small for a 2^bits codebook get one of 128 or
+more levels, as many as fill the budget); the codebook values are fine-tuned with the assignment fixed, and kept when that
 lowers the error. (MC-INR's clusters share one codebook per kind of weight;
 there each weight is fine-tuned too, as its nearest entry.) Ctrl-C (or the time limit) ends training early and still
 writes the best model so far; a second Ctrl-C aborts. The file is written
@@ -317,8 +318,9 @@ impl EncodeArgs {
             device: self.device()?,
             ..EncodeOptions::default()
         };
+        // The size target stays: quantization fills it (the pipeline's size
+        // search finds this width again).
         let shape = encode::choose_shape(samples, &opts)?;
-        opts.size = Size::Width(shape.width);
         opts.train.lr = self.lr.unwrap_or(encode::default_lr(shape.width));
         opts.finetune_lr = self.finetune_lr.unwrap_or(opts.train.lr / 10.0);
         Ok(opts)

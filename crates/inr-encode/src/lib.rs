@@ -13,6 +13,7 @@ pub mod cluster;
 pub mod coordnet;
 pub mod data;
 pub mod export;
+pub mod levels;
 pub mod mc_inr;
 pub mod pipeline;
 pub mod progress;
@@ -43,6 +44,19 @@ pub use train::TrainReport;
 /// A libtorch error as the crate's error.
 pub(crate) fn tch_error(e: tch::TchError) -> Error {
     Error::Libtorch(e.to_string())
+}
+
+/// `values` as a `[rows, cols]` tensor on `device`.
+pub(crate) fn matrix(
+    values: &[f32],
+    rows: usize,
+    cols: usize,
+    device: tch::Device,
+) -> Result<tch::Tensor> {
+    tch::Tensor::f_from_slice(values)
+        .and_then(|t| t.f_view([rows as i64, cols as i64]))
+        .and_then(|t| t.f_to_device(device))
+        .map_err(tch_error)
 }
 
 /// A learning rate must be above 0 and at most 1 (libtorch's optimizer

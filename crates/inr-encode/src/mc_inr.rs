@@ -8,7 +8,7 @@
 
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use tch::nn::{self, OptimizerConfig, VarStore};
 use tch::{Device, Kind, Tensor};
@@ -243,18 +243,6 @@ impl Default for McInrOptions {
             device: Device::cuda_if_available(),
         }
     }
-}
-
-/// [`Progress::at`] on `clock`'s time.
-fn progress_at(
-    phase: Phase,
-    step: usize,
-    steps: usize,
-    loss: f64,
-    lr: f64,
-    clock: &Clock,
-) -> Progress {
-    Progress::at(phase, step, steps, loss, lr, clock.start.elapsed())
 }
 
 /// MC-INR's account of an encode.
@@ -496,12 +484,7 @@ fn group_data(
         }
         starts.push(starts[g] + list.len() as i64);
     }
-    let tensor = |v: &[f32], cols: usize| -> Result<Tensor> {
-        Tensor::f_from_slice(v)
-            .and_then(|t| t.f_view([rows as i64, cols as i64]))
-            .and_then(|t| t.f_to_device(device))
-            .map_err(tch_error)
-    };
+    let tensor = |v: &[f32], cols: usize| crate::matrix(v, rows, cols, device);
     Ok(GroupData {
         inputs: tensor(&inputs, k)?,
         targets: tensor(&targets, c)?,
@@ -568,6 +551,7 @@ fn meta_learn(
     progress: &mut dyn FnMut(&Progress),
 ) -> Result<()> {
     let device = vs.device();
+    let began = Instant::now();
     for step in 0..opts.steps {
         if clock.out() {
             break;
@@ -598,13 +582,13 @@ fn meta_learn(
             }
         }
         if step % 10 == 0 || step + 1 == opts.steps {
-            progress(&progress_at(
+            progress(&Progress::at(
                 Phase::MetaLearn,
                 step + 1,
                 opts.steps,
                 loss,
                 opts.inner_lr,
-                clock,
+                began.elapsed(),
             ));
         }
     }

@@ -14,13 +14,14 @@ use crate::check_lr;
 use crate::clock::Clock;
 use crate::data::Samples;
 use crate::export::WriteWeights;
+use crate::levels::{self, Levels};
 use crate::pipeline::{self, Common, Family};
 use crate::progress::{Phase, Progress, Stop};
 use crate::quality::{self, VariableQuality};
 use crate::report::{Details, EncodeReport};
 use crate::siren::{self, Shape};
 use crate::siren_train::{self, TrainData, TrainOptions};
-use crate::size::{SirenSize, Size, SizeModel};
+use crate::size::{self, SirenSize, Size, SizeModel};
 use crate::train::TrainReport;
 
 /// Encoder settings.
@@ -145,6 +146,7 @@ struct Trained {
 /// The network quantized to codebooks, and its fine-tuning.
 struct Quantized {
     net: siren::Siren,
+    levels: Levels,
     finetune: Option<FineTuneReport>,
     _vs: VarStore,
 }
@@ -218,8 +220,9 @@ impl Family for SirenFamily<'_> {
     ) -> Result<Vec<VariableQuality>> {
         let opts = self.opts;
         let t = self.trained.as_mut().expect("the pipeline trains first");
+        let levels = levels_for(samples, common, t)?;
         let vs = VarStore::new(common.device);
-        let net = t.net.quantized(&vs, common.bits)?;
+        let net = t.net.quantized(&vs, &levels)?;
         let finetune = if opts.fine_tunes() && t.report.stop != Stop::Interrupted {
             Some(fine_tune(&vs, &net, &t.data, opts, clock.left(), progress)?)
         } else {
@@ -228,6 +231,7 @@ impl Family for SirenFamily<'_> {
         let quality = network_quality_of(samples, &net, &t.data)?;
         t.quantized = Some(Quantized {
             net,
+            levels,
             finetune,
             _vs: vs,
         });
@@ -256,9 +260,36 @@ impl Family for SirenFamily<'_> {
             bits: common.bits,
             omega: common.omega,
             train: t.report,
+            reduced: t
+                .quantized
+                .as_ref()
+                .and_then(|q| q.levels.reduced(common.bits)),
             finetune: t.quantized.and_then(|q| q.finetune),
         }
     }
+}
+
+/// Each tensor's codebook levels: with a size target, as many as fill it
+/// ([`levels::fill`], measured on the trained weights); else `2^bits`
+/// where such a codebook pays.
+fn levels_for(samples: &Samples, common: &Common, t: &Trained) -> Result<Levels> {
+    let sizes = t.shape.tensor_sizes();
+    let Some(target) = common.size.target(samples.raw_f32_bytes())? else {
+        return Ok(Levels::uniform(&sizes, common.bits));
+    };
+    let size = SirenSize {
+        samples,
+        blocks: t.shape.blocks,
+        encoding: common.encoding(),
+    };
+    let (scale, shift) = samples.input_affine(common.omega);
+    let trained = t.net.export(scale, shift)?;
+    let budget = size::within(target);
+    let levels = levels::fill(&sizes, common.bits, &mut |plan| {
+        Ok(size.bytes_of(t.shape, &trained, plan)? <= budget)
+    })?;
+    log::debug!("codebook levels per tensor: {:?}", levels.0);
+    Ok(levels)
 }
 
 /// Deep compression's last step: trains the codebook values of the
@@ -352,14 +383,22 @@ pub struct SirenDetails {
     pub bits: u8,
     pub omega: f64,
     pub train: TrainReport,
+    /// Tensors given fewer than `2^bits` levels to fill the budget: how
+    /// many, their fewest and most levels.
+    pub reduced: Option<(usize, usize, usize)>,
     pub finetune: Option<FineTuneReport>,
 }
 
 impl Details for SirenDetails {
     fn text(&self, device: &str) -> String {
         let (s, t) = (&self.shape, &self.train);
+        let reduced = match self.reduced {
+            Some((n, lo, hi)) if lo == hi => format!(" ({n} tensors on {lo} levels)"),
+            Some((n, lo, hi)) => format!(" ({n} tensors on {lo}-{hi} levels)"),
+            None => String::new(),
+        };
         let mut out = format!(
-            "network: width {} blocks {} ({} parameters), {}\n",
+            "network: width {} blocks {} ({} parameters), {}{reduced}\n",
             s.width,
             s.blocks,
             s.parameters(),
@@ -394,7 +433,8 @@ impl Details for SirenDetails {
         let (s, t) = (&self.shape, &self.train);
         let value = json!({
             "network": {"width": s.width, "blocks": s.blocks, "inputs": s.inputs, "outputs": s.outputs,
-                        "parameters": s.parameters(), "bits": self.bits, "omega": self.omega},
+                        "parameters": s.parameters(), "bits": self.bits, "omega": self.omega,
+                        "reduced_levels": self.reduced.map(|(n, lo, hi)| json!({"tensors": n, "min": lo, "max": hi}))},
             "training": {"steps": t.steps, "lr": t.lr, "seconds": t.elapsed.as_secs_f64(),
                          "stop": t.stop.name(), "final_loss": t.final_loss, "rollbacks": t.rollbacks},
             "finetune": self.finetune.map(|f| json!({

@@ -6,11 +6,11 @@
 use tch::nn::{Init, Path, VarStore};
 use tch::{Device, Tensor};
 
-use inr_core::error::Result;
-use inr_core::format::writer::codebook_pays;
+use inr_core::error::{Error, Result};
 use inr_core::model::{Dense, Layer, ResidualSiren};
 use inr_core::quantize::kmeans_1d;
 
+use super::levels::Levels;
 use super::tch_error;
 
 /// Frequency of every sine layer.
@@ -35,6 +35,18 @@ impl Shape {
             self.outputs as u64,
         );
         (k * w + w) + b * 2 * (w * w + w) + (w * c + c)
+    }
+
+    /// The element counts of its tensors, in the file's order: each dense
+    /// layer's weight then bias, first layer, blocks, head.
+    pub fn tensor_sizes(&self) -> Vec<usize> {
+        let (k, w, c) = (self.inputs, self.width, self.outputs);
+        let mut sizes = vec![k * w, w];
+        for _ in 0..2 * self.blocks {
+            sizes.extend([w * w, w]);
+        }
+        sizes.extend([w * c, c]);
+        sizes
     }
 }
 
@@ -69,15 +81,15 @@ impl Param {
     }
 
     /// The same values as variables of `p`: shared through a k-means codebook
-    /// where the file will store a codebook ([`codebook_pays`]), else free.
-    fn quantized(&self, p: &Path, name: &str, bits: u8) -> Result<Param> {
+    /// of `levels` entries, or free (f32 in the file) without.
+    fn quantized(&self, p: &Path, name: &str, levels: Option<usize>) -> Result<Param> {
         let values = self.values()?;
         let shape = self.value().size();
-        if bits == 0 || !codebook_pays(values.len(), bits) {
+        let Some(levels) = levels else {
             let t = Tensor::from_slice(&values).view(shape.as_slice());
             return Ok(Param::Free(p.var_copy(name, &t)));
-        }
-        let q = kmeans_1d(&values, 1 << bits);
+        };
+        let q = kmeans_1d(&values, levels);
         let indices: Vec<i64> = q.indices.iter().map(|&i| i as i64).collect();
         Ok(Param::Shared {
             codebook: p.var_copy(name, &Tensor::from_slice(&q.codebook)),
@@ -116,10 +128,11 @@ impl Linear {
         x.linear(&self.weight.value(), Some(&self.bias.value()))
     }
 
-    fn quantized(&self, p: &Path, bits: u8) -> Result<Linear> {
+    /// Quantized to `levels` = [weight's, bias's].
+    fn quantized(&self, p: &Path, levels: &[Option<usize>]) -> Result<Linear> {
         Ok(Linear {
-            weight: self.weight.quantized(p, "weight", bits)?,
-            bias: self.bias.quantized(p, "bias", bits)?,
+            weight: self.weight.quantized(p, "weight", levels[0])?,
+            bias: self.bias.quantized(p, "bias", levels[1])?,
         })
     }
 
@@ -174,11 +187,19 @@ impl Siren {
         }
     }
 
-    /// The network with every tensor that the file stores as a codebook
-    /// quantized by k-means to `2^bits` shared values (deep compression),
-    /// as variables of `vs`: training it fine-tunes the codebook values.
-    /// The file then stores exactly these values.
-    pub fn quantized(&self, vs: &VarStore, bits: u8) -> Result<Siren> {
+    /// The network with each tensor quantized by k-means to its number of
+    /// shared values in `levels` (deep compression; f32 where `None`), as
+    /// variables of `vs`: training it fine-tunes the codebook values. The
+    /// file then stores exactly these values.
+    pub fn quantized(&self, vs: &VarStore, levels: &Levels) -> Result<Siren> {
+        let levels = &levels.0;
+        if levels.len() != self.shape.tensor_sizes().len() {
+            return Err(Error::InvalidArgument(format!(
+                "{} levels for {} tensors",
+                levels.len(),
+                self.shape.tensor_sizes().len()
+            )));
+        }
         let root = vs.root();
         let blocks = self
             .blocks
@@ -186,17 +207,19 @@ impl Siren {
             .enumerate()
             .map(|(i, (a, b))| {
                 let p = &root / format!("block{i}");
+                let at = 2 + 4 * i;
                 Ok((
-                    a.quantized(&(&p / "1"), bits)?,
-                    b.quantized(&(&p / "2"), bits)?,
+                    a.quantized(&(&p / "1"), &levels[at..at + 2])?,
+                    b.quantized(&(&p / "2"), &levels[at + 2..at + 4])?,
                 ))
             })
             .collect::<Result<_>>()?;
+        let head = levels.len() - 2;
         Ok(Siren {
             shape: self.shape,
-            first: self.first.quantized(&(&root / "first"), bits)?,
+            first: self.first.quantized(&(&root / "first"), &levels[..2])?,
             blocks,
-            head: self.head.quantized(&(&root / "head"), bits)?,
+            head: self.head.quantized(&(&root / "head"), &levels[head..])?,
         })
     }
 

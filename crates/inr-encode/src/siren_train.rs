@@ -53,12 +53,7 @@ impl TrainData {
         }
         let (targets, mask) = samples.dense_targets();
         let full = mask.iter().all(|&m| m == 1.0);
-        let tensor = |v: &[f32], cols: usize| {
-            Tensor::f_from_slice(v)
-                .and_then(|t| t.f_view([n as i64, cols as i64]))
-                .and_then(|t| t.f_to_device(device))
-                .map_err(tch_error)
-        };
+        let tensor = |v: &[f32], cols: usize| crate::matrix(v, n, cols, device);
         Ok(TrainData {
             inputs: tensor(&inputs, k)?,
             targets: tensor(&targets, c)?,

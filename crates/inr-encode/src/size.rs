@@ -23,16 +23,16 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use inr_core::error::{Error, Result};
-use inr_core::format::writer::codebook_pays;
 use inr_core::format::{limits, WeightEncoding};
 use inr_core::model::mc_inr::ClusterTree;
-use inr_core::model::{shared_codebook, Layer, McInr};
+use inr_core::model::{shared_codebook, Layer, McInr, ResidualSiren};
 use tch::nn::VarStore;
 use tch::Device;
 
 use super::coordnet::{CoordShape, GroupedNet};
 use super::data::Samples;
 use super::export;
+use super::levels::Levels;
 use super::siren::{Shape, Siren, W0};
 
 /// The narrowest network the encoder makes.
@@ -54,16 +54,32 @@ impl Size {
     /// The width this size asks of `model`, on data of `raw_bytes` float32
     /// bytes.
     pub fn width(self, raw_bytes: u64, model: &dyn SizeModel) -> Result<usize> {
+        match (self, self.target(raw_bytes)?) {
+            (Size::Width(w), _) => Ok(w),
+            (_, Some(target)) => width_for_bytes(target, model),
+            (_, None) => unreachable!("ratios and sizes have targets"),
+        }
+    }
+
+    /// The bytes this size asks for on data of `raw_bytes` float32 bytes
+    /// (none for an explicit width).
+    pub fn target(self, raw_bytes: u64) -> Result<Option<u64>> {
         match self {
             Size::Width(0) => Err(Error::InvalidArgument("width 0".into())),
-            Size::Width(w) => Ok(w),
+            Size::Width(_) => Ok(None),
             Size::Ratio(r) if !(r.is_finite() && r > 0.0) => Err(Error::InvalidArgument(format!(
                 "ratio {r} (must be above 0)"
             ))),
-            Size::Ratio(r) => width_for_bytes((raw_bytes as f64 / r) as u64, model),
-            Size::Bytes(b) => width_for_bytes(b, model),
+            Size::Ratio(r) => Ok(Some((raw_bytes as f64 / r) as u64)),
+            Size::Bytes(b) => Ok(Some(b)),
         }
     }
+}
+
+/// What a file may take of a `target`: zstd does a little better or worse
+/// on trained weights than on the stand-ins, so 1 % is kept in hand.
+pub fn within(target: u64) -> u64 {
+    target - target / 100
 }
 
 /// What the size search knows of a family: how many parameters and how
@@ -89,9 +105,7 @@ pub fn width_for_bytes(target: u64, model: &dyn SizeModel) -> Result<usize> {
         log::trace!("size search: width {w} makes {b} bytes against a target of {target}");
         Ok(b)
     };
-    // zstd does a little better or worse on trained weights than on the
-    // stand-ins: keep 1 % in hand so that the file stays within the target.
-    let budget = target - target / 100;
+    let budget = within(target);
     let fits = |w: usize| -> Result<bool> {
         Ok(model.parameters(w) <= limits::MAX_PARAMETERS && bytes(w)? <= budget)
     };
@@ -125,22 +139,22 @@ impl SirenSize<'_> {
     }
 }
 
-impl SizeModel for SirenSize<'_> {
-    fn min_width(&self) -> usize {
-        MIN_WIDTH
-    }
-
-    fn parameters(&self, width: usize) -> u64 {
-        self.shape(width).parameters()
-    }
-
-    fn bytes(&self, width: usize) -> Result<u64> {
-        let shape = self.shape(width);
-        let (scale, shift) = self.samples.input_affine(W0);
-        let mut model = Siren::new(&VarStore::new(Device::Cpu), shape).export(scale, shift)?;
-        if let WeightEncoding::Codebook { bits, .. } = self.encoding {
-            snap_layers(model.layers.iter_mut(), bits);
+impl SirenSize<'_> {
+    /// The fewest levels of a network of `shape` (none without codebooks).
+    fn floor(&self, shape: Shape) -> Levels {
+        let sizes = shape.tensor_sizes();
+        match self.encoding {
+            WeightEncoding::Codebook { bits, .. } => Levels::floor(&sizes, bits),
+            _ => Levels(vec![None; sizes.len()]),
         }
+    }
+
+    /// The bytes of `model`, a network of `shape`, with its tensors on
+    /// `levels` levels: each drawn from that many of its own values, as
+    /// incompressible as a trained codebook and its indices.
+    pub fn bytes_of(&self, shape: Shape, model: &ResidualSiren, levels: &Levels) -> Result<u64> {
+        let mut model = model.clone();
+        snap_layers(model.layers.iter_mut(), levels);
         // The encoder's own description of the network, at its longest.
         let description = format!(
             "residual siren width {} blocks {} omega 30.123456789, 1000000 steps, batch 16384, \
@@ -151,25 +165,46 @@ impl SizeModel for SirenSize<'_> {
         let attributes = BTreeMap::from([("encoder".to_string(), description)]);
         export::model_bytes_of(self.samples, &model, self.encoding, attributes)
     }
+}
+
+impl SizeModel for SirenSize<'_> {
+    fn min_width(&self) -> usize {
+        MIN_WIDTH
+    }
+
+    fn parameters(&self, width: usize) -> u64 {
+        self.shape(width).parameters()
+    }
+
+    /// At the fewest levels the budget may give ([`Levels::floor`]).
+    fn bytes(&self, width: usize) -> Result<u64> {
+        let shape = self.shape(width);
+        let (scale, shift) = self.samples.input_affine(W0);
+        let model = Siren::new(&VarStore::new(Device::Cpu), shape).export(scale, shift)?;
+        self.bytes_of(shape, &model, &self.floor(shape))
+    }
 
     fn describe(&self) -> String {
         format!("a network of {} blocks", self.blocks)
     }
 }
 
-/// Replaces every tensor that the writer stores as a codebook by draws from
-/// `2^bits` of its own values: as incompressible as a trained codebook and
-/// its indices. (The others stay random f32, which zstd cannot shrink
-/// either, like trained weights.)
-fn snap_layers<'a>(layers: impl Iterator<Item = &'a mut Layer>, bits: u8) {
+/// Replaces each tensor with levels in `levels` (in the file's order) by
+/// draws from that many of its own values: a codebook of exactly that many
+/// entries. (The others stay random f32, which zstd cannot shrink either,
+/// like trained weights.)
+fn snap_layers<'a>(layers: impl Iterator<Item = &'a mut Layer>, levels: &Levels) {
     let mut rng = ChaCha8Rng::seed_from_u64(1);
-    let levels = 1usize << bits;
+    let mut plan = levels.0.iter();
     let mut snap = |values: &mut Vec<f32>| {
-        if !codebook_pays(values.len(), bits) {
+        let Some(&Some(levels)) = plan.next() else {
+            return;
+        };
+        if values.len() <= levels {
             return;
         }
         // Every table value used (as k-means uses every centroid), then
-        // random draws: a codebook of exactly 2^bits entries.
+        // random draws.
         let table = values[..levels].to_vec();
         for v in values[levels..].iter_mut() {
             *v = table[rng.gen_range(0..levels)];

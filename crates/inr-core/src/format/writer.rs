@@ -40,6 +40,32 @@ pub fn codebook_pays(n: usize, bits: u8) -> bool {
     codebook < 4 * n
 }
 
+/// The fewest index bits that address `levels` table entries (at least 1,
+/// as the format asks).
+pub fn index_bits(levels: usize) -> u8 {
+    (usize::BITS - (levels.max(2) - 1).leading_zeros()) as u8
+}
+
+/// Bytes of a codebook of `levels` f32 entries and `n` indices of
+/// [`index_bits`] bits each.
+pub fn codebook_bytes(n: usize, levels: usize) -> u64 {
+    4 * levels as u64 + (n as u64 * index_bits(levels) as u64).div_ceil(8)
+}
+
+/// Whether `n` values on `levels` levels take fewer bytes as a codebook
+/// (of just those levels) than as f32.
+pub fn levels_pay(n: usize, levels: usize) -> bool {
+    codebook_bytes(n, levels) < 4 * n as u64
+}
+
+/// How many distinct values `values` holds, if at most `max`.
+pub fn distinct_levels(values: &[f32], max: usize) -> Option<usize> {
+    let mut sorted = values.to_vec();
+    sorted.sort_by(f32::total_cmp);
+    sorted.dedup();
+    (sorted.len() <= max).then_some(sorted.len())
+}
+
 struct PendingSection {
     name: String,
     bytes: Vec<u8>,

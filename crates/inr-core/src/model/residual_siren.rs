@@ -15,7 +15,7 @@ use crate::error::{Error, Result};
 use crate::format::limits;
 use crate::format::metadata::Metadata;
 use crate::format::tensor::TensorRef;
-use crate::format::writer::codebook_pays;
+use crate::format::writer::{codebook_pays, distinct_levels, index_bits, levels_pay};
 use crate::format::InrFile;
 use crate::format::{FileBuilder, WeightEncoding};
 use crate::model::model_parts;
@@ -339,13 +339,24 @@ pub(crate) fn write_layers(
     layers: &[Layer],
     encoding: WeightEncoding,
 ) -> Result<Vec<LayerMeta>> {
-    // A codebook larger than the values themselves (small tensors:
-    // biases, the first layer, the head) is not worth it: those are f32.
-    let for_len = |n: usize, e: WeightEncoding| match e {
+    // Values already on at most 2^bits levels (the encoder's quantized
+    // tensors, each with as many levels as its budget gave it) are stored
+    // as a table of just those levels and indices of just enough bits;
+    // others go through k-means to 2^bits levels. Either only where the
+    // codebook is smaller than the f32 values (not small tensors: biases,
+    // the first layer, the head).
+    let for_values = |values: &[f32], e: WeightEncoding| match e {
         WeightEncoding::Codebook {
             bits,
             prune_zeros: false,
-        } if !codebook_pays(n, bits) => WeightEncoding::F32,
+        } => match distinct_levels(values, 1 << bits) {
+            Some(levels) if levels_pay(values.len(), levels) => WeightEncoding::Codebook {
+                bits: index_bits(levels),
+                prune_zeros: false,
+            },
+            None if codebook_pays(values.len(), bits) => e,
+            _ => WeightEncoding::F32,
+        },
         e => e,
     };
     // Biases are few and sensitive (ECNR keeps first-layer biases
@@ -362,13 +373,13 @@ pub(crate) fn write_layers(
             section,
             &d.weight,
             &d.weight_shape(),
-            for_len(d.weight.len(), encoding),
+            for_values(&d.weight, encoding),
         )?;
         let b = builder.push_tensor(
             section,
             &d.bias,
             &[d.out_features as u64],
-            for_len(d.bias.len(), bias_encoding),
+            for_values(&d.bias, bias_encoding),
         )?;
         Ok((w, b))
     })
