@@ -54,10 +54,10 @@ impl Size {
     /// The width this size asks of `model`, on data of `raw_bytes` float32
     /// bytes.
     pub fn width(self, raw_bytes: u64, model: &dyn SizeModel) -> Result<usize> {
-        match (self, self.target(raw_bytes)?) {
-            (Size::Width(w), _) => Ok(w),
-            (_, Some(target)) => width_for_bytes(target, model),
-            (_, None) => unreachable!("ratios and sizes have targets"),
+        match (self.target(raw_bytes)?, self) {
+            (Some(target), _) => width_for_bytes(target, model),
+            (None, Size::Width(w)) => Ok(w),
+            (None, _) => unreachable!("only an explicit width has no target"),
         }
     }
 
@@ -137,9 +137,7 @@ impl SirenSize<'_> {
             outputs: self.samples.outputs(),
         }
     }
-}
 
-impl SirenSize<'_> {
     /// The fewest levels of a network of `shape` (none without codebooks).
     fn floor(&self, shape: Shape) -> Levels {
         let sizes = shape.tensor_sizes();
