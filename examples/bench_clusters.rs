@@ -65,7 +65,7 @@ fn main() -> inr::Result<()> {
         .unwrap_or(2);
     let opts = DecodeOptions {
         threads,
-        progress: None,
+        ..Default::default()
     };
     let series = inr_vtk::vtkxml::read_series(Path::new(MESH))?;
     let Grid::Unstructured(mesh) = &series.steps[0].1.grid else {

@@ -42,7 +42,7 @@ fn main() -> inr::Result<()> {
     let threads: usize = args.get(2).map_or(Ok(2), |s| s.parse()).unwrap_or(2);
     let opts = DecodeOptions {
         threads,
-        progress: None,
+        ..Default::default()
     };
     let d = Decoder::open(path)?;
     let mesh = d.mesh()?.clone();

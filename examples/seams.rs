@@ -49,7 +49,7 @@ fn main() -> inr::Result<()> {
     let meta = d.metadata().clone();
     let opts = DecodeOptions {
         threads: 0,
-        progress: None,
+        ..Default::default()
     };
     let vars: Vec<usize> = (0..meta.variables.len()).collect();
     let comps = meta.total_components();

@@ -167,7 +167,7 @@ typedef bool (*inr_progress_callback)(void *user_data, double fraction);
 
 /**
  * Options of the decode functions. Pass NULL for the defaults (all cores,
- * no progress). Zero-initialize and set the fields you need.
+ * no progress, every scale). Zero-initialize and set the fields you need.
  */
 typedef struct inr_decode_options {
   /**
@@ -182,6 +182,13 @@ typedef struct inr_decode_options {
    * Passed to `progress` unchanged.
    */
   void *user_data;
+  /**
+   * Level of detail of multiscale (ECNR) files: 0 = all scales (the
+   * stored data); K = only the coarsest K scales, a quicker, smoother
+   * preview (all of them when K exceeds their number). Other model
+   * families ignore it.
+   */
+  uint32_t detail;
 } inr_decode_options;
 
 #ifdef __cplusplus

@@ -60,7 +60,7 @@ fn sub_extent_equals_region_of_full_grid_bitwise() {
     let d = open(&SyntheticSpec::small(3));
     let opts = DecodeOptions {
         threads: 2,
-        progress: None,
+        ..Default::default()
     };
     for dims in [None, Some([37, 11, 9])] {
         let full = d
@@ -262,6 +262,7 @@ fn progress_is_reported_and_cancellation_stops_the_decode() {
     let opts = DecodeOptions {
         threads: 2,
         progress: Some(&progress),
+        ..Default::default()
     };
     d.decode_grid(
         &GridRequest {
@@ -277,6 +278,7 @@ fn progress_is_reported_and_cancellation_stops_the_decode() {
     let opts = DecodeOptions {
         threads: 2,
         progress: Some(&cancel),
+        ..Default::default()
     };
     let r = d.decode_grid(
         &GridRequest {

@@ -191,7 +191,7 @@ fn decode_small(d: &Decoder) -> Vec<Vec<u32>> {
     };
     let opts = DecodeOptions {
         threads: 1,
-        progress: None,
+        ..Default::default()
     };
     let g = d.decode_grid(&req, &opts).unwrap();
     g.arrays

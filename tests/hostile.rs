@@ -58,7 +58,7 @@ fn decode(d: &Decoder) -> inr::Result<Decoded> {
         &req,
         &DecodeOptions {
             threads: 1,
-            progress: None,
+            ..Default::default()
         },
     )?;
     Ok(g.arrays
@@ -1171,7 +1171,7 @@ fn contradictory_files_are_rejected() {
     );
     cases.add(
         "a family the format reserves",
-        model(|m| m["family"] = json!("ecnr")),
+        model(|m| m["family"] = json!("stsr_inr")),
         &["Unsupported"],
     );
     cases.add(

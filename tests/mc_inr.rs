@@ -34,6 +34,7 @@ fn loaded(d: &Decoder) -> &McInr {
 const THREADS: DecodeOptions = DecodeOptions {
     threads: 2,
     progress: None,
+    detail: 0,
 };
 
 /// Largest |fast - reference| over each output's range, at random points
@@ -169,7 +170,7 @@ fn grids_pieces_subsets_and_threads_agree_bit_for_bit() {
             &req,
             &DecodeOptions {
                 threads: 1,
-                progress: None,
+                ..Default::default()
             },
         )
         .unwrap();

@@ -102,7 +102,7 @@ fn damaged_mesh_files_fail_cleanly() {
     let (_, bytes) = s.build().unwrap();
     let opts = DecodeOptions {
         threads: 1,
-        progress: None,
+        ..Default::default()
     };
     let outcome = |b: Vec<u8>| -> Option<(inr::mesh::Mesh, Vec<Vec<f32>>)> {
         let d = Decoder::from_bytes(b).ok()?;
@@ -160,6 +160,7 @@ fn l_shaped_decoder(tetrahedra: bool) -> Decoder {
 const ONE_THREAD: DecodeOptions = DecodeOptions {
     threads: 1,
     progress: None,
+    detail: 0,
 };
 
 #[test]

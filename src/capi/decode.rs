@@ -17,7 +17,7 @@ pub type inr_progress_callback =
     Option<unsafe extern "C" fn(user_data: *mut c_void, fraction: f64) -> bool>;
 
 /// Options of the decode functions. Pass NULL for the defaults (all cores,
-/// no progress). Zero-initialize and set the fields you need.
+/// no progress, every scale). Zero-initialize and set the fields you need.
 #[repr(C)]
 #[derive(Clone, Copy, Debug)]
 pub struct inr_decode_options {
@@ -27,6 +27,11 @@ pub struct inr_decode_options {
     pub progress: inr_progress_callback,
     /// Passed to `progress` unchanged.
     pub user_data: *mut c_void,
+    /// Level of detail of multiscale (ECNR) files: 0 = all scales (the
+    /// stored data); K = only the coarsest K scales, a quicker, smoother
+    /// preview (all of them when K exceeds their number). Other model
+    /// families ignore it.
+    pub detail: u32,
 }
 
 /// The C callback as the decoder's progress closure. `Sync` because the
@@ -64,6 +69,7 @@ pub(crate) unsafe fn with_options<T>(
         progress: progress
             .as_ref()
             .map(|_| &closure as &(dyn Fn(f64) -> bool + Sync)),
+        detail: o.map_or(0, |o| o.detail),
     };
     f(&opts)
 }

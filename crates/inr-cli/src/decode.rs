@@ -29,7 +29,8 @@ inclusive point indices; the .vti keeps the indices, so the block lands in
 its place in ParaView. Point variables are evaluated at the grid points and
 written as point data, cell variables at the cell centers as cell data.
 Times between stored steps are interpolated by the network; times outside
-them are clamped to the first or last step.
+them are clamped to the first or last step. --detail K decodes a multiscale
+(ECNR) file from its coarsest K scales only: a quicker, smoother preview.
 
 Unstructured files: by default the stored mesh is written (.vtu) with point
 variables at its nodes and cell variables at the cell centroids; --refine L
@@ -79,6 +80,10 @@ pub struct DecodeArgs {
     /// Worker threads; 0: one per core.
     #[arg(long, default_value_t = 0, value_parser = RangedU64ValueParser::<usize>::new().range(0..=1024))]
     pub threads: usize,
+    /// Multiscale (ECNR) files: sum only the coarsest K scales, a quicker
+    /// preview; 0: all scales. Other files ignore it.
+    #[arg(long, value_name = "K", default_value_t = 0)]
+    pub detail: u32,
     /// Output file [default: FILE with the extension .vti, .vtr or .vtu].
     #[arg(short, long, value_name = "OUT")]
     pub output: Option<PathBuf>,
@@ -100,7 +105,7 @@ pub fn run(args: &DecodeArgs) -> Result<()> {
     let extension = if grid.uniform.is_some() { "vti" } else { "vtr" };
     let output = output_path(args, extension)?;
     let start = Instant::now();
-    let decoded = decode_with_progress(&decoder, &request, args.threads)?;
+    let decoded = decode_with_progress(&decoder, &request, args)?;
     let decoding = start.elapsed().as_secs_f64();
     let written = write(&output, &decoded, &grid)?;
     let writing = start.elapsed().as_secs_f64() - decoding;
@@ -191,15 +196,15 @@ pub(super) fn output_path(args: &DecodeArgs, extension: &str) -> Result<PathBuf>
 fn decode_with_progress(
     decoder: &Decoder,
     request: &GridRequest,
-    threads: usize,
+    args: &DecodeArgs,
 ) -> Result<DecodedGrid> {
-    with_progress(threads, |options| decoder.decode_grid(request, options))
+    with_progress(args, |options| decoder.decode_grid(request, options))
 }
 
-/// Runs `decode` with options that show `decoding  42%` on stderr when a
-/// person watches it.
+/// Runs `decode` with the threads and level of detail of `args`, and
+/// progress that shows `decoding  42%` on stderr when a person watches it.
 pub(super) fn with_progress<T>(
-    threads: usize,
+    args: &DecodeArgs,
     decode: impl FnOnce(&DecodeOptions) -> Result<T>,
 ) -> Result<T> {
     let show = std::io::stderr().is_terminal() && super::chatty();
@@ -208,7 +213,11 @@ pub(super) fn with_progress<T>(
         true
     };
     let progress: Option<Progress> = if show { Some(&bar) } else { None };
-    let result = decode(&DecodeOptions { threads, progress });
+    let result = decode(&DecodeOptions {
+        threads: args.threads,
+        progress,
+        detail: args.detail,
+    });
     if show {
         super::note("\r             \r");
     }

@@ -66,7 +66,7 @@ pub fn run(options: &BenchOptions) -> Result<BenchReport> {
     let decoder = synthetic_decoder(options)?;
     let opts = DecodeOptions {
         threads: options.threads,
-        progress: None,
+        ..Default::default()
     };
     let flops_per_point = decoder.gemm_flops_per_point(&[])?;
     let sgemm_gflops = sgemm_gflops(options.sgemm_size, options.threads, options.repeat);

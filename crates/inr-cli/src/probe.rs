@@ -18,7 +18,8 @@ with the fewest digits that read back as the same float32.
 Coordinates are in the domain's units. The network is defined everywhere, but
 away from the domain's bounds it extrapolates (a warning says so); times
 outside the stored steps are clamped to the first or last step. Without T,
-the first step is used.
+the first step is used. --detail K evaluates a multiscale (ECNR) file from
+its coarsest K scales only.
 
 Example:
   inr probe run42.inr 0.5 -1.25 3 0.75 --vars pressure,velocity";
@@ -43,6 +44,9 @@ pub struct ProbeArgs {
     /// Variables to print [default: all].
     #[arg(long, value_delimiter = ',', value_name = "NAME,...")]
     pub vars: Vec<String>,
+    /// Multiscale (ECNR) files: sum only the coarsest K scales; 0: all.
+    #[arg(long, value_name = "K", default_value_t = 0)]
+    pub detail: u32,
 }
 
 /// Evaluates the point and prints one line per variable.
@@ -56,7 +60,7 @@ pub fn run(args: &ProbeArgs) -> Result<()> {
     let decoder = Decoder::open(&args.file)?;
     let variables = super::variable_indices(&decoder, &args.vars)?;
     warn_if_extrapolating(&decoder, point, args.t)?;
-    let values = evaluate(&decoder, point, args.t, &variables)?;
+    let values = evaluate(&decoder, point, args, &variables)?;
     super::print_out(&format_values(&decoder, &variables, &values))
 }
 
@@ -64,7 +68,7 @@ pub fn run(args: &ProbeArgs) -> Result<()> {
 fn evaluate(
     decoder: &Decoder,
     point: [f64; 3],
-    t: Option<f64>,
+    args: &ProbeArgs,
     variables: &[usize],
 ) -> Result<Vec<f32>> {
     let meta = decoder.metadata();
@@ -75,9 +79,11 @@ fn evaluate(
     let mut out = vec![0f32; n];
     let options = DecodeOptions {
         threads: 1,
-        progress: None,
+        detail: args.detail,
+        ..Default::default()
     };
-    decoder.evaluate(&point, PointTimes::Fixed(t), variables, &mut out, &options)?;
+    let t = PointTimes::Fixed(args.t);
+    decoder.evaluate(&point, t, variables, &mut out, &options)?;
     Ok(out)
 }
 

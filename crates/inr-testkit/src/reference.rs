@@ -184,7 +184,7 @@ pub fn worst_relative_error(
     let mut out = vec![0f32; n * c];
     let opts = inr_core::DecodeOptions {
         threads: 2,
-        progress: None,
+        ..Default::default()
     };
     d.evaluate(
         &points,

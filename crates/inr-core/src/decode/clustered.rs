@@ -211,8 +211,8 @@ fn route_all(
         .map(|(t, r)| (t * TILE, r))
         .collect();
     let quiet = DecodeOptions {
-        threads: options.threads,
         progress: None,
+        ..*options
     };
     parallel::run(
         jobs,

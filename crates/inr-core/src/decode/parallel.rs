@@ -20,13 +20,17 @@ pub type Progress<'a> = &'a (dyn Fn(f64) -> bool + Sync);
 /// How often progress is reported.
 pub const PROGRESS_INTERVAL: Duration = Duration::from_millis(50);
 
-/// Options of a decode.
+/// Options of a decode. `Default`: all cores, no progress, every scale.
 #[derive(Clone, Copy, Default)]
 pub struct DecodeOptions<'a> {
     /// Worker threads; 0 means one per available core.
     pub threads: usize,
     /// Optional progress callback with cancellation.
     pub progress: Option<Progress<'a>>,
+    /// Level of detail of multiscale (ECNR) models: 0 sums every scale, `k`
+    /// only the coarsest `k` (all when `k` exceeds them). Other families
+    /// ignore it.
+    pub detail: u32,
 }
 
 /// The progress of one of several passes of a decode: the pass's fraction
@@ -132,8 +136,8 @@ pub(crate) fn for_chunks(
             len as f64 / n as f64,
         );
         let chunk_options = DecodeOptions {
-            threads: options.threads,
             progress: options.progress.map(|_| &scaled as Progress),
+            ..*options
         };
         work(start, len, &chunk_options)?;
         start += len;

@@ -74,8 +74,8 @@ impl Decoder {
             };
             let progress = parallel::scaled_progress(options.progress, offset, share);
             let pass = DecodeOptions {
-                threads: options.threads,
                 progress: options.progress.map(|_| &progress as Progress),
+                ..*options
             };
             self.decode_block(site.count, &*site.coords, &sel, t, bufs, &pass)?;
             offset += share;

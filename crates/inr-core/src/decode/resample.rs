@@ -132,8 +132,8 @@ impl Decoder {
         };
         let mask_progress = parallel::scaled_progress(options.progress, 0.0, MASK_SHARE);
         let pass = DecodeOptions {
-            threads: options.threads,
             progress: options.progress.map(|_| &mask_progress as Progress),
+            ..*options
         };
         self.inside_mask(grid, extent, mask, &pass)?;
         let count = mask.iter().filter(|&&m| m == 1).count();
@@ -146,8 +146,8 @@ impl Decoder {
         let decode_progress =
             parallel::scaled_progress(options.progress, MASK_SHARE, 1.0 - MASK_SHARE);
         let pass = DecodeOptions {
-            threads: options.threads,
             progress: options.progress.map(|_| &decode_progress as Progress),
+            ..*options
         };
         // The inside points decode into the front of each buffer, then move
         // out to their grid positions (never to a lower index: in place).
