@@ -3,6 +3,7 @@
 //! variables, at any time.
 
 pub mod clustered;
+pub mod ecnr;
 pub mod family;
 pub mod grid;
 pub mod nodes;
@@ -17,7 +18,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use crate::error::{Error, Result};
-use crate::format::{DType, Domain, InrFile, Metadata};
+use crate::format::{Domain, InrFile, Metadata};
 use crate::mesh::locate::CellLocator;
 use crate::mesh::Mesh;
 use crate::sampling::SamplingGrid;
@@ -194,34 +195,10 @@ fn native_grid(file: &InrFile) -> Result<Option<SamplingGrid>> {
             *origin,
             *spacing,
         )?)),
-        Domain::Rectilinear { x, y, z, .. } => {
-            let mut axes: [Vec<f64>; 3] = Default::default();
-            for (a, r) in [x, y, z].into_iter().enumerate() {
-                debug_assert_eq!(r.dtype, DType::F64);
-                let bytes = file.read_section(r.section)?;
-                let raw = crate::format::tensor::slice(
-                    &bytes,
-                    r.offset,
-                    r.count * 8,
-                    "rectilinear coordinates",
-                )?;
-                axes[a] = raw
-                    .chunks_exact(8)
-                    .map(|c| f64::from_le_bytes(c.try_into().expect("8 bytes")))
-                    .collect();
-                if axes[a].iter().any(|v| !v.is_finite())
-                    || axes[a].windows(2).any(|w| w[0] >= w[1])
-                {
-                    return Err(Error::Invalid(format!(
-                        "rectilinear axis {a} is not finite and strictly increasing"
-                    )));
-                }
-            }
-            Ok(Some(SamplingGrid {
-                axes,
-                uniform: None,
-            }))
-        }
+        Domain::Rectilinear { .. } => Ok(file.rectilinear_axes()?.map(|axes| SamplingGrid {
+            axes,
+            uniform: None,
+        })),
         _ => Ok(None),
     }
 }

@@ -8,6 +8,7 @@ pub mod header;
 pub mod limits;
 pub mod metadata;
 pub mod reader;
+pub mod rectilinear;
 pub mod section;
 pub mod tensor;
 pub mod writer;

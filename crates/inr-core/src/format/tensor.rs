@@ -208,3 +208,37 @@ pub fn slice<'a>(bytes: &'a [u8], offset: u64, len: u64, what: &str) -> Result<&
         ))),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An ECNR time sample without non-empty blocks has a `[0, l]` latent
+    /// tensor: it decodes to nothing, wherever its (empty) data lies in the
+    /// section, but not past the section's end.
+    #[test]
+    fn tensors_without_elements_decode_to_nothing() {
+        let section = [0u8; 8];
+        let get = |_| Ok(&section[..]);
+        let at = |offset| Location { section: 0, offset };
+        for shape in [vec![0, 8], vec![3, 0], vec![0]] {
+            let f32_at = |offset| TensorRef {
+                shape: shape.clone(),
+                encoding: TensorEncoding::F32 { at: at(offset) },
+            };
+            assert_eq!(f32_at(8).decode(&get).unwrap(), Vec::<f32>::new());
+            assert!(f32_at(9).decode(&get).is_err());
+            let coded = TensorRef {
+                shape: shape.clone(),
+                encoding: TensorEncoding::Codebook {
+                    bits: 3,
+                    codebook: at(0),
+                    codebook_len: 2,
+                    indices: at(8),
+                    mask: Some(at(8)),
+                },
+            };
+            assert_eq!(coded.decode(&get).unwrap(), Vec::<f32>::new());
+        }
+    }
+}

@@ -221,7 +221,33 @@ impl FileBuilder {
         values: &[f32],
         shape: &[u64],
         bits: u8,
+        table: (Location, &[f32]),
+    ) -> Result<TensorRef> {
+        self.push_shared(section, values, shape, bits, table, false)
+    }
+
+    /// As [`FileBuilder::push_indexed`], with exact zeros pruned: a mask
+    /// marks the kept elements and only they are indexed (ECNR's pruned
+    /// weights, all indexing their scale's one table).
+    pub fn push_indexed_pruned(
+        &mut self,
+        section: u32,
+        values: &[f32],
+        shape: &[u64],
+        bits: u8,
+        table: (Location, &[f32]),
+    ) -> Result<TensorRef> {
+        self.push_shared(section, values, shape, bits, table, true)
+    }
+
+    fn push_shared(
+        &mut self,
+        section: u32,
+        values: &[f32],
+        shape: &[u64],
+        bits: u8,
         (table_at, table): (Location, &[f32]),
+        prune_zeros: bool,
     ) -> Result<TensorRef> {
         let numel: u64 = shape.iter().product();
         if numel != values.len() as u64
@@ -235,11 +261,15 @@ impl FileBuilder {
                 table.len()
             )));
         }
+        let keep: Vec<bool> = values.iter().map(|&v| !(prune_zeros && v == 0.0)).collect();
         let idx: Vec<u32> = values
             .iter()
-            .map(|&v| quantize::nearest(table, v))
+            .zip(&keep)
+            .filter(|(_, &k)| k)
+            .map(|(&v, _)| quantize::nearest(table, v))
             .collect();
         let indices = self.append(section, &bitpack::pack(&idx, bits));
+        let mask = prune_zeros.then(|| self.append(section, &bitpack::pack_mask(&keep)));
         Ok(TensorRef {
             shape: shape.to_vec(),
             encoding: TensorEncoding::Codebook {
@@ -247,7 +277,7 @@ impl FileBuilder {
                 codebook: table_at,
                 codebook_len: table.len() as u64,
                 indices,
-                mask: None,
+                mask,
             },
         })
     }

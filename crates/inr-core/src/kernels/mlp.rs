@@ -76,6 +76,20 @@ pub struct Scratch {
     y: Vec<f32>,
 }
 
+impl Scratch {
+    /// Scratch space for tiles of up to [`TILE`] points of any plan no wider
+    /// than `width` (inputs, features and outputs alike).
+    pub fn for_width(width: usize) -> Scratch {
+        let n = TILE * width.max(1);
+        Scratch {
+            x: vec![0.0; n],
+            h: vec![0.0; n],
+            g: vec![0.0; n],
+            y: vec![0.0; n],
+        }
+    }
+}
+
 impl Plan {
     /// A plan of `inputs` inputs, the `trunk` steps, then the `heads`, whose
     /// outputs follow each other in order.
@@ -137,13 +151,7 @@ impl Plan {
     /// Scratch space for tiles of up to [`TILE`] points of any of `plans`
     /// (the networks of a clustered model: one buffer set per thread).
     pub fn shared_scratch<'a>(plans: impl Iterator<Item = &'a Plan>) -> Scratch {
-        let n = TILE * plans.map(|p| p.width).max().unwrap_or(1);
-        Scratch {
-            x: vec![0.0; n],
-            h: vec![0.0; n],
-            g: vec![0.0; n],
-            y: vec![0.0; n],
-        }
+        Scratch::for_width(plans.map(|p| p.width).max().unwrap_or(1))
     }
 
     /// Scratch space for tiles of up to [`TILE`] points.
@@ -167,6 +175,20 @@ impl Plan {
     /// rows, where the point-major `X W^T` made it gather a transpose (that
     /// packing was a fifth of the decode time).
     pub fn eval_tile(&self, n: usize, input: &[f32], out: &mut [f32], s: &mut Scratch) {
+        self.eval_tile_with_bias(n, input, out, s, None);
+    }
+
+    /// [`Plan::eval_tile`] with the first trunk step's bias replaced by
+    /// `first_bias` (`w0` folded in) when given: the per-block bias of an
+    /// ECNR MLP, whose latent code is folded into it.
+    pub fn eval_tile_with_bias(
+        &self,
+        n: usize,
+        input: &[f32],
+        out: &mut [f32],
+        s: &mut Scratch,
+        first_bias: Option<&[f32]>,
+    ) {
         assert!(n <= TILE && input.len() >= n * self.inputs && out.len() >= n * self.outputs);
         transpose(
             &input[..n * self.inputs],
@@ -174,14 +196,15 @@ impl Plan {
             self.inputs,
             &mut s.x[..n * self.inputs],
         );
-        let width = run_steps(&self.trunk, self.inputs, n, &mut s.x, &mut s.h, &mut s.g);
+        let (x, h, g) = (&mut s.x, &mut s.h, &mut s.g);
+        let width = run_steps(&self.trunk, self.inputs, n, x, h, g, first_bias);
         for head in self.heads.iter().filter(|h| h.linear.out_features > 0) {
             let d = &head.linear;
             let x = if head.steps.is_empty() {
                 &s.x
             } else {
                 s.y[..n * width].copy_from_slice(&s.x[..n * width]);
-                run_steps(&head.steps, width, n, &mut s.y, &mut s.h, &mut s.g);
+                run_steps(&head.steps, width, n, &mut s.y, &mut s.h, &mut s.g, None);
                 &s.y
             };
             let o = &mut s.h[..n * d.out_features];
@@ -240,6 +263,7 @@ fn widest(steps: &[Step]) -> usize {
 
 /// Runs `steps` on the `width x n` activations in `x` (feature-major), with
 /// `h` and `g` as scratch; returns the width they end with (in `x`).
+/// `first_bias`, when given, replaces the bias of a first sine step.
 fn run_steps(
     steps: &[Step],
     mut width: usize,
@@ -247,13 +271,15 @@ fn run_steps(
     x: &mut Vec<f32>,
     h: &mut Vec<f32>,
     g: &mut [f32],
+    first_bias: Option<&[f32]>,
 ) -> usize {
-    for step in steps {
+    for (i, step) in steps.iter().enumerate() {
         match step {
             Step::Sine(d) => {
                 let out = &mut h[..n * d.out_features];
                 matmul_wx(d.out_features, width, n, &d.weight, x, out);
-                bias_sin(out, &d.bias);
+                let bias = first_bias.filter(|_| i == 0).unwrap_or(&d.bias);
+                bias_sin(out, bias);
                 std::mem::swap(x, h);
                 width = d.out_features;
             }
