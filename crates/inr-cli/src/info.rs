@@ -9,7 +9,8 @@ use clap::Args;
 use inr_core::decode::Decoder;
 use inr_core::error::{Error, Result};
 use inr_core::format::{Association, Domain, InrFile, Metadata};
-use inr_core::model::McInr;
+use inr_core::model::ecnr::EMPTY;
+use inr_core::model::{Ecnr, McInr};
 
 pub const ABOUT: &str = "Describe an .inr file: domain, time steps, variables, model, size";
 
@@ -84,6 +85,9 @@ fn summary(path: &Path, file: &InrFile, decoder: Option<&Decoder>) -> String {
     line(&mut s, "model", &model_description(meta, decoder));
     if let Some(text) = decoder.and_then(clusters_description) {
         line(&mut s, "clusters", &text);
+    }
+    if let Some(text) = decoder.and_then(scales_description) {
+        line(&mut s, "scales", &text);
     }
     let stored: u64 = meta.sections.iter().map(|e| e.stored_length).sum();
     line(
@@ -341,6 +345,32 @@ fn clusters_description(decoder: &Decoder) -> Option<String> {
         })
         .collect();
     Some(items.join(", "))
+}
+
+/// Per scale of a multiscale (ECNR) model, coarsest first (`--detail K`
+/// decodes the first K): its factor, samples, blocks and MLPs, as
+/// `#1: factor 4, 6 x 4 x 3 x 2 samples, 8 blocks (2 empty), 3 MLPs, 1200
+/// parameters`.
+fn scales_description(decoder: &Decoder) -> Option<String> {
+    let m = decoder.model().get::<Ecnr>()?;
+    let items: Vec<String> = m
+        .scales
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            let empty = s.assignment.iter().filter(|&&q| q == EMPTY).count();
+            format!(
+                "#{}: factor {}, {} samples, {} blocks ({empty} empty), {} MLPs, {} parameters",
+                i + 1,
+                s.factor,
+                super::format_dims(&s.dims),
+                s.assignment.len(),
+                s.mlps(),
+                s.parameter_count()
+            )
+        })
+        .collect();
+    Some(items.join("; "))
 }
 
 /// The raw float32 size of all variables at all time steps, against

@@ -12,17 +12,20 @@ use crate::decode::parallel::DecodeOptions;
 use crate::decode::plan::OutputMap;
 use crate::error::{Error, Result};
 use crate::format::{InrFile, Metadata};
-use crate::model::{McInr, ResidualSiren, FAMILY_MC_INR, FAMILY_RESIDUAL_SIREN, KNOWN_FAMILIES};
+use crate::model::{
+    Ecnr, McInr, ResidualSiren, FAMILY_ECNR, FAMILY_MC_INR, FAMILY_RESIDUAL_SIREN, KNOWN_FAMILIES,
+};
 
 /// Loads a family's model from an open file.
 type Loader = fn(&InrFile) -> Result<Box<dyn Family>>;
 
 /// The families this build decodes, by the name the metadata gives.
-const FAMILIES: [(&str, Loader); 2] = [
+const FAMILIES: [(&str, Loader); 3] = [
     (FAMILY_RESIDUAL_SIREN, |f| {
         Ok(Box::new(ResidualSiren::from_file(f)?))
     }),
     (FAMILY_MC_INR, |f| Ok(Box::new(McInr::from_file(f)?))),
+    (FAMILY_ECNR, |f| Ok(Box::new(Ecnr::from_file(f)?))),
 ];
 
 /// A loaded model, as the decoder uses it.

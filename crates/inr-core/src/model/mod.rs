@@ -1,9 +1,10 @@
 //! Model families' weights. Each family parses its part of the metadata,
 //! loads its weights from the file's sections and validates every shape
 //! before the decoder sees it (`decode::family` registers them). The
-//! residual SIREN and MC-INR families are implemented; the format reserves
-//! the others (see docs/format.md).
+//! residual SIREN, MC-INR and ECNR families are implemented; the format
+//! reserves the others (see docs/format.md).
 
+pub mod ecnr;
 pub mod mc_inr;
 pub mod normalization;
 pub mod residual_siren;
@@ -14,13 +15,15 @@ use std::collections::HashMap;
 use crate::error::{Error, Result};
 use crate::format::InrFile;
 
+pub use ecnr::{Ecnr, EcnrMeta};
 pub use mc_inr::{CoordNetB, McInr, McInrMeta};
 pub use residual_siren::{Dense, Layer, ResidualSiren, ResidualSirenMeta};
 
 /// Family names as written in the metadata.
 pub const FAMILY_RESIDUAL_SIREN: &str = "residual_siren";
 pub const FAMILY_MC_INR: &str = "mc_inr";
-/// Families the format describes; this build decodes the first two.
+pub const FAMILY_ECNR: &str = "ecnr";
+/// Families the format describes; this build decodes the first three.
 pub const KNOWN_FAMILIES: [&str; 5] = ["residual_siren", "mc_inr", "ecnr", "stsr_inr", "nervi"];
 
 /// The file's `"model"` object as a family's metadata (`parse`), and the
