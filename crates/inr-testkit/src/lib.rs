@@ -2,7 +2,9 @@
 //! (random weights in complete `.inr` files), meshes of every cell type, and
 //! f64 reference evaluators written from docs/format.md.
 
+pub mod ecnr;
 pub mod fields;
 pub mod meshes;
 pub mod reference;
+pub mod reference_ecnr;
 pub mod synthetic;
