@@ -1533,3 +1533,404 @@ fn contradictory_files_are_rejected() {
 
     cases.run();
 }
+
+// ---------------------------------------------------------------------------
+// ECNR files
+
+/// A small ECNR file (docs/format.md, section 10.4): two scales of shared,
+/// pruned tables over a 7 x 6 x 5 image with 3 time steps, some blocks
+/// empty, in zstd sections.
+fn ecnr_file() -> Vec<u8> {
+    use inr_testkit::ecnr::{EcnrEncoding, EcnrSpec};
+    let mut s = EcnrSpec::small(21);
+    s.dims = [7, 6, 5];
+    s.times = Some(vec![0.0, 1.0, 2.5]);
+    s.block = [2, 3, 2];
+    s.factors = vec![2, 1];
+    s.latent_dim = 2;
+    s.mlps = 2;
+    s.width = 4;
+    s.sine_layers = 1;
+    s.empty = 0.3;
+    s.encoding = EcnrEncoding::Shared {
+        bits: 3,
+        prune: true,
+    };
+    s.build().unwrap()
+}
+
+/// The ECNR file's metadata and its sections stored plain (every byte of
+/// the assignments, tables, indices and masks exposed).
+fn ecnr_parts() -> (Value, Vec<Raw>) {
+    let (meta, raws) = parts(&ecnr_file());
+    let plain = raws
+        .iter()
+        .map(|r| Raw::plain(&r.name, zstd::stream::decode_all(&r.stored[..]).unwrap()))
+        .collect();
+    (meta, plain)
+}
+
+#[test]
+fn ecnr_metadata_and_section_byte_changes_never_panic() {
+    let (meta, raws) = ecnr_parts();
+    let bytes = assemble(&meta, &raws);
+    let reference = reference(&bytes);
+    let meta_len = u64::from_le_bytes(bytes[16..24].try_into().unwrap()) as usize;
+    let start = Instant::now();
+    let mut tally = Tally::default();
+    for (name, f) in PATTERNS {
+        for offset in HEADER_LEN..HEADER_LEN + meta_len {
+            let mut m = bytes.clone();
+            m[offset] = f(m[offset]);
+            let crc = crc32fast::hash(&m[HEADER_LEN..HEADER_LEN + meta_len]);
+            m[32..36].copy_from_slice(&crc.to_le_bytes());
+            let hcrc = crc32fast::hash(&m[0..36]);
+            m[36..40].copy_from_slice(&hcrc.to_le_bytes());
+            tally.add(
+                || format!("metadata byte {offset} {name}"),
+                try_case(|| Decoder::from_bytes(m), &reference, false),
+            );
+        }
+        for (s, raw) in raws.iter().enumerate() {
+            for offset in 0..raw.stored.len() {
+                let mut r = raws.clone();
+                r[s].stored[offset] = f(r[s].stored[offset]);
+                let m = assemble(&meta, &r);
+                tally.add(
+                    || format!("section {s} byte {offset} {name}"),
+                    try_case(|| Decoder::from_bytes(m), &reference, false),
+                );
+            }
+        }
+    }
+    let sections: usize = raws.iter().map(|r| r.stored.len()).sum();
+    println!(
+        "ECNR fuzz: {meta_len} bytes of JSON and {sections} of sections in {:?}",
+        start.elapsed()
+    );
+    tally.check("ECNR metadata and sections with fixed checksums");
+    mutate_every_byte(&ecnr_file(), "ECNR file");
+}
+
+#[test]
+fn ecnr_contradictions_and_absurd_sizes_are_rejected() {
+    let (meta, raws) = ecnr_parts();
+    assert_eq!(
+        reference(&assemble(&meta, &raws)),
+        reference(&ecnr_file()),
+        "reassembly is faithful"
+    );
+    let with = |f: &dyn Fn(&mut Value)| with_meta(&meta, &raws, f);
+    let model = |f: &dyn Fn(&mut Value)| with(&|m: &mut Value| f(&mut m["model"]));
+    let mut cases = Cases::default();
+
+    // --- the pyramid
+    cases.add(
+        "a scale's dims not ceil(N / factor)",
+        model(&|m| m["scales"][0]["dims"][0] = json!(5)),
+        &["Shape"],
+    );
+    cases.add(
+        "a scale's time samples not ceil(N_t / factor)",
+        model(&|m| m["scales"][1]["dims"][3] = json!(2)),
+        &["Shape"],
+    );
+    cases.add(
+        "a factor that is not a power of two",
+        model(&|m| m["scales"][0]["factor"] = json!(3)),
+        &["Invalid"],
+    );
+    cases.add(
+        "factors not decreasing",
+        model(&|m| m["scales"][0]["factor"] = json!(1)),
+        &["Invalid"],
+    );
+    cases.add(
+        "a finest scale of factor 2",
+        model(&|m| {
+            m["scales"].as_array_mut().unwrap().pop();
+        }),
+        &["Invalid"],
+    );
+    cases.add(
+        "no scales",
+        model(&|m| m["scales"] = json!([])),
+        &["Invalid"],
+    );
+    cases.add(
+        "17 scales",
+        model(&|m| {
+            let last = m["scales"][1].clone();
+            let scales: Vec<Value> = (0..17)
+                .map(|k| {
+                    let mut s = last.clone();
+                    s["factor"] = json!(1u64 << (16 - k));
+                    s
+                })
+                .collect();
+            m["scales"] = json!(scales);
+        }),
+        &["Invalid"],
+    );
+    cases.add(
+        "a factor of 2^63",
+        model(&|m| m["scales"][0]["factor"] = json!(1u64 << 63)),
+        &["Shape"],
+    );
+    cases.add(
+        "a block of 0 samples",
+        model(&|m| m["block"] = json!([2, 0, 2])),
+        &["Invalid"],
+    );
+    cases.add(
+        "a block of 65537 samples",
+        model(&|m| m["block"] = json!([65537, 1, 1])),
+        &["Invalid"],
+    );
+    cases.add(
+        "a latent code of 65537 values",
+        model(&|m| m["latent_dim"] = json!(65537)),
+        &["Invalid"],
+    );
+    cases.add(
+        "a CNN",
+        model(&|m| m["cnn"] = json!({"activation": "relu", "layers": []})),
+        &["Unsupported"],
+    );
+    cases.add(
+        "a CNN and nothing else",
+        model(&|m| *m = json!({"family": "ecnr", "cnn": {}})),
+        &["Unsupported"],
+    );
+    cases.add(
+        "sites of an unknown kind",
+        model(&|m| m["sites"] = json!("edge")),
+        &["Invalid"],
+    );
+    cases.add(
+        "a cell variable in a model of point sites",
+        with(&|m| m["variables"][1]["association"] = json!("cell")),
+        &["Invalid"],
+    );
+    cases.add(
+        "cell sites with point variables",
+        model(&|m| m["sites"] = json!("cell")),
+        &["Invalid", "Shape"],
+    );
+    cases.add(
+        "an images domain",
+        with(&|m| {
+            let views = json!({"section": 0, "offset": 0, "count": 2, "dtype": "f64"});
+            m["domain"] = json!({"kind": "images", "width": 7, "height": 6,
+                "views": views, "parameters": ["theta"]});
+        }),
+        &["Invalid", "Unsupported"],
+    );
+
+    // --- assignments
+    cases.add(
+        "an assignment of u8 entries",
+        model(&|m| m["scales"][0]["assignment"]["dtype"] = json!("u8")),
+        &["Shape"],
+    );
+    cases.add(
+        "an assignment one entry short",
+        model(&|m| {
+            let n = m["scales"][1]["assignment"]["count"].as_u64().unwrap();
+            m["scales"][1]["assignment"]["count"] = json!(n - 1);
+        }),
+        &["Shape"],
+    );
+    cases.add(
+        "an assignment in a missing section",
+        model(&|m| m["scales"][1]["assignment"]["section"] = json!(7)),
+        &["OutOfBounds"],
+    );
+    cases.add(
+        "an assignment past its section's end",
+        model(&|m| m["scales"][1]["assignment"]["offset"] = json!(1 << 20)),
+        &["OutOfBounds"],
+    );
+    let assignment = |s: usize| {
+        let at = &meta["model"]["scales"][s]["assignment"];
+        let offset = at["offset"].as_u64().unwrap() as usize;
+        (at["section"].as_u64().unwrap() as usize, offset)
+    };
+    for (label, value) in [
+        ("a block assigned to MLP 2 of 2", 2u32),
+        ("a block assigned to MLP 0xFFFFFFFE", u32::MAX - 1),
+    ] {
+        let (s, offset) = assignment(1);
+        let mut r = raws.clone();
+        r[s].stored[offset + 4..offset + 8].copy_from_slice(&value.to_le_bytes());
+        cases.add(label, assemble(&meta, &r), &["Invalid"]);
+    }
+    cases.add(
+        "0 MLPs",
+        model(&|m| m["scales"][0]["mlps"] = json!(0)),
+        &["Invalid"],
+    );
+    cases.add(
+        "2^21 MLPs",
+        model(&|m| m["scales"][0]["mlps"] = json!(1 << 21)),
+        &["Invalid"],
+    );
+
+    // --- latents
+    cases.add(
+        "one latent tensor short of the time samples",
+        model(&|m| {
+            m["scales"][1]["latents"].as_array_mut().unwrap().pop();
+        }),
+        &["Shape"],
+    );
+    cases.add(
+        "latents with a row more than the non-empty blocks",
+        model(&|m| {
+            let rows = m["scales"][1]["latents"][0]["shape"][0].as_u64().unwrap();
+            m["scales"][1]["latents"][0]["shape"][0] = json!(rows + 1);
+        }),
+        &["Shape"],
+    );
+    cases.add(
+        "latents with a row less than the non-empty blocks",
+        model(&|m| {
+            let rows = m["scales"][0]["latents"][1]["shape"][0].as_u64().unwrap();
+            m["scales"][0]["latents"][1]["shape"][0] = json!(rows.saturating_sub(1));
+        }),
+        &["Shape"],
+    );
+    cases.add(
+        "latent codes of the wrong length",
+        model(&|m| m["scales"][1]["latents"][2]["shape"][1] = json!(3)),
+        &["Shape"],
+    );
+    cases.add(
+        "latents of 2^28 rows in a small section",
+        model(&|m| m["scales"][1]["latents"][0]["shape"] = json!([1 << 27, 2])),
+        &["Shape", "OutOfBounds"],
+    );
+
+    // --- stacked layers
+    let layer = |k: usize, f: &'static dyn Fn(&mut Value)| {
+        model(&move |m: &mut Value| f(&mut m["scales"][1]["layers"][k]))
+    };
+    cases.add(
+        "a first layer not taking 3 + latent_dim inputs",
+        layer(0, &|l| l["weight"]["shape"][2] = json!(6)),
+        &["Shape"],
+    );
+    cases.add(
+        "a weight for another number of MLPs",
+        layer(1, &|l| l["weight"]["shape"][0] = json!(3)),
+        &["Shape"],
+    );
+    cases.add(
+        "a bias of another width",
+        layer(0, &|l| l["bias"]["shape"] = json!([2, 5])),
+        &["Shape"],
+    );
+    cases.add(
+        "a weight of rank 2",
+        layer(0, &|l| l["weight"]["shape"] = json!([4, 5])),
+        &["Shape"],
+    );
+    cases.add(
+        "outputs for other variables",
+        layer(1, &|l| {
+            l["weight"]["shape"][1] = json!(2);
+            l["bias"]["shape"][1] = json!(2);
+        }),
+        &["Shape"],
+    );
+    cases.add(
+        "a linear layer first",
+        layer(0, &|l| {
+            l["kind"] = json!("linear");
+        }),
+        &["Invalid"],
+    );
+    cases.add(
+        "a sine layer last",
+        layer(1, &|l| {
+            l["kind"] = json!("sine");
+            l["w0"] = json!(30.0);
+        }),
+        &["Invalid"],
+    );
+    cases.add(
+        "only a linear layer",
+        model(&|m| {
+            let last = m["scales"][1]["layers"][1].clone();
+            m["scales"][1]["layers"] = json!([last]);
+        }),
+        &["Invalid"],
+    );
+    cases.add(
+        "w0 = 1e9",
+        layer(0, &|l| l["w0"] = json!(1e9)),
+        &["Invalid"],
+    );
+    cases.add(
+        "a residual_sine stacked layer",
+        layer(0, &|l| l["kind"] = json!("residual_sine")),
+        &["Invalid"],
+    );
+    let (s, _) = assignment(0);
+    let mut nan_table = raws.clone();
+    let table = meta["model"]["scales"][0]["layers"][0]["weight"]["encoding"]["codebook"].clone();
+    let at = table["offset"].as_u64().unwrap() as usize;
+    nan_table[s].stored[at..at + 4].copy_from_slice(&f32::NAN.to_le_bytes());
+    cases.add(
+        "NaN in a scale's weight table",
+        assemble(&meta, &nan_table),
+        &["Invalid"],
+    );
+    let mut short = raws.clone();
+    let half = short[s].stored.len() / 2;
+    short[s].stored.truncate(half);
+    short[s].length = short[s].stored.len() as u64;
+    cases.add(
+        "a scale's section cut in half",
+        assemble(&meta, &short),
+        &["OutOfBounds"],
+    );
+
+    // --- absurd sizes: declared, never allocated
+    let one_scale = |dims: [u64; 3], block: [u64; 3], count: u64| {
+        let (dims, block) = (json!(dims), json!(block));
+        with(&move |m: &mut Value| {
+            m["domain"]["dims"] = dims.clone();
+            m["model"]["block"] = block.clone();
+            let mut s = m["model"]["scales"][1].clone();
+            let d = &m["domain"]["dims"];
+            s["dims"] = json!([d[0], d[1], d[2], 3]);
+            s["assignment"]["count"] = json!(count);
+            m["model"]["scales"] = json!([s]);
+        })
+    };
+    cases.add(
+        "5 x 2^40 blocks",
+        one_scale([1 << 24, 1 << 16, 1], [1, 1, 1], 3 << 40),
+        &["LimitExceeded"],
+    );
+    cases.add(
+        "2^32 blocks of assignment in a small section",
+        one_scale([1 << 16, 1 << 14, 1], [1, 1, 1], 3 << 30),
+        &["OutOfBounds"],
+    );
+    cases.add(
+        "a block of 2^24 samples of 3 outputs",
+        one_scale([1 << 12, 1 << 12, 1], [1 << 16, 1 << 16, 1], 3),
+        &["LimitExceeded"],
+    );
+    let reset = std::fs::write("/proc/self/clear_refs", "5").is_ok();
+    let before = vm_hwm_kib();
+    cases.run();
+    let after = vm_hwm_kib();
+    println!("peak RSS {before:?} -> {after:?} KiB (peak reset: {reset})");
+    if let (Some(b), Some(a)) = (before, after) {
+        let grown = a.saturating_sub(b) >> 10;
+        assert!(grown < 200, "peak RSS grew by {grown} MiB");
+    }
+}

@@ -96,9 +96,15 @@ impl Ecnr {
 /// section is read.
 fn check(meta: &EcnrMeta, file: &Metadata) -> Result<scale::Frame> {
     if let Some(v) = file.variables.iter().find(|v| v.association != meta.sites) {
+        let name = |a| match a {
+            Association::Point => "point",
+            Association::Cell => "cell",
+        };
         return Err(Error::Invalid(format!(
-            "variable {:?} is {:?} data in an ECNR model of {:?} sites",
-            v.name, v.association, meta.sites
+            "variable {:?} is {} data in an ECNR model of {} sites",
+            v.name,
+            name(v.association),
+            name(meta.sites)
         )));
     }
     if meta.block.iter().any(|&b| b == 0 || b > MAX_BLOCK_SIDE) {

@@ -62,8 +62,9 @@ pub(super) fn check(s: &ScaleMeta, i: usize, frame: &Frame) -> Result<()> {
         .ok_or_else(|| Error::LimitExceeded(format!("scale {i}: more than {MAX_BLOCKS} blocks")))?;
     if s.assignment.dtype != DType::U32 || s.assignment.count != count {
         return Err(Error::Shape(format!(
-            "scale {i}: an assignment of {} {:?} entries for {count} blocks (u32 expected)",
-            s.assignment.count, s.assignment.dtype
+            "scale {i}: an assignment of {} entries of {} for {count} blocks (u32 expected)",
+            s.assignment.count,
+            serde_json::to_string(&s.assignment.dtype).unwrap_or_default()
         )));
     }
     if s.mlps == 0 || s.mlps > MAX_MLPS {
