@@ -142,11 +142,10 @@ fn grid_error(d: &Decoder, req: &GridRequest, detail: u32) -> f64 {
     let t = d.effective_time(req.time).unwrap();
     let (axes, ranges) = (axes(d), ranges(d));
     let mut worst = 0f64;
-    for (k, j, i) in (0..nz).flat_map(|k| (0..ny).flat_map(move |j| (0..nx).map(move |i| (k, j, i))))
-    {
+    for q in 0..nx * ny * nz {
+        let (i, j, k) = (q % nx, q / nx % ny, q / (nx * ny));
         let coords = [grid.axes[0][i], grid.axes[1][j], grid.axes[2][k], t];
         let want = reference_ecnr(model, d.metadata(), axes.as_ref(), &coords, detail as usize);
-        let q = i + nx * (j + ny * k);
         let got = g.arrays.iter().flat_map(|a| {
             let c = a.components;
             a.values[q * c..(q + 1) * c].to_vec()
@@ -299,12 +298,20 @@ fn a_point_query_evaluates_only_the_blocks_around_it() {
     let points: Vec<[f64; 3]> = (0..g.dims().iter().product())
         .map(|q: usize| {
             let [nx, ny, _] = g.dims();
-            [g.axes[0][q % nx], g.axes[1][q / nx % ny], g.axes[2][q / (nx * ny)]]
+            [
+                g.axes[0][q % nx],
+                g.axes[1][q / nx % ny],
+                g.axes[2][q / (nx * ny)],
+            ]
         })
         .collect();
     let (at_step, _) = evaluate_with(&d, &all, &points, t);
     let per_sample = |s: usize| model.scales[s].blocks_per_sample();
-    assert_eq!(at_step[2], per_sample(2), "one time sample of the finest scale");
+    assert_eq!(
+        at_step[2],
+        per_sample(2),
+        "one time sample of the finest scale"
+    );
     let t_between = 0.5 * (t + d.metadata().time.as_ref().unwrap().values[3]);
     let (between, _) = evaluate_with(&d, &all, &points, t_between);
     assert_eq!(between[2], 2 * per_sample(2), "two time samples");
@@ -406,4 +413,57 @@ fn the_model_is_described_and_counted() {
     let dims: Vec<[usize; 4]> = model.scales.iter().map(|s| s.dims).collect();
     assert_eq!(dims, [[6, 4, 3, 2], [11, 7, 5, 3], [21, 14, 9, 5]]);
     assert!(d.gemm_flops_per_point(&[]).unwrap() > 0);
+}
+
+/// The synthetic writer's shared tables follow the reference encoder's
+/// conventions, and the decoder reads them: per scale one table for every
+/// weight, one for the biases, one for the latents; hidden weights pruned
+/// (masks), the last layer's not; time samples without blocks have empty
+/// latent tensors.
+#[test]
+fn shared_tables_masks_and_empty_latents_are_read() {
+    use inr::format::{InrFile, TensorEncoding, TensorRef};
+    use inr::model::ecnr::{EcnrMeta, StackedLayerMeta};
+    let mut spec = EcnrSpec::small(13);
+    spec.encoding = EcnrEncoding::Shared {
+        bits: 5,
+        prune: true,
+    };
+    spec.empty = 0.9;
+    let bytes = spec.build().unwrap();
+    let file = InrFile::from_bytes(bytes.clone()).unwrap();
+    let meta = EcnrMeta::from_value(&file.metadata().model).unwrap();
+    let table = |t: &TensorRef| match &t.encoding {
+        TensorEncoding::Codebook { codebook, mask, .. } => (*codebook, mask.is_some()),
+        e => panic!("not a codebook: {e:?}"),
+    };
+    let mut empty_samples = 0;
+    for (k, scale) in meta.scales.iter().enumerate() {
+        let last = scale.layers.len() - 1;
+        let (weights, _) = table(scale.layers[0].tensors()[0]);
+        let (biases, _) = table(scale.layers[0].tensors()[1]);
+        let (codes, _) = table(&scale.latents[0]);
+        assert!(weights != biases && biases != codes && weights != codes);
+        assert!(weights.section == k as u32 && codes.section == k as u32);
+        for (i, l) in scale.layers.iter().enumerate() {
+            assert_eq!(matches!(l, StackedLayerMeta::Linear { .. }), i == last);
+            assert_eq!(table(l.tensors()[0]), (weights, i != last), "layer {i}");
+            assert_eq!(table(l.tensors()[1]), (biases, false));
+        }
+        for t in &scale.latents {
+            assert_eq!(table(t), (codes, false));
+            empty_samples += (t.shape[0] == 0) as usize;
+        }
+    }
+    assert!(empty_samples > 0, "some time samples without blocks");
+    let d = Decoder::from_bytes(bytes).unwrap();
+    let model = ecnr(&d);
+    let zeros = model.scales[2].layers[0]
+        .weight
+        .iter()
+        .filter(|&&w| w == 0.0)
+        .count();
+    assert!(zeros > 0, "pruned weights decode to 0");
+    let worst = worst_error(&d, 300, 3, 0);
+    assert!(worst < TOLERANCE, "{worst}");
 }
