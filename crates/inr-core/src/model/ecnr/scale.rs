@@ -106,11 +106,11 @@ fn block_count(dims: [u64; 4], block: [u64; 3]) -> Option<u64> {
 /// Sine layers then one linear layer, chaining from `3 + latent_dim`
 /// inputs to the outputs.
 fn check_layers(layers: &[StackedLayerMeta], mlps: u64, frame: &Frame) -> Result<()> {
-    if layers.len() < 2 || layers.len() > limits::MAX_LAYERS + 1 {
+    if layers.len() < 2 || layers.len() > limits::MAX_LAYERS {
         return Err(Error::Invalid(format!(
             "{} stacked layers (1..={} sine layers and a linear one expected)",
             layers.len(),
-            limits::MAX_LAYERS
+            limits::MAX_LAYERS - 1
         )));
     }
     let mut width = 3 + frame.latent_dim;
