@@ -8,12 +8,14 @@ use clap::{Args, ValueEnum};
 
 use inr_core::error::{Error, Result};
 use inr_core::format::writer::write_atomically;
+use inr_core::format::Association;
 use inr_core::format::WeightEncoding;
 use inr_core::mesh::generate::box_mesh;
+use inr_testkit::ecnr::{EcnrEncoding, EcnrSpec};
 use inr_testkit::synthetic::{ClusterSpec, SyntheticSpec};
 
 pub const ABOUT: &str =
-    "Write a synthetic model (random residual SIREN or MC-INR) for tests, benchmarks and demos; it has not learned any data";
+    "Write a synthetic model (random residual SIREN, MC-INR or ECNR) for tests, benchmarks and demos; it has not learned any data";
 
 pub const LONG_ABOUT: &str = "\
 Write a synthetic model (random residual SIREN with SIREN initialization) for
@@ -35,10 +37,19 @@ random centroids in the domain, the first --splits of them split in two,
 each leaf a CoordNetB network (a trunk of --width and --blocks, a branch of
 --branch-blocks per variable), blended across borders over --blend-width.
 
+With --ecnr S, the model is a multiscale ECNR one instead (image domains):
+S scales of factors 2^(S-1) down to 1, 4x3x2 blocks (a fifth of them
+empty) with latent codes of 3 values, 3 MLPs of --width and max(--blocks, 1)
+sine layers per scale, and the point variables pressure and velocity only
+(ECNR models hold one association); --encoding codebook9 stores each scale's
+weights, biases and latents with three shared 9-bit tables, zero weights
+pruned.
+
 Example:
   inr synthetic -o demo.inr --width 64 --blocks 3 --dims 64,64,32 --encoding f16
   inr synthetic -o mesh.inr --mesh tets --mesh-cells 8,4,4
-  inr synthetic -o mc.inr --mesh tets --clusters 6 --splits 2 --blend-width 0.2";
+  inr synthetic -o mc.inr --mesh tets --clusters 6 --splits 2 --blend-width 0.2
+  inr synthetic -o ecnr.inr --ecnr 3 --dims 48,40,32";
 
 /// Low corner of the box of `--mesh`.
 const MESH_LO: [f64; 3] = [-1.0, 0.0, 2.0];
@@ -46,6 +57,8 @@ const MESH_LO: [f64; 3] = [-1.0, 0.0, 2.0];
 const MESH_HI: [f64; 3] = [1.0, 0.5, 3.0];
 /// Most box cells of `--mesh-cells` (each becomes up to 6 tetrahedra).
 const MAX_MESH_BOX_CELLS: usize = 1 << 20;
+/// Most blocks per time step of `--ecnr` (each has a random latent code).
+const MAX_ECNR_BLOCKS: u64 = 1 << 20;
 
 /// How the weights are stored.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -116,6 +129,10 @@ pub struct SyntheticArgs {
     /// Make an MC-INR model of this many clusters (before splits).
     #[arg(long, value_parser = RangedU64ValueParser::<usize>::new().range(1..=4096))]
     pub clusters: Option<usize>,
+    /// Make an ECNR model of this many scales (image domains).
+    #[arg(long, value_name = "S", conflicts_with_all = ["mesh", "clusters"],
+          value_parser = RangedU64ValueParser::<usize>::new().range(1..=16))]
+    pub ecnr: Option<usize>,
     /// With --clusters: split the first N clusters into two.
     #[arg(long, default_value_t = 0, requires = "clusters")]
     pub splits: usize,
@@ -162,9 +179,14 @@ pub fn run(args: &SyntheticArgs) -> Result<()> {
     spec.blocks = args.blocks;
     spec.encoding = args.encoding.into();
     let (family, parameters, bytes) = match args.clusters {
+        None if args.ecnr.is_some() => ecnr(&spec, args)?,
         None => {
             let (model, bytes) = spec.build()?;
-            ("residual SIREN".to_string(), model.parameter_count(), bytes)
+            let family = format!(
+                "residual SIREN, width {}, {} residual blocks",
+                args.width, args.blocks
+            );
+            (family, model.parameter_count(), bytes)
         }
         Some(clusters) => {
             if !(args.blend_width.is_finite() && args.blend_width >= 0.0) {
@@ -181,8 +203,10 @@ pub fn run(args: &SyntheticArgs) -> Result<()> {
             };
             let (model, bytes) = spec.build_mc_inr(&cluster_spec)?;
             let family = format!(
-                "MC-INR, {} clusters, {}-block branches, blend width {}",
+                "MC-INR, {} clusters, width {}, {} residual blocks, {}-block branches, blend width {}",
                 model.leaves.len(),
+                args.width,
+                args.blocks,
                 args.branch_blocks,
                 args.blend_width
             );
@@ -191,15 +215,57 @@ pub fn run(args: &SyntheticArgs) -> Result<()> {
     };
     write_atomically(&args.output, &bytes)?;
     log::info!(
-        "wrote {} ({} bytes): {family}, width {}, {} residual blocks, {parameters} parameters; {}, {} time steps",
+        "wrote {} ({} bytes): {family}, {parameters} parameters; {}, {} time steps",
         args.output.display(),
         bytes.len(),
-        args.width,
-        args.blocks,
         domain,
         spec.times.as_ref().map_or(1, Vec::len)
     );
     Ok(())
+}
+
+/// The ECNR model of `--ecnr S` on the image domain, time steps and point
+/// variables of `spec`: its description, parameters and bytes.
+fn ecnr(spec: &SyntheticSpec, args: &SyntheticArgs) -> Result<(String, u64, Vec<u8>)> {
+    let scales = args.ecnr.unwrap_or(1);
+    let mut e = EcnrSpec::small(args.seed);
+    let blocks: u64 = (0..3).map(|a| spec.dims[a].div_ceil(e.block[a])).product();
+    if blocks > MAX_ECNR_BLOCKS {
+        return Err(Error::InvalidArgument(format!(
+            "--dims {}: more than {MAX_ECNR_BLOCKS} blocks of {:?} for a synthetic ECNR file",
+            super::format_dims(&spec.dims),
+            e.block
+        )));
+    }
+    e.dims = spec.dims;
+    e.origin = spec.origin;
+    e.spacing = spec.spacing;
+    e.times = spec.times.clone();
+    e.variables = spec
+        .variables
+        .iter()
+        .filter(|v| v.2 == Association::Point)
+        .map(|v| (v.0.clone(), v.3.clone()))
+        .collect();
+    e.factors = (0..scales).rev().map(|k| 1u64 << k).collect();
+    e.width = args.width;
+    e.sine_layers = args.blocks.max(1);
+    e.encoding = match args.encoding {
+        Encoding::F32 => EcnrEncoding::F32,
+        Encoding::Codebook9 => EcnrEncoding::Shared {
+            bits: 9,
+            prune: true,
+        },
+        Encoding::F16 => {
+            return Err(Error::InvalidArgument(
+                "--encoding f16: ECNR files are written f32 or codebook9".into(),
+            ))
+        }
+    };
+    let bytes = e.build()?;
+    let model = inr_core::decode::Decoder::from_bytes(bytes.clone())?;
+    let family = format!("ECNR, {}", model.model().family().describe());
+    Ok((family, model.model().parameter_count(), bytes))
 }
 
 /// Checks a `--mesh-cells` list: three axes of 1 or more cells, at most
@@ -278,5 +344,32 @@ mod tests {
             assert_eq!(decoder.metadata().variables.len(), 3);
             assert_eq!(decoder.metadata().time.as_ref().unwrap().values.len(), 3);
         }
+    }
+
+    #[test]
+    fn ecnr_files_have_the_scales_asked_for() {
+        let dir = tempfile::tempdir().unwrap();
+        let output = dir.path().join("e.inr");
+        for (encoding, scales) in [("f32", 3), ("codebook9", 1)] {
+            let mut args = parse(&["--ecnr", &scales.to_string(), "--encoding", encoding]).unwrap();
+            args.output = output.clone();
+            args.dims = vec![12, 10, 8];
+            run(&args).unwrap();
+            let decoder = inr_core::decode::Decoder::open(&output).unwrap();
+            let model = decoder.model().get::<inr_core::model::Ecnr>().unwrap();
+            assert_eq!(model.scales.len(), scales);
+            assert_eq!(model.scales[0].factor, 1 << (scales - 1));
+            assert_eq!(
+                decoder.metadata().variables.len(),
+                2,
+                "point variables only"
+            );
+        }
+        let mut args = parse(&["--ecnr", "2", "--encoding", "f16"]).unwrap();
+        args.output = output.clone();
+        assert!(run(&args).is_err());
+        assert!(parse(&["--ecnr", "2", "--mesh", "tets"]).is_err());
+        assert!(parse(&["--ecnr", "2", "--clusters", "3"]).is_err());
+        assert!(parse(&["--ecnr", "17"]).is_err());
     }
 }

@@ -143,8 +143,23 @@ fn info_of_an_unsupported_model_prints_metadata_then_fails() {
 /// Reads `file` (a .vti in `dir`) and checks that it holds exactly what the
 /// decoder gives for `req`: extent, geometry, arrays, every value.
 fn assert_vti_matches(dir: &Path, file: &str, decoder: &Decoder, req: &GridRequest) {
+    assert_vti_matches_at(dir, file, decoder, req, 0);
+}
+
+/// [`assert_vti_matches`] at a level of detail.
+fn assert_vti_matches_at(
+    dir: &Path,
+    file: &str,
+    decoder: &Decoder,
+    req: &GridRequest,
+    detail: u32,
+) {
     let image = vti::read_image_data(&dir.join(file)).unwrap();
-    let expected = decoder.decode_grid(req, &DecodeOptions::default()).unwrap();
+    let options = DecodeOptions {
+        detail,
+        ..Default::default()
+    };
+    let expected = decoder.decode_grid(req, &options).unwrap();
     assert_eq!(image.extent, expected.extent.map(|v| v as i64));
     let (origin, spacing) = expected.grid.uniform.unwrap();
     assert_eq!(image.origin, origin.map(|v| v as f32 as f64));
@@ -273,6 +288,81 @@ fn probe_prints_the_decoder_values() {
     );
     assert_ok(&o);
     assert_eq!(stdout(&o), format!("density = {}\n", want[4]));
+}
+
+/// A multiscale (ECNR) file: `inr info` lists its scales; `inr decode` and
+/// `inr probe` give the decoder's values at every level of detail.
+#[test]
+fn ecnr_files_are_described_decoded_and_probed_at_a_level_of_detail() {
+    let dir = tempfile::tempdir().unwrap();
+    let args = [
+        "synthetic",
+        "-o",
+        "e.inr",
+        "--ecnr",
+        "3",
+        "--dims",
+        "14,10,9",
+    ];
+    assert_ok(&inr(dir.path(), &args));
+    let o = inr(dir.path(), &["info", "e.inr"]);
+    assert_ok(&o);
+    let text = stdout(&o);
+    assert!(
+        field(&text, "model").starts_with("ecnr: 3 scales"),
+        "{text}"
+    );
+    let scales = field(&text, "scales");
+    assert!(
+        scales.starts_with("#1: factor 4, 4 x 3 x 3 x 1 samples"),
+        "{scales}"
+    );
+    assert_eq!(scales.matches(" samples, ").count(), 3, "{scales}");
+
+    let decoder = Decoder::open(dir.path().join("e.inr")).unwrap();
+    for (detail, file) in [("0", "all.vti"), ("1", "coarse.vti")] {
+        let args = [
+            "decode", "e.inr", "--detail", detail, "--time", "0.7", "-o", file,
+        ];
+        assert_ok(&inr(dir.path(), &args));
+        let req = GridRequest {
+            time: Some(0.7),
+            ..Default::default()
+        };
+        assert_vti_matches_at(dir.path(), file, &decoder, &req, detail.parse().unwrap());
+    }
+    let read = |f: &str| vti::read_image_data(&dir.path().join(f)).unwrap().arrays;
+    assert_ne!(read("all.vti")[0].values, read("coarse.vti")[0].values);
+
+    let probe = |detail: &str| {
+        let o = inr(
+            dir.path(),
+            &[
+                "probe", "e.inr", "0.3", "1.1", "13", "1.2", "--detail", detail,
+            ],
+        );
+        assert_ok(&o);
+        stdout(&o)
+    };
+    let (x, y, z, t) = (0.3, 1.1, 13.0, 1.2);
+    for detail in [0, 1, 2] {
+        let mut want = vec![0f32; 4];
+        let options = DecodeOptions {
+            detail,
+            ..Default::default()
+        };
+        let times = PointTimes::Fixed(Some(t));
+        decoder
+            .evaluate(&[x, y, z], times, &[0, 1], &mut want, &options)
+            .unwrap();
+        let text = probe(&detail.to_string());
+        let want = format!(
+            "pressure = {}\nvelocity = ({}, {}, {})\n",
+            want[0], want[1], want[2], want[3]
+        );
+        assert_eq!(text, want, "detail {detail}");
+    }
+    assert_ne!(probe("1"), probe("0"));
 }
 
 #[test]
