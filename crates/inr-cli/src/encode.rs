@@ -68,6 +68,9 @@ pub enum Method {
     /// Clustered branched networks (MC-INR): k-means clusters, a
     /// meta-learned initialization, re-clustering, blending at borders.
     McInr,
+    /// Multiscale blocks of tiny MLPs (ECNR): a Laplacian pyramid over
+    /// space and time, latent codes per block, pruning, shared tables.
+    Ecnr,
 }
 
 /// What MC-INR's k-means counts per site.
@@ -114,6 +117,9 @@ impl std::str::FromStr for DeviceChoice {
         }
     }
 }
+
+/// Codebook bits of the residual SIREN and MC-INR.
+pub const DEFAULT_BITS: u8 = 9;
 
 /// Arguments of `inr encode`.
 #[derive(Debug, Args)]
@@ -163,9 +169,9 @@ pub struct EncodeArgs {
     #[arg(long, default_value_t = 30.0)]
     pub omega: f64,
     /// Codebook bits per weight (k-means, 2^bits shared values); 0 stores
-    /// f32 weights.
-    #[arg(long, default_value_t = 9, value_parser = clap::value_parser!(u8).range(0..=16))]
-    pub bits: u8,
+    /// f32 weights [default: 9; 8 for ecnr].
+    #[arg(long, value_parser = clap::value_parser!(u8).range(0..=16))]
+    pub bits: Option<u8>,
     /// Steps of codebook fine-tuning after quantization [default: a tenth
     /// of --steps]; 0 skips it.
     #[arg(long, value_name = "N")]
@@ -193,6 +199,44 @@ pub struct EncodeArgs {
     pub method: Method,
     #[command(flatten)]
     pub mc: McArgs,
+    #[command(flatten)]
+    pub ecnr: EcnrArgs,
+}
+
+/// Options of `--method ecnr` (the paper's defaults). --width sets the
+/// MLPs' width and keeps every block that is not negligible instead of a
+/// size target; --lr defaults to 1e-3, --bits to 8.
+#[derive(Debug, Args)]
+pub struct EcnrArgs {
+    /// Scales of the Laplacian pyramid over space and time.
+    #[arg(long, default_value_t = 3, help_heading = "ECNR")]
+    pub scales: usize,
+    /// Block size in samples, X,Y,Z [default: about an eighth of each axis,
+    /// a power of two from 2 to 16].
+    #[arg(
+        long,
+        value_delimiter = ',',
+        num_args = 3,
+        value_name = "X,Y,Z",
+        help_heading = "ECNR"
+    )]
+    pub block: Option<Vec<usize>>,
+    /// Length of each block's latent code.
+    #[arg(long, default_value_t = 8, help_heading = "ECNR")]
+    pub latent_dim: usize,
+    /// Hidden width of the MLPs under a size target.
+    #[arg(long, default_value_t = 24, help_heading = "ECNR")]
+    pub mlp_width: usize,
+    /// Blocks per MLP, coarsest scale first, comma-separated (the last
+    /// repeats) [default: 8,16,32 for a time series, 1,2,4 for one step].
+    #[arg(long, value_delimiter = ',', help_heading = "ECNR")]
+    pub blocks_per_mlp: Option<Vec<usize>>,
+    /// Epochs of each scale (every sample of its blocks once), at most.
+    #[arg(long, default_value_t = 500, help_heading = "ECNR")]
+    pub epochs: usize,
+    /// Skip block-guided pruning (the paper's ablation).
+    #[arg(long, help_heading = "ECNR")]
+    pub no_prune: bool,
 }
 
 /// Options of `--method mc-inr` (the paper's defaults).
@@ -301,7 +345,7 @@ impl EncodeArgs {
         let mut opts = EncodeOptions {
             size: self.size()?,
             blocks: self.blocks,
-            bits: self.bits,
+            bits: self.bits.unwrap_or(DEFAULT_BITS),
             omega: self.omega,
             train: TrainOptions {
                 steps: self.steps,
@@ -354,8 +398,10 @@ pub fn run(args: &EncodeArgs) -> Result<()> {
         series.steps.truncate(n.max(1));
     }
     let samples = Samples::from_series(&series, &args.vars)?;
-    if args.method == Method::McInr {
-        return super::encode_mc::run(args, &samples, start, interrupt_flag());
+    match args.method {
+        Method::McInr => return super::encode_mc::run(args, &samples, start, interrupt_flag()),
+        Method::Ecnr => return super::encode_ecnr::run(args, &samples, start, interrupt_flag()),
+        Method::ResidualSiren => {}
     }
     let opts = args.options(&samples, interrupt_flag())?;
     let shape = encode::choose_shape(&samples, &opts)?;

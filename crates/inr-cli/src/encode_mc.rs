@@ -41,7 +41,7 @@ fn options(args: &EncodeArgs, interrupt: Arc<AtomicBool>) -> Result<McInrOptions
         trunk_blocks: mc.trunk_blocks,
         branch_blocks: mc.branch_blocks,
         size,
-        bits: args.bits,
+        bits: args.bits.unwrap_or(super::encode::DEFAULT_BITS),
         omega: args.omega,
         split_threshold: mc.split_threshold,
         max_splits: mc.max_splits,

@@ -14,6 +14,8 @@ pub mod decode_mesh;
 #[cfg(feature = "encoder")]
 pub mod encode;
 #[cfg(feature = "encoder")]
+pub mod encode_ecnr;
+#[cfg(feature = "encoder")]
 pub mod encode_mc;
 pub mod info;
 pub mod probe;

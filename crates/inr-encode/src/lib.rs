@@ -12,6 +12,7 @@ pub mod clock;
 pub mod cluster;
 pub mod coordnet;
 pub mod data;
+pub mod ecnr;
 pub mod export;
 pub mod levels;
 pub mod mc_inr;

@@ -1,0 +1,60 @@
+//! Global quantization of a scale (the paper's Section 3.5): one k-means
+//! table for all the scale's kept weights, one for its biases, one for its
+//! latent codes; the tables become variables that fine-tuning trains with
+//! the values that draw from them.
+
+use tch::nn::Path;
+use tch::Tensor;
+
+use inr_core::error::Result;
+use inr_core::quantize::kmeans_1d;
+
+use super::stacked::{values, Stacked, Tables};
+
+/// Kept values of the masked or plain tensors.
+fn kept(pairs: &[(&Tensor, &Option<Tensor>)]) -> Result<Vec<f32>> {
+    let mut out = Vec::new();
+    for (t, mask) in pairs {
+        let v = values(t)?;
+        match mask {
+            Some(m) => {
+                let keep = values(m)?;
+                out.extend(
+                    v.iter()
+                        .zip(&keep)
+                        .filter(|(_, &k)| k > 0.0)
+                        .map(|(&x, _)| x),
+                );
+            }
+            None => out.extend(v),
+        }
+    }
+    Ok(out)
+}
+
+/// The table of at most `2^bits` entries for `values`, sorted.
+pub fn table(values: &[f32], bits: u8) -> Vec<f32> {
+    kmeans_1d(values, 1usize << bits).codebook
+}
+
+/// Quantizes `net` to `bits`-bit shared tables (variables under `p`).
+pub fn quantize(p: &Path, net: &mut Stacked, bits: u8) -> Result<()> {
+    let weights: Vec<_> = net
+        .layers
+        .iter()
+        .map(|l| (&l.weight, &l.weight_mask))
+        .collect();
+    let biases: Vec<_> = net.layers.iter().map(|l| (&l.bias, &l.bias_mask)).collect();
+    let none = None;
+    let make = |name: &str, v: Vec<f32>| -> Tensor {
+        let t = Tensor::from_slice(&table(&v, bits)).to_device(p.device());
+        p.var_copy(name, &t)
+    };
+    let tables = Tables {
+        weights: make("weight_table", kept(&weights)?),
+        biases: make("bias_table", kept(&biases)?),
+        latents: make("latent_table", kept(&[(&net.latents, &none)])?),
+    };
+    net.tables = Some(tables);
+    Ok(())
+}
