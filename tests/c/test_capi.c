@@ -12,6 +12,7 @@
  *   test_capi errors IMG.inr MESH.inr
  *   test_capi files  IMG.inr IMG.expect MESH.inr MESH.expect TMPDIR
  *   test_capi progress IMG.inr MESH.inr
+ *   test_capi detail ECNR.inr IMG.inr
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -162,7 +163,7 @@ static void check_description(const inr_model *m, const t_facts *ex, const var_f
 /* ------------------------------------------------------------------ */
 /* Decoding helpers.                                                   */
 
-static const inr_decode_options ONE_THREAD = {1, NULL, NULL};
+static const inr_decode_options ONE_THREAD = {1, NULL, NULL, 0};
 
 /* n points, all variables (or `vars`), one time for all. */
 static float *query(const inr_model *m, const double *xyz, size_t n, const double *times, double t,
@@ -617,7 +618,7 @@ static void check_threads_option(const inr_model *m, const uint64_t *dims)
   decoded ref = decode_grid(m, dims, NULL, NULL, 0, 1.0, &ONE_THREAD);
   const uint32_t counts[] = {2, 3, 0, 16};
   for (int k = 0; k < 4; k++) {
-    inr_decode_options o = {counts[k], NULL, NULL};
+    inr_decode_options o = {counts[k], NULL, NULL, 0};
     decoded d = decode_grid(m, dims, NULL, NULL, 0, 1.0, &o);
     CHECKF(same_decoded(&ref, &d), "decode_grid with %u threads differs from 1 thread", counts[k]);
     free_decoded(&d);
@@ -633,7 +634,7 @@ static void check_threads_option(const inr_model *m, const uint64_t *dims)
   size_t len = 0;
   float *q1 = query(m, xyz, N, NULL, 0.25, NULL, 0, &ONE_THREAD, &len);
   for (int k = 0; k < 4; k++) {
-    inr_decode_options o = {counts[k], NULL, NULL};
+    inr_decode_options o = {counts[k], NULL, NULL, 0};
     float *q = query(m, xyz, N, NULL, 0.25, NULL, 0, &o, NULL);
     CHECKF(t_same_floats(q1, q, len), "query_points with %u threads differs from 1 thread", counts[k]);
     free(q);
@@ -999,7 +1000,7 @@ static int test_mesh(const char *path, const char *expect_path, const char *prob
   }
   decoded nodes1 = decode_nodes(m, NULL, 0, 0.5, &ONE_THREAD);
   CHECK(same_decoded(&nodes, &nodes1));
-  inr_decode_options three = {3, NULL, NULL};
+  inr_decode_options three = {3, NULL, NULL, 0};
   decoded nodes3 = decode_nodes(m, NULL, 0, 0.5, &three);
   CHECK(same_decoded(&nodes, &nodes3));
   /* times: NaN = first step, clamping */
@@ -1017,7 +1018,7 @@ static int test_mesh(const char *path, const char *expect_path, const char *prob
   CHECK(sub.len[1] == nodes.len[0] && t_same_floats(sub.buf[1], nodes.buf[0], sub.len[1]));
   /* progress */
   progress_log log = new_log(0);
-  inr_decode_options po = {0, on_progress, &log};
+  inr_decode_options po = {0, on_progress, &log, 0};
   decoded np_ = decode_nodes(m, NULL, 0, 0.5, &po);
   CHECK(same_decoded(&nodes, &np_));
   check_completed_progress(&log, "inr_decode_nodes");
@@ -1290,7 +1291,7 @@ static void check_mesh_view_errors(inr_model *img, inr_model *m)
   /* cancelled by the progress callback (a pass that ends before the first
    * progress interval reports only its end, which cannot cancel it) */
   progress_log log = new_log(1);
-  inr_decode_options po = {0, on_progress, &log};
+  inr_decode_options po = {0, on_progress, &log, 0};
   const uint64_t big[3] = {128, 128, 128};
   size_t big_len = 128 * 128 * 128;
   float *big_out = t_xmalloc(big_len * sizeof(float));
@@ -1538,7 +1539,7 @@ static void check_query_errors(inr_model *m)
   CHECK_UNTOUCHED(out);
   /* a bad options pointer field: a cancelled-at-once progress would still
    * need a valid callback; NULL callback with user_data is fine */
-  inr_decode_options o = {1, NULL, (void *)&c};
+  inr_decode_options o = {1, NULL, (void *)&c, 0};
   CHECK_OK(inr_query_points(m, xyz, 2, NULL, NAN, NULL, 0, out, 10, &o));
 }
 
@@ -2074,7 +2075,7 @@ static int test_progress(const char *img_path, const char *mesh_path)
     const uint32_t threads[] = {0, 1, 2};
     for (int k = 0; k < 3; k++) {
       progress_log log = new_log(0);
-      inr_decode_options o = {threads[k], on_progress, &log};
+      inr_decode_options o = {threads[k], on_progress, &log, 0};
       decoded d = decode_grid(m, NULL, NULL, groups[gi], group_sizes[gi], 0.5, &o);
       CHECK(same_decoded(&ref, &d));
       check_completed_progress(&log, "inr_decode_grid");
@@ -2089,7 +2090,7 @@ static int test_progress(const char *img_path, const char *mesh_path)
     size_t len = 0;
     float *q0 = query(m, xyz, N, NULL, 1.0, NULL, 0, NULL, &len);
     progress_log log = new_log(0);
-    inr_decode_options o = {2, on_progress, &log};
+    inr_decode_options o = {2, on_progress, &log, 0};
     float *q1 = query(m, xyz, N, NULL, 1.0, NULL, 0, &o, NULL);
     CHECK(t_same_floats(q0, q1, len));
     check_completed_progress(&log, "inr_query_points");
@@ -2106,7 +2107,7 @@ static int test_progress(const char *img_path, const char *mesh_path)
     for (; n <= 160; n = n * 3 / 2) {
       const uint64_t dims[3] = {n, n, n};
       log = new_log(0);
-      inr_decode_options o = {1, on_progress, &log};
+      inr_decode_options o = {1, on_progress, &log, 0};
       decoded d = decode_grid(m, dims, NULL, NULL, 0, 0.5, &o);
       free_decoded(&d);
       check_completed_progress(&log, "inr_decode_grid of point and cell variables");
@@ -2116,7 +2117,7 @@ static int test_progress(const char *img_path, const char *mesh_path)
     printf("  %" PRIu64 "^3 grid, point and cell variables: %d progress calls, %d with 1.0\n", n, log.calls,
            log.ones);
     log = new_log(0);
-    inr_decode_options o = {1, on_progress, &log};
+    inr_decode_options o = {1, on_progress, &log, 0};
     decoded nd = decode_nodes(mesh, NULL, 0, 0.5, &o);
     free_decoded(&nd);
     check_completed_progress(&log, "inr_decode_nodes of point and cell variables");
@@ -2135,7 +2136,7 @@ static int test_progress(const char *img_path, const char *mesh_path)
     float *buf = t_xmalloc(count * sizeof(float));
     float *outs[1] = {buf};
     progress_log log = new_log(1);
-    inr_decode_options o = {1, on_progress, &log};
+    inr_decode_options o = {1, on_progress, &log, 0};
     inr_status s = inr_decode_grid(m, dims, NULL, &var, 1, 0.5, outs, &count, &o);
     if (s == INR_ERROR_CANCELLED && log.calls == 1 && log.first >= 1.0) {
       /* The only call was the final one (the decode beat the first interval,
@@ -2165,7 +2166,7 @@ static int test_progress(const char *img_path, const char *mesh_path)
     const size_t var = 0;
     float *out = t_xmalloc((size_t)N * sizeof(float));
     progress_log log = new_log(1);
-    inr_decode_options o = {1, on_progress, &log};
+    inr_decode_options o = {1, on_progress, &log, 0};
     inr_status s = inr_query_points(m, xyz, N, NULL, NAN, &var, 1, out, (size_t)N * c, &o);
     CHECKF(s == INR_ERROR_CANCELLED || (s == INR_OK && log.calls == 1 && log.last == 1.0),
            "query_points with a cancelling callback: %s after %d calls", t_status_name(s), log.calls);
@@ -2173,7 +2174,7 @@ static int test_progress(const char *img_path, const char *mesh_path)
     free(out);
     free(xyz);
     log = new_log(1);
-    inr_decode_options on = {1, on_progress, &log};
+    inr_decode_options on = {1, on_progress, &log, 0};
     size_t cnt = 0;
     CHECK_OK(inr_node_value_count(mesh, 0, &cnt));
     float *nb = t_xmalloc(cnt * sizeof(float));
@@ -2187,7 +2188,7 @@ static int test_progress(const char *img_path, const char *mesh_path)
   {
     progress_log log = new_log(0);
     log.cancel_at_end = true;
-    inr_decode_options o = {1, on_progress, &log};
+    inr_decode_options o = {1, on_progress, &log, 0};
     const uint64_t dims[3] = {8, 8, 8};
     const size_t var = 0;
     size_t count = 0;
@@ -2206,6 +2207,56 @@ static int test_progress(const char *img_path, const char *mesh_path)
   free_decoded(&again1);
   inr_close(mesh);
   inr_close(m);
+  return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Level of detail (inr_decode_options.detail).                        */
+
+/* A multiscale (ECNR) file of 3 scales decodes its coarsest `detail` scales
+ * only (all of them at 0 and beyond 3), grids and point queries alike;
+ * other families ignore the field. */
+static int test_detail(const char *ecnr_path, const char *img_path)
+{
+  inr_model *e = open_or_die(ecnr_path), *img = open_or_die(img_path);
+  const char *family = NULL;
+  CHECK_OK(inr_model_family(e, &family));
+  CHECK_EQ_STR(family, "ecnr");
+  const uint64_t dims[3] = {9, 7, 5};
+  const inr_decode_options o[4] = {{1, NULL, NULL, 0}, {2, NULL, NULL, 1}, {1, NULL, NULL, 2}, {2, NULL, NULL, 99}};
+  decoded at[4];
+  for (int k = 0; k < 4; k++) at[k] = decode_grid(e, dims, NULL, NULL, 0, 0.7, &o[k]);
+  CHECK(same_decoded(&at[0], &at[3]));
+  CHECK(!same_decoded(&at[0], &at[1]));
+  CHECK(!same_decoded(&at[0], &at[2]));
+  CHECK(!same_decoded(&at[1], &at[2]));
+
+  /* a grid point queried alone: the grid's values at each level */
+  double go[3], gs[3];
+  CHECK_OK(inr_grid_geometry(e, dims, go, gs));
+  const uint64_t i[3] = {4, 3, 2};
+  double xyz[3];
+  for (int a = 0; a < 3; a++) xyz[a] = go[a] + (double)i[a] * gs[a];
+  size_t q = (size_t)(i[0] + dims[0] * (i[1] + dims[1] * i[2]));
+  for (int k = 0; k < 3; k++) {
+    size_t len = 0;
+    float *v = query(e, xyz, 1, NULL, 0.7, NULL, 0, &o[k], &len);
+    REQUIRE(len == 4 && at[k].n == 2);
+    CHECKF(v[0] == at[k].buf[0][q], "detail %d: pressure %.9g != grid %.9g", k, (double)v[0],
+           (double)at[k].buf[0][q]);
+    CHECK(memcmp(&v[1], &at[k].buf[1][3 * q], 3 * sizeof(float)) == 0);
+    free(v);
+  }
+  for (int k = 0; k < 4; k++) free_decoded(&at[k]);
+
+  /* other families ignore it */
+  decoded a = decode_grid(img, dims, NULL, NULL, 0, 0.7, &o[0]);
+  decoded b = decode_grid(img, dims, NULL, NULL, 0, 0.7, &o[1]);
+  CHECK(same_decoded(&a, &b));
+  free_decoded(&a);
+  free_decoded(&b);
+  inr_close(img);
+  inr_close(e);
   return 0;
 }
 
@@ -2229,14 +2280,17 @@ int main(int argc, char **argv)
     rc = test_files(argv[2], argv[3], argv[4], argv[5], argv[6]);
   } else if (argc == 4 && strcmp(argv[1], "progress") == 0) {
     rc = test_progress(argv[2], argv[3]);
+  } else if (argc == 4 && strcmp(argv[1], "detail") == 0) {
+    rc = test_detail(argv[2], argv[3]);
   } else {
     fprintf(stderr,
             "usage: %s image IMG.inr IMG.expect IMG.probe VERSION.expect\n"
             "       %s mesh MESH.inr MESH.expect MESH.probe tets|hexes CX,CY,CZ\n"
             "       %s errors IMG.inr MESH.inr\n"
             "       %s files IMG.inr IMG.expect MESH.inr MESH.expect TMPDIR\n"
-            "       %s progress IMG.inr MESH.inr\n",
-            argv[0], argv[0], argv[0], argv[0], argv[0]);
+            "       %s progress IMG.inr MESH.inr\n"
+            "       %s detail ECNR.inr IMG.inr\n",
+            argv[0], argv[0], argv[0], argv[0], argv[0], argv[0]);
     return 2;
   }
   if (g_good) inr_close(g_good);

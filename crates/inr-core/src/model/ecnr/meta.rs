@@ -90,16 +90,22 @@ impl EcnrMeta {
     }
 
     /// Every tensor of every scale: latents and layers.
-    pub fn tensors(&self) -> impl Iterator<Item = &TensorRef> {
-        self.scales.iter().flat_map(|s| {
-            let layers = s.layers.iter().flat_map(|l| l.tensors());
-            s.latents.iter().chain(layers)
-        })
+    pub fn tensors(&self) -> Vec<&TensorRef> {
+        let mut all = Vec::new();
+        for s in &self.scales {
+            all.extend(&s.latents);
+            for l in &s.layers {
+                let [weight, bias] = l.tensors();
+                all.push(weight);
+                all.push(bias);
+            }
+        }
+        all
     }
 
     /// Every section the model reads: assignments and tensors.
     pub fn sections_used(&self) -> Vec<u32> {
-        let mut s: Vec<u32> = self.tensors().flat_map(|t| t.sections()).collect();
+        let mut s: Vec<u32> = self.tensors().iter().flat_map(|t| t.sections()).collect();
         s.extend(self.scales.iter().map(|s| s.assignment.section));
         s.sort_unstable();
         s.dedup();
