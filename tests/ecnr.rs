@@ -244,8 +244,8 @@ fn the_coarsest_level_of_detail_is_a_smooth_preview_of_the_whole() {
 
 /// A request for `variables` through the ECNR evaluator itself, whose
 /// block counts tell what was evaluated.
-fn evaluate_with<'a>(
-    d: &'a Decoder,
+fn evaluate_with(
+    d: &Decoder,
     variables: &[usize],
     points: &[[f64; 3]],
     t: f64,

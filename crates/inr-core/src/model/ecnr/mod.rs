@@ -140,7 +140,11 @@ fn check(meta: &EcnrMeta, file: &Metadata) -> Result<scale::Frame> {
     for (i, s) in meta.scales.iter().enumerate() {
         scale::check(s, i, &frame)?;
     }
-    let total = meta.tensors().iter().map(|t| t.numel()).sum::<Result<u64>>()?;
+    let total = meta
+        .tensors()
+        .iter()
+        .map(|t| t.numel())
+        .sum::<Result<u64>>()?;
     if total > limits::MAX_PARAMETERS {
         return Err(Error::LimitExceeded(format!(
             "{total} parameters, limit {}",
