@@ -30,6 +30,7 @@ pub mod pyramid;
 pub mod quantize;
 pub mod scale;
 pub mod stacked;
+pub mod standin;
 pub mod volume;
 pub mod write;
 
@@ -196,8 +197,44 @@ struct Prepared {
     volume: Volume,
     levels: Vec<Level>,
     tilings: Vec<Tiling>,
+    /// Per scale, the useful blocks by decreasing energy (the data's own
+    /// pyramid).
+    ranked: Vec<Vec<usize>>,
     plans: Vec<ScalePlan>,
     costs: Costs,
+    /// Blocks per MLP as the user gave them (else the budget scales them).
+    user_sharing: bool,
+}
+
+impl Prepared {
+    /// The stand-in of `plans` at `width`.
+    fn standin(&self, plans: &[ScalePlan], width: usize) -> EcnrModel {
+        let spec = standin::Spec {
+            sites: self.volume.association,
+            tilings: &self.tilings,
+            ranked: &self.ranked,
+            shape: MlpShape {
+                width,
+                ..self.costs.shape
+            },
+            bits: self.costs.bits,
+            sparsity: self.costs.sparsity,
+        };
+        standin::model(&spec, plans)
+    }
+}
+
+/// The bytes a size target counts of `model`'s file.
+fn file_bytes(samples: &Samples, model: &EcnrModel) -> Result<u64> {
+    let description = "ecnr 3 scales block [16, 16, 16] latent 16 width 24 sine layers 3 blocks per MLP Some([32, 64, 128]), epochs 1000000, batch 1000000, lr 0.0001, not pruned, 16-bit tables, seed 18446744073709551615";
+    let attributes =
+        std::collections::BTreeMap::from([("encoder".to_string(), description.to_string())]);
+    crate::export::model_bytes_of(
+        samples,
+        model,
+        inr_core::format::WeightEncoding::F32,
+        attributes,
+    )
 }
 
 /// What training made.
@@ -285,26 +322,45 @@ impl Family for EcnrFamily<'_> {
             },
         };
         let per_mlp = self.per_mlp(levels.len(), native[3] > 1);
-        let plans = gt_plan(
-            &volume,
-            &levels,
-            &tilings,
-            &per_mlp,
-            &costs,
-            common.size.target(samples.raw_f32_bytes())?,
-        )?;
-        self.prepared = Some(Prepared {
+        let (energies, counts) = gt_energies(&volume, &levels, &tilings);
+        let candidates: Vec<Candidates> = (0..levels.len())
+            .map(|s| Candidates {
+                tiling: &tilings[s],
+                energy: &energies[s],
+                samples: &counts[s],
+                weight: span(levels[s], volume.dims),
+                per_mlp: per_mlp[s],
+            })
+            .collect();
+        let ranked = candidates
+            .iter()
+            .map(|c| {
+                let mut u = plan::useful(c);
+                u.sort_by(|a, b| b.1.total_cmp(&a.1));
+                u.into_iter().map(|(b, _)| b).collect()
+            })
+            .collect();
+        let target = common.size.target(samples.raw_f32_bytes())?;
+        let mut prepared = Prepared {
             volume,
-            levels,
-            tilings,
-            plans,
+            levels: levels.clone(),
+            tilings: tilings.clone(),
+            ranked,
+            plans: Vec::new(),
             costs,
-        });
+            user_sharing: opts.blocks_per_mlp.is_some(),
+        };
+        prepared.plans = fill(&prepared, &candidates, target, samples)?;
+        drop(candidates);
+        self.prepared = Some(prepared);
         Ok(())
     }
 
-    fn size_model<'a>(&'a self, _: &'a Samples, _: &Common) -> Box<dyn SizeModel + 'a> {
-        Box::new(PlannedSize(self.prepared.as_ref().expect("prepared first")))
+    fn size_model<'a>(&'a self, samples: &'a Samples, _: &Common) -> Box<dyn SizeModel + 'a> {
+        Box::new(PlannedSize(
+            self.prepared.as_ref().expect("prepared first"),
+            samples,
+        ))
     }
 
     fn fine_tunes(&self, _: &Common) -> bool {
@@ -390,15 +446,14 @@ impl Family for EcnrFamily<'_> {
     }
 }
 
-/// The budget's plan on the data's own pyramid.
-fn gt_plan(
+/// Per scale and block, the energy of the residual on the data's own
+/// pyramid (as if the coarser scales were fitted exactly), and the values
+/// each block holds.
+fn gt_energies(
     volume: &Volume,
     levels: &[Level],
     tilings: &[Tiling],
-    per_mlp: &[usize],
-    costs: &Costs,
-    target: Option<u64>,
-) -> Result<Vec<ScalePlan>> {
+) -> (Vec<Vec<f64>>, Vec<Vec<usize>>) {
     let c = volume.channels;
     let mut energies = Vec::new();
     let mut counts = Vec::new();
@@ -423,26 +478,68 @@ fn gt_plan(
         );
         coarser = Some((here, *level));
     }
-    let candidates: Vec<Candidates> = (0..levels.len())
-        .map(|s| Candidates {
-            tiling: &tilings[s],
-            energy: &energies[s],
-            samples: &counts[s],
-            weight: span(levels[s], volume.dims),
-            per_mlp: per_mlp[s],
+    (energies, counts)
+}
+
+/// Rounds of planning against the measured bytes of the plan's stand-in.
+const FILL_ROUNDS: usize = 6;
+
+/// The plan that fills `target` bytes (every useful block without one):
+/// planned with the analytic costs, then re-planned with the budget scaled
+/// by what the stand-in's file really takes, keeping the fullest plan that
+/// fits.
+fn fill(
+    p: &Prepared,
+    candidates: &[Candidates],
+    target: Option<u64>,
+    samples: &Samples,
+) -> Result<Vec<ScalePlan>> {
+    let too_small = |t: u64| {
+        Error::InvalidArgument(format!(
+            "a target of {t} bytes is too small for ECNR's coarsest scale ({} blocks): ask for a lower ratio, larger blocks (--block) or fewer scales",
+            p.tilings[0].len()
+        ))
+    };
+    let Some(target) = target else {
+        return Ok(plan::plan(candidates, &p.costs, None).expect("no budget always plans"));
+    };
+    let goal = crate::size::within(target) as f64;
+    let k = match p.user_sharing {
+        true => 1,
+        false => plan::sharing(candidates, &p.costs, goal).unwrap_or(1),
+    };
+    let shared: Vec<Candidates> = candidates
+        .iter()
+        .map(|c| Candidates {
+            per_mlp: c.per_mlp * k,
+            ..*c
         })
         .collect();
-    plan::plan(&candidates, costs, target.map(|t| crate::size::within(t) as f64)).ok_or_else(|| {
-        Error::InvalidArgument(format!(
-            "a target of {} bytes is too small for ECNR's coarsest scale ({} blocks): ask for a lower ratio, larger blocks (--block) or fewer scales",
-            target.unwrap_or(0),
-            tilings[0].len()
-        ))
-    })
+    let candidates = &shared[..];
+    let mut budget = goal;
+    let mut best: Option<(Vec<ScalePlan>, u64)> = None;
+    for _ in 0..FILL_ROUNDS {
+        let Some(plans) = plan::plan(candidates, &p.costs, Some(budget)) else {
+            break;
+        };
+        let bytes = file_bytes(samples, &p.standin(&plans, p.costs.shape.width))?;
+        log::debug!(
+            "ECNR plan for {budget:.0} bytes: {:?} blocks, {bytes} bytes",
+            plans.iter().map(|p| p.blocks).collect::<Vec<_>>()
+        );
+        if (bytes as f64) <= goal && best.as_ref().is_none_or(|(_, b)| bytes > *b) {
+            best = Some((plans, bytes));
+        }
+        if ((bytes as f64) - goal).abs() < 0.005 * goal {
+            break;
+        }
+        budget *= goal / bytes as f64;
+    }
+    best.map(|(p, _)| p).ok_or_else(|| too_small(target))
 }
 
 /// The size search's view of the plan: its bytes at a width.
-struct PlannedSize<'a>(&'a Prepared);
+struct PlannedSize<'a>(&'a Prepared, &'a Samples);
 
 impl SizeModel for PlannedSize<'_> {
     fn min_width(&self) -> usize {
@@ -462,14 +559,7 @@ impl SizeModel for PlannedSize<'_> {
     }
 
     fn bytes(&self, width: usize) -> Result<u64> {
-        let costs = Costs {
-            shape: MlpShape {
-                width,
-                ..self.0.costs.shape
-            },
-            ..self.0.costs
-        };
-        Ok(plan::bytes(&self.0.plans, &self.0.tilings, &costs) as u64)
+        file_bytes(self.1, &self.0.standin(&self.0.plans, width))
     }
 
     fn describe(&self) -> String {

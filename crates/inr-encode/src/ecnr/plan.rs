@@ -16,10 +16,10 @@ use super::stacked::MlpShape;
 pub const NEGLIGIBLE_RMS: f64 = 1e-4;
 
 /// File bytes besides the scales: header, domain, variables, attributes.
-const FIXED_BYTES: f64 = 2500.0;
+const FIXED_BYTES: f64 = 1500.0;
 
 /// Metadata bytes per tensor reference.
-const TENSOR_JSON_BYTES: f64 = 160.0;
+const TENSOR_JSON_BYTES: f64 = 60.0;
 
 /// What the budget gives one scale.
 #[derive(Clone, Debug, PartialEq)]
@@ -73,30 +73,37 @@ impl Costs {
             }
         }
         let kept = plain + masked * (1.0 - self.sparsity);
-        kept * self.value_bytes() + masked / 8.0
+        kept * (self.value_bytes() + self.table_share()) + masked / 8.0
     }
 
-    /// Bytes of one block's latent code.
-    pub fn latent(&self) -> f64 {
-        self.shape.latent_dim as f64 * self.value_bytes()
-    }
-
-    /// Bytes of a scale with `tiling` besides its MLPs and latents: the
-    /// assignment (after zstd, about a byte a block), the tables, the
-    /// tensors' metadata.
-    pub fn scale_overhead(&self, tiling: &Tiling) -> f64 {
-        let tables = if self.bits == 0 {
+    /// Table bytes per quantized value: tables have an entry per 8 values
+    /// at most (`super::quantize::entries`); full tables cost less, which
+    /// the plan's calibration against real files finds.
+    fn table_share(&self) -> f64 {
+        if self.bits == 0 {
             0.0
         } else {
-            3.0 * 4.0 * (1u64 << self.bits) as f64
-        };
+            4.0 / 8.0
+        }
+    }
+
+    /// Bytes of one block: its latent code and its assignment entry.
+    pub fn latent(&self) -> f64 {
+        self.shape.latent_dim as f64 * (self.value_bytes() + self.table_share()) + 1.0
+    }
+
+    /// Bytes of a scale with `tiling` besides its MLPs and blocks: the
+    /// empty blocks' assignment (runs that zstd shrinks) and the tensors'
+    /// metadata.
+    pub fn scale_overhead(&self, tiling: &Tiling) -> f64 {
         let tensors = 2.0 * self.shape.layers().len() as f64 + tiling.counts[3] as f64;
-        tiling.len() as f64 + tables + tensors * TENSOR_JSON_BYTES
+        tiling.len() as f64 / 16.0 + tensors * TENSOR_JSON_BYTES
     }
 }
 
 /// One scale's candidates: per block its energy (sum of squares of the
 /// residual) and the number of samples it holds.
+#[derive(Clone, Copy)]
 pub struct Candidates<'a> {
     pub tiling: &'a Tiling,
     pub energy: &'a [f64],
@@ -106,8 +113,8 @@ pub struct Candidates<'a> {
     pub per_mlp: usize,
 }
 
-/// Blocks whose residual is not negligible.
-fn useful(c: &Candidates) -> Vec<(usize, f64)> {
+/// Blocks whose residual is not negligible, with their weighted energy.
+pub fn useful(c: &Candidates) -> Vec<(usize, f64)> {
     c.energy
         .iter()
         .zip(c.samples)
@@ -176,4 +183,42 @@ pub fn bytes(plans: &[ScalePlan], tilings: &[Tiling], costs: &Costs) -> f64 {
                     + p.blocks as f64 * costs.latent()
             })
             .sum::<f64>()
+}
+
+/// Multipliers of the blocks per MLP tried under a budget.
+const SHARING: [usize; 6] = [1, 2, 4, 8, 16, 32];
+
+/// How many times the paper's blocks per MLP a budget asks for: the fewest
+/// whose plan leaves at most 1.5 times the least residual energy any
+/// multiplier leaves out (more blocks per MLP buy more blocks, but each MLP
+/// fits more of them); `None` when none fits.
+pub fn sharing(scales: &[Candidates], costs: &Costs, budget: f64) -> Option<usize> {
+    let left_out = |k: usize| -> Option<f64> {
+        let shared: Vec<Candidates> = scales
+            .iter()
+            .map(|c| Candidates {
+                per_mlp: c.per_mlp * k,
+                ..*c
+            })
+            .collect();
+        let plans = plan(&shared, costs, Some(budget))?;
+        Some(
+            shared
+                .iter()
+                .zip(&plans)
+                .skip(1)
+                .map(|(c, p)| {
+                    let mut e: Vec<f64> = useful(c).into_iter().map(|(_, e)| e).collect();
+                    e.sort_by(|a, b| b.total_cmp(a));
+                    e.iter().skip(p.blocks).sum::<f64>()
+                })
+                .sum(),
+        )
+    };
+    let options: Vec<(usize, f64)> = SHARING
+        .iter()
+        .filter_map(|&k| left_out(k).map(|d| (k, d)))
+        .collect();
+    let least = options.iter().map(|o| o.1).fold(f64::INFINITY, f64::min);
+    options.iter().find(|o| o.1 <= 1.5 * least).map(|o| o.0)
 }

@@ -32,9 +32,18 @@ fn kept(pairs: &[(&Tensor, &Option<Tensor>)]) -> Result<Vec<f32>> {
     Ok(out)
 }
 
-/// The table of at most `2^bits` entries for `values`, sorted.
+/// Values per table entry at least: a table larger than this costs more
+/// than its finer steps save (a small scale's latents and biases).
+const VALUES_PER_ENTRY: usize = 8;
+
+/// Entries of the table of `n` values at `bits` bits.
+pub fn entries(n: usize, bits: u8) -> usize {
+    (1usize << bits).min((n / VALUES_PER_ENTRY).max(2))
+}
+
+/// The table of [`entries`] entries for `values`, sorted.
 pub fn table(values: &[f32], bits: u8) -> Vec<f32> {
-    kmeans_1d(values, 1usize << bits).codebook
+    kmeans_1d(values, entries(values.len(), bits)).codebook
 }
 
 /// Quantizes `net` to `bits`-bit shared tables (variables under `p`).
