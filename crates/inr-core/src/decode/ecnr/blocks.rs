@@ -30,11 +30,13 @@ pub(super) struct ScaleBlocks<'a> {
 
 impl<'a> ScaleBlocks<'a> {
     /// Nothing evaluated yet; memory for one slot per MLP and per block.
-    pub fn new(scale: &'a Scale, outputs: &[usize]) -> ScaleBlocks<'a> {
-        let outputs = outputs
+    /// `maps` are the request's outputs (only their indices matter here:
+    /// the values stay normalized).
+    pub fn new(scale: &'a Scale, maps: &[OutputMap]) -> ScaleBlocks<'a> {
+        let outputs = maps
             .iter()
-            .map(|&index| OutputMap {
-                index,
+            .map(|m| OutputMap {
+                index: m.index,
                 scale: 1.0,
                 offset: 0.0,
             })
@@ -55,18 +57,11 @@ impl<'a> ScaleBlocks<'a> {
         self.evaluated.load(Ordering::Relaxed)
     }
 
-    /// The requested outputs at sample `j` (x, y, z, t), `None` in an empty
-    /// block.
-    pub fn sample(&self, j: [usize; 4], work: &mut Work) -> Option<&[f32]> {
-        let s = self.scale;
-        let b = s.block_of(j);
-        let q = s.mlp_of(b)?;
-        let values = self.values[b].get_or_init(|| self.evaluate(b, q, work));
-        let ext = s.block_extent(b);
-        let [lx, ly, lz] = [0, 1, 2].map(|a| j[a] % s.block[a]);
-        let c = self.outputs.len();
-        let at = (lx + ext[0] * (ly + ext[1] * lz)) * c;
-        Some(&values[at..at + c])
+    /// The requested outputs of every sample of block `b` (x fastest),
+    /// evaluated now if they were not yet; `None` for an empty block.
+    pub fn block(&self, b: usize, work: &mut Work) -> Option<&[f32]> {
+        let q = self.scale.mlp_of(b)?;
+        Some(self.values[b].get_or_init(|| self.evaluate(b, q, work)))
     }
 
     /// Every sample of block `b` through MLP `q`, in tiles: `samples x

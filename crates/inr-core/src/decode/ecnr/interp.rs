@@ -1,6 +1,9 @@
 //! Multilinear interpolation on one scale's samples: the (up to) 16 samples
-//! around a continuous index and their weights, the index clamped to the
-//! scale's samples (docs/format.md, section 10.4, "Reconstruction").
+//! around a continuous index, their weights and where their values lie
+//! (block, offset in the block), the index clamped to the scale's samples
+//! (docs/format.md, section 10.4, "Reconstruction").
+
+use crate::model::ecnr::Scale;
 
 /// Along one axis: the one or two samples around a position, with weights.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -36,26 +39,49 @@ impl Corner {
     }
 }
 
-/// The corners of continuous index `p` (native samples) on a scale of
-/// `factor` and `dims` samples, axis by axis.
-pub fn corners(p: [f64; 4], factor: u64, dims: [usize; 4]) -> [Corner; 4] {
-    std::array::from_fn(|a| Corner::at(p[a] / factor as f64, dims[a]))
+/// A corner's samples located in their blocks along one axis.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Located {
+    pub corner: Corner,
+    /// The block coordinate of each sample along the axis.
+    pub block: [usize; 2],
+    /// Its index within the block.
+    pub local: [usize; 2],
+    /// The block's samples along the axis (fewer at the far edge).
+    pub extent: [usize; 2],
 }
 
-/// Calls `f(sample, weight)` for every sample the corners span.
-pub fn for_each_sample(c: &[Corner; 4], mut f: impl FnMut([usize; 4], f64)) {
-    for it in 0..c[3].count {
-        for iz in 0..c[2].count {
-            for iy in 0..c[1].count {
-                let w = c[3].weight[it] * c[2].weight[iz] * c[1].weight[iy];
-                for ix in 0..c[0].count {
-                    let j = [
-                        c[0].index[ix],
-                        c[1].index[iy],
-                        c[2].index[iz],
-                        c[3].index[it],
-                    ];
-                    f(j, w * c[0].weight[ix]);
+/// The samples around continuous native index `p` on `scale`, axis by axis
+/// (x, y, z, then time, where each sample is a layer of blocks).
+pub fn locate(p: [f64; 4], scale: &Scale) -> [Located; 4] {
+    std::array::from_fn(|a| {
+        let n = scale.dims[a];
+        let corner = Corner::at(p[a] / scale.factor as f64, n);
+        let b = if a < 3 { scale.block[a] } else { 1 };
+        let block = corner.index.map(|i| i / b);
+        Located {
+            corner,
+            block,
+            local: corner.index.map(|i| i % b),
+            extent: block.map(|k| b.min(n - k * b)),
+        }
+    })
+}
+
+/// Calls `f(block, offset, weight)` for every sample the located corners
+/// span: the block's index on a scale of `blocks` blocks per axis and the
+/// sample's offset in the block's values (x fastest).
+pub fn for_each_sample(c: &[Located; 4], blocks: [usize; 3], mut f: impl FnMut(usize, usize, f64)) {
+    for it in 0..c[3].corner.count {
+        for iz in 0..c[2].corner.count {
+            for iy in 0..c[1].corner.count {
+                let w = c[3].corner.weight[it] * c[2].corner.weight[iz] * c[1].corner.weight[iy];
+                let by = c[1].block[iy] + blocks[1] * (c[2].block[iz] + blocks[2] * c[3].block[it]);
+                let ly = c[1].local[iy] + c[1].extent[iy] * c[2].local[iz];
+                for ix in 0..c[0].corner.count {
+                    let block = c[0].block[ix] + blocks[0] * by;
+                    let offset = c[0].local[ix] + c[0].extent[ix] * ly;
+                    f(block, offset, w * c[0].corner.weight[ix]);
                 }
             }
         }
@@ -75,13 +101,5 @@ mod tests {
         assert_eq!(Corner::at(7.5, 4).index[0], 3);
         assert_eq!(Corner::at(0.5, 1).index[0], 0);
         assert_eq!(Corner::at(f64::NAN, 3).index[0], 0);
-        let c = corners([1.5, 0.0, 0.0, 0.25], 1, [3, 1, 1, 2]);
-        let mut total = 0.0;
-        let mut n = 0;
-        for_each_sample(&c, |_, w| {
-            total += w;
-            n += 1;
-        });
-        assert_eq!((n, total), (4, 1.0));
     }
 }

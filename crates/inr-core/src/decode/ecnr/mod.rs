@@ -105,20 +105,21 @@ impl<'a> EcnrEvaluator<'a> {
     }
 
     fn scale(&self, s: usize) -> &ScaleBlocks<'a> {
-        let outputs: Vec<usize> = self.maps.iter().map(|m| m.index).collect();
-        self.scales[s].get_or_init(|| ScaleBlocks::new(&self.model.scales[s], &outputs))
+        self.scales[s].get_or_init(|| ScaleBlocks::new(&self.model.scales[s], &self.maps))
     }
 
     /// The normalized outputs at continuous native index `p`, summed over
     /// the coarsest `scales` scales, into `acc`.
     fn value_at(&self, p: [f64; 4], scales: usize, acc: &mut [f64], work: &mut Work) {
         acc.fill(0.0);
+        let c = acc.len();
         for s in 0..scales {
             let scale = &self.model.scales[s];
             let blocks = self.scale(s);
-            let corners = interp::corners(p, scale.factor, scale.dims);
-            interp::for_each_sample(&corners, |j, w| {
-                if let Some(v) = blocks.sample(j, work) {
+            let around = interp::locate(p, scale);
+            interp::for_each_sample(&around, scale.blocks, |b, offset, w| {
+                if let Some(v) = blocks.block(b, work) {
+                    let v = &v[offset * c..(offset + 1) * c];
                     acc.iter_mut().zip(v).for_each(|(a, &v)| *a += w * v as f64);
                 }
             });
