@@ -66,11 +66,13 @@ impl Ecnr {
     /// evaluated as the points it is asked for need them.
     pub fn evaluator<'a>(&'a self, request: &OutputRequest) -> EcnrEvaluator<'a> {
         let maps: Vec<OutputMap> = request.output_maps(false).into_iter().flatten().collect();
+        // Every layer's outputs (each next layer's inputs); the first layer
+        // takes 3 inputs, its latent part being folded into the bias.
         let width = self
             .scales
             .iter()
             .flat_map(|s| &s.layers)
-            .map(|l| l.out_features.max(l.in_features))
+            .map(|l| l.out_features)
             .chain([maps.len(), 3])
             .max()
             .unwrap_or(3);
