@@ -133,7 +133,7 @@ fn bench_file(path: &str, edge: usize, threads: usize) -> inr_core::Result<()> {
 
     let opts = DecodeOptions {
         threads,
-        progress: None,
+        ..DecodeOptions::default()
     };
     // The grid decode itself when every variable lives at the points (as a
     // user decodes a grid); point queries at the grid's points otherwise
@@ -276,7 +276,7 @@ fn main() -> inr_core::Result<()> {
         };
         let opts = DecodeOptions {
             threads: THREADS,
-            progress: None,
+            ..DecodeOptions::default()
         };
         let (rust_s, grid) = best_of(REPEAT, || decoder.decode_grid(&req, &opts));
         let grid = grid?;

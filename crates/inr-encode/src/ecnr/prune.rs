@@ -53,11 +53,12 @@ pub fn prune(net: &mut Stacked, mlp_loss: &[f64], sparsity: f64) -> Result<()> {
     }
     let mut next = masks.into_iter();
     for layer in &mut net.layers {
-        for mask in [&mut layer.weight_mask, &mut layer.bias_mask] {
-            if let Some(m) = mask {
-                let new = next.next().expect("one mask per masked tensor");
-                *m = new.to_device(m.device());
-            }
+        for m in [&mut layer.weight_mask, &mut layer.bias_mask]
+            .into_iter()
+            .flatten()
+        {
+            let new = next.next().expect("one mask per masked tensor");
+            *m = new.to_device(m.device());
         }
     }
     Ok(())

@@ -26,6 +26,8 @@ const PHASES: [f64; 5] = [0.3, 0.15, 0.15, 0.15, 0.25];
 pub const SPARSITY: [f64; 4] = [0.3, 0.4, 0.45, 0.5];
 /// The rate's factor after each pruning round.
 const DECAY: f64 = 0.75;
+/// Optimizer steps an epoch at least.
+const MIN_EPOCH_STEPS: usize = 16;
 /// Share of a scale's time for fine-tuning its quantized tables.
 const FINE_TUNE_SHARE: f64 = 0.15;
 
@@ -99,7 +101,12 @@ pub fn fit(
             mse: 0.0,
         });
     }
-    let batch = (opts.batch / mlps).max(16);
+    // At least MIN_EPOCH_STEPS steps an epoch: a small scale (the coarsest)
+    // would otherwise take one step an epoch.
+    let per_mlp_samples = (data.blocks.len() * tiling.volume()).div_ceil(mlps);
+    let batch = (opts.batch / mlps)
+        .min(per_mlp_samples.div_ceil(MIN_EPOCH_STEPS))
+        .max(16);
     let epoch_steps = (data.blocks.len() * tiling.volume())
         .div_ceil(batch * mlps)
         .max(1);

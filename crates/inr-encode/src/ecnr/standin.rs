@@ -109,7 +109,7 @@ fn scale(
         mlps: m,
         latents,
         layers,
-        tables: quantized.then(|| [wt, bt, latent_table]),
+        tables: quantized.then_some([wt, bt, latent_table]),
     }
 }
 
