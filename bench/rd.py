@@ -243,14 +243,21 @@ def ratio_label(r):
     return str(int(r)) if float(r).is_integer() else str(r)
 
 
-def inr_encode(inr, src, ratio, stem, steps, minutes):
-    """`inr encode` with 3 blocks, then 2, then 1 while stderr says the budget is too small:
-    dict(attempts=[{cmd, rc, stderr}], report=its JSON) or dict(attempts, error)."""
+def inr_encode(inr, src, ratio, stem, steps, minutes, method="residual-siren"):
+    """`inr encode` with 3 blocks, then 2, then 1 while stderr says the budget is too small
+    (ECNR: `--method ecnr`, its defaults, once): dict(attempts=[{cmd, rc, stderr}], report=its
+    JSON) or dict(attempts, error)."""
     out, rep = stem + ".inr", stem + ".json"
     cmd = [inr, "encode", src, "-o", out, "--ratio", ratio_label(ratio), "--device", "cpu",
-           "--max-minutes", f"{minutes:g}", "--steps", str(steps), "--report-json", rep]
+           "--max-minutes", f"{minutes:g}", "--report-json", rep]
+    if method == "ecnr":
+        cmd += ["--method", "ecnr"]
+        retries = ([],)
+    else:
+        cmd += ["--steps", str(steps)]
+        retries = ([], ["--blocks", "2"], ["--blocks", "1"])
     attempts = []
-    for blocks in ([], ["--blocks", "2"], ["--blocks", "1"]):
+    for blocks in retries:
         if os.path.exists(rep):
             os.remove(rep)
         p = subprocess.run(cmd + blocks, capture_output=True, text=True)
@@ -320,13 +327,14 @@ def run_dataset(name, args, whole4d):
     ranges = [float(a.max()) - float(a.min()) for a in arrays]
     raw_bytes = sum(a.size * 4 for a in arrays)
     print(f"{name}: {src}: {len(arrays)} variables of shape {arrays[0].shape}, {raw_bytes} float32 bytes", flush=True)
+    stem_name = name + ("_ecnr" if args.method == "ecnr" else "")
     rows = []
     for R in args.ratios:
         row = dict(ratio_asked=R)
         if not args.baselines_only:
             print(f"  CR {R:g}: inr encode...", flush=True)
-            row["inr"] = inr_encode(args.inr, src, R, os.path.join(args.out_dir, f"{name}_cr{ratio_label(R)}"),
-                                    args.steps, args.max_minutes)
+            row["inr"] = inr_encode(args.inr, src, R, os.path.join(args.out_dir, f"{stem_name}_cr{ratio_label(R)}"),
+                                    args.steps, args.max_minutes, args.method)
             if "error" in row["inr"]:
                 print(f"  CR {R:g}: inr failed: {row['inr']['error']}", flush=True)
                 rows.append(row)
@@ -343,7 +351,7 @@ def run_dataset(name, args, whole4d):
               "variables": [dict(name=n, shape=list(a.shape), range=r, min=float(a.min()), max=float(a.max()))
                             for (n, a), r in zip(variables, ranges)],
               "raw_f32_bytes": raw_bytes,
-              "settings": dict(steps=args.steps, max_minutes=args.max_minutes, max_rel=args.max_rel,
+              "settings": dict(method=args.method, steps=args.steps, max_minutes=args.max_minutes, max_rel=args.max_rel,
                                repeats=args.repeats, ratio_tolerance=RATIO_TOL, layout_4d=whole4d),
               "rows": rows}
     done = [r for r in rows if _inr_report(r)]
@@ -351,7 +359,7 @@ def run_dataset(name, args, whole4d):
         pick = next((r for r in done if r["ratio_asked"] == 200), done[0])
         result["libtorch"] = bench_libtorch(args.bench_libtorch, pick["inr"]["report"]["output"])
         print(f"  libtorch: {result['libtorch']['result'] or result['libtorch']['stderr'][-300:]}", flush=True)
-    stem = os.path.join(args.out_dir, name + ("_baselines" if args.baselines_only else ""))
+    stem = os.path.join(args.out_dir, stem_name + ("_baselines" if args.baselines_only else ""))
     with open(stem + ".json", "w") as f:
         json.dump(result, f, indent=1)
     with open(stem + ".md", "w") as f:
@@ -384,8 +392,14 @@ def _inr_cells(inr):
     if "error" in inr:
         return ["failed: " + inr["error"].splitlines()[-1].replace("|", "/")] + ["—"] * 4
     r = inr["report"]
-    t = r["training"]
-    return [f"{r['ratio']:.1f}", f"{r['network']['width']}/{r['network']['blocks']}", f"{r['mean_psnr']:.2f}",
+    t, n = r["training"], r["network"]
+    if r.get("method") == "ecnr":
+        # Per scale: kept blocks / MLPs, and the optimizer steps of every scale.
+        scales = t["scales"]
+        net = f"w{n['width']} " + " ".join(f"{s['kept']}/{s['mlps']}" for s in scales)
+        return [f"{r['ratio']:.1f}", net, f"{r['mean_psnr']:.2f}",
+                "+".join(str(s["steps"]) for s in scales), f"{r['seconds']:.1f}"]
+    return [f"{r['ratio']:.1f}", f"{n['width']}/{n['blocks']}", f"{r['mean_psnr']:.2f}",
             f"{t['steps']} ({t['stop']})", f"{r['seconds']:.1f}"]
 
 
@@ -408,8 +422,11 @@ def markdown(res):
           f"{res['date']}, {m['cpu']}, nproc {m['nproc']}.",
           "Compression ratio (CR) = float32 bytes / compressed bytes. PSNR = 20 log10(max - min) - 10 log10(MSE) "
           "per variable over the original data, mean over the variables; inr's through the Rust decoder "
-          f"(its --report-json), encoded with `--steps {st['steps']} --max-minutes {st['max_minutes']:g}`. "
-          "SZ3 (ABS) and ZFP (accuracy mode): each variable on its own, error bound = rel * its range, "
+          + (f"(its --report-json), encoded with `--method ecnr --max-minutes {st['max_minutes']:g}` (net: MLP width, "
+             "then kept blocks / MLPs per scale, coarsest first; steps per scale). "
+             if st.get("method") == "ecnr" else
+             f"(its --report-json), encoded with `--steps {st['steps']} --max-minutes {st['max_minutes']:g}`. ")
+          + "SZ3 (ABS) and ZFP (accuracy mode): each variable on its own, error bound = rel * its range, "
           f"SZ3 layout {layout['sz3']}, ZFP layout {layout['zfp']}; rel bisected in [1e-9, {st['max_rel']:g}] so "
           "SZ3's total ratio is within 1 % of "
           + ("the asked one (--baselines-only)" if res["baselines_only"] else "inr's actual one")
@@ -463,7 +480,9 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("datasets", nargs="+", choices=sorted(DATASETS))
     ap.add_argument("--ratios", type=float, nargs="+", default=[100, 200, 500])
-    ap.add_argument("--steps", type=int, default=3000, help="inr encode --steps")
+    ap.add_argument("--method", choices=["residual-siren", "ecnr"], default="residual-siren",
+                    help="inr encode --method (results as <name>_ecnr.* for ecnr)")
+    ap.add_argument("--steps", type=int, default=3000, help="inr encode --steps (residual SIREN)")
     ap.add_argument("--max-minutes", type=float, default=2.0, help="inr encode --max-minutes")
     ap.add_argument("--baselines-only", action="store_true", help="skip inr; SZ3/ZFP to the asked ratios")
     ap.add_argument("--libtorch", action="store_true", help="run bench_libtorch on the ratio-200 file")
