@@ -47,6 +47,13 @@ there each weight is fine-tuned too, as its nearest entry.) Ctrl-C (or the time 
 writes the best model so far; a second Ctrl-C aborts. The file is written
 atomically: there is never a partial output.
 
+--method ecnr fits grids (all point or all cell data) as ECNR does: a
+Laplacian pyramid over space and time (--scales), each scale cut into blocks
+(--block), the blocks whose residual is worth their bytes each given a
+latent code and one of many tiny sine MLPs (--mlp-width, --latent-dim,
+--blocks-per-mlp), all MLPs of a scale trained at once with block-guided
+pruning rounds, then quantized to tables shared by the scale and fine-tuned.
+
 After writing, the file is decoded with the pure-Rust decoder at every data
 site. The report gives, per variable, PSNR (20 log10(max - min) - 10
 log10(MSE), over the data's range), NRMSE (RMSE / range), the largest
@@ -58,7 +65,8 @@ JSON too.
 Example:
   inr encode data.vti -o data.inr --ratio 50 --max-minutes 5
   inr encode series.pvd -o series.inr --size 200 --blocks 2
-  inr encode data.vtr -o data.inr --width 64 --blocks 3 --bits 0";
+  inr encode data.vtr -o data.inr --width 64 --blocks 3 --bits 0
+  inr encode series.pvd -o series.inr --method ecnr --ratio 500 --max-minutes 3";
 
 /// Which model family to train.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -205,7 +213,7 @@ pub struct EncodeArgs {
 
 /// Options of `--method ecnr` (the paper's defaults). --width sets the
 /// MLPs' width and keeps every block that is not negligible instead of a
-/// size target; --lr defaults to 1e-3, --bits to 8.
+/// size target; --lr defaults to 3e-3, --bits to 8.
 #[derive(Debug, Args)]
 pub struct EcnrArgs {
     /// Scales of the Laplacian pyramid over space and time.

@@ -321,3 +321,69 @@ fn rectilinear_files_decode_to_vtr() {
     assert!(!refused.status.success());
     assert!(String::from_utf8_lossy(&refused.stderr).contains(".vtr"));
 }
+
+#[test]
+fn ecnr_from_the_command_line_with_its_options_and_a_level_of_detail() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("ecnr.inr");
+    let json = dir.path().join("report.json");
+    let isabel = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../../shared/data/isabel/isabel.pvd"
+    );
+    let result = inr()
+        .args([
+            "encode",
+            isabel,
+            "-o",
+            out.to_str().unwrap(),
+            "--time-steps",
+            "2",
+        ])
+        .args([
+            "--method", "ecnr", "--ratio", "100", "--epochs", "2", "--block", "8,8,4",
+        ])
+        .args(["--latent-dim", "4", "--device", "cpu", "--seed", "1"])
+        .args(["--report-json", json.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&result.stdout);
+    assert!(
+        result.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&result.stderr)
+    );
+    assert!(
+        stdout.contains("ECNR: 3 scales, 8x8x4 blocks, latent 4"),
+        "{stdout}"
+    );
+    let report: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    assert_eq!(report["method"], "ecnr");
+    assert_eq!(report["network"]["latent_dim"], 4);
+    assert_eq!(report["training"]["scales"].as_array().unwrap().len(), 3);
+    assert!(report["ratio"].as_f64().unwrap() >= 100.0);
+    let info = inr()
+        .args(["info", out.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&info.stdout);
+    assert!(text.contains("ecnr"), "{text}");
+    // The coarsest scale alone differs from the whole model, probed at one point.
+    let probe = |detail: &str| {
+        let o = inr()
+            .args([
+                "probe",
+                out.to_str().unwrap(),
+                "101",
+                "203",
+                "31",
+                "--detail",
+                detail,
+            ])
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        String::from_utf8_lossy(&o.stdout).into_owned()
+    };
+    assert_ne!(probe("1"), probe("0"));
+}
