@@ -40,7 +40,7 @@
 /**
  * Minor version of the C ABI: grows when functions are added.
  */
-#define INR_ABI_VERSION_MINOR 1
+#define INR_ABI_VERSION_MINOR 2
 
 /**
  * Result of every libinr call.
@@ -399,6 +399,14 @@ enum inr_status inr_time_values(const struct inr_model *model, double *out, size
  * The model family, e.g. "residual_siren" (owned by the model).
  */
 enum inr_status inr_model_family(const struct inr_model *model, const char **out);
+
+/**
+ * Number of scales of a multiscale (ECNR) model, its levels of detail:
+ * `inr_decode_options.detail` K from 1 to that number decodes the coarsest
+ * K scales, 0 all of them. 0 for the other families, which have a single
+ * level and ignore `detail`.
+ */
+enum inr_status inr_model_scales(const struct inr_model *model, uint32_t *out);
 
 /**
  * Number of network parameters.

@@ -6,6 +6,7 @@ use crate::capi::error::{boundary, invalid, null, write_out, Failure, FfiResult}
 use crate::capi::model::{inr_model, model_ref};
 use crate::capi::{inr_status, INR_ABI_VERSION_MAJOR, INR_ABI_VERSION_MINOR};
 use crate::format::{Association, Domain, Variable};
+use crate::model::ecnr::Ecnr;
 
 /// The kind of domain a file describes.
 #[repr(C)]
@@ -339,6 +340,23 @@ pub unsafe extern "C" fn inr_model_family(
     boundary(|| write_out(out, "out", model_ref(model)?.family.as_ptr()))
 }
 
+/// Number of scales of a multiscale (ECNR) model, its levels of detail:
+/// `inr_decode_options.detail` K from 1 to that number decodes the coarsest
+/// K scales, 0 all of them. 0 for the other families, which have a single
+/// level and ignore `detail`.
+#[no_mangle]
+pub unsafe extern "C" fn inr_model_scales(model: *const inr_model, out: *mut u32) -> inr_status {
+    boundary(|| {
+        let scales = model_ref(model)?
+            .decoder
+            .model()
+            .get::<Ecnr>()
+            .map_or(0, |m| m.scales.len());
+        // At most MAX_SCALES (16): validated on open.
+        write_out(out, "out", u32::try_from(scales).unwrap_or(u32::MAX))
+    })
+}
+
 /// Number of network parameters.
 #[no_mangle]
 pub unsafe extern "C" fn inr_parameter_count(model: *const inr_model, out: *mut u64) -> inr_status {
@@ -355,4 +373,55 @@ pub unsafe extern "C" fn inr_parameter_count(model: *const inr_model, out: *mut 
 #[no_mangle]
 pub unsafe extern "C" fn inr_file_size(model: *const inr_model, out: *mut u64) -> inr_status {
     boundary(|| write_out(out, "out", model_ref(model)?.decoder.file().file_len()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::capi::{inr_close, inr_open_memory};
+    use inr_testkit::ecnr::EcnrSpec;
+    use inr_testkit::synthetic::SyntheticSpec;
+
+    /// Opens a file held in memory; the caller closes it.
+    fn open(bytes: &[u8]) -> *mut inr_model {
+        let mut model = std::ptr::null_mut();
+        let status = unsafe { inr_open_memory(bytes.as_ptr(), bytes.len(), &mut model) };
+        assert_eq!(status, inr_status::INR_OK);
+        model
+    }
+
+    fn scales(model: *const inr_model) -> (inr_status, u32) {
+        let mut n = u32::MAX;
+        let status = unsafe { inr_model_scales(model, &mut n) };
+        (status, n)
+    }
+
+    #[test]
+    fn model_scales_counts_the_scales_of_ecnr_and_zero_otherwise() {
+        for factors in [vec![4, 2, 1], vec![1], vec![8, 4, 2, 1]] {
+            let spec = EcnrSpec {
+                factors: factors.clone(),
+                ..EcnrSpec::small(7)
+            };
+            let model = open(&spec.build().unwrap());
+            assert_eq!(scales(model), (inr_status::INR_OK, factors.len() as u32));
+            unsafe { inr_close(model) };
+        }
+        let (_, bytes) = SyntheticSpec::small(3).build().unwrap();
+        let model = open(&bytes);
+        assert_eq!(scales(model), (inr_status::INR_OK, 0));
+        unsafe { inr_close(model) };
+    }
+
+    #[test]
+    fn model_scales_rejects_null_arguments() {
+        let model = open(&EcnrSpec::small(1).build().unwrap());
+        let status = unsafe { inr_model_scales(model, std::ptr::null_mut()) };
+        assert_eq!(status, inr_status::INR_ERROR_NULL_ARGUMENT);
+        let mut n = 5;
+        let status = unsafe { inr_model_scales(std::ptr::null(), &mut n) };
+        assert_eq!(status, inr_status::INR_ERROR_NULL_ARGUMENT);
+        assert_eq!(n, 5, "nothing written on failure");
+        unsafe { inr_close(model) };
+    }
 }
