@@ -71,6 +71,8 @@ void vtkINRReader::PrintSelf(ostream& os, vtkIndent indent)
   os << indent << "NumberOfThreads: " << this->NumberOfThreads << "\n";
   os << indent << "OutputMode: " << this->OutputMode << "\n";
   os << indent << "RefinementLevel: " << this->RefinementLevel << "\n";
+  os << indent << "LevelOfDetail: " << this->LevelOfDetail << "\n";
+  os << indent << "NumberOfScales: " << this->NumberOfScales << "\n";
 }
 
 vtkMTimeType vtkINRReader::GetMTime()
@@ -157,6 +159,8 @@ void vtkINRReader::CloseFile()
   this->OpenedFile.clear();
   this->DomainKind = -1;
   this->TimeValues.clear();
+  this->NumberOfScales = 0;
+  this->LevelOfDetailRange[0] = this->LevelOfDetailRange[1] = 0;
 }
 
 bool vtkINRReader::OpenFile()
@@ -212,8 +216,19 @@ bool vtkINRReader::OpenFile()
     inr_close(model);
     return false;
   }
+  uint32_t scales = 0;
+  status = inr_model_scales(model, &scales);
+  if (status != INR_OK)
+  {
+    this->ReportError("Cannot read the number of scales", status);
+    inr_close(model);
+    return false;
+  }
   this->Model = model;
   this->OpenedFile = this->FileName;
+  this->NumberOfScales = static_cast<int>(std::min<uint32_t>(scales, VTK_INT_MAX));
+  this->LevelOfDetailRange[0] = 0;
+  this->LevelOfDetailRange[1] = this->NumberOfScales;
   this->DomainKind = kind;
   this->TimeValues = times;
   std::copy(bounds, bounds + 6, this->Bounds);
@@ -492,6 +507,7 @@ void vtkINRReader::FillOptions(inr_decode_options* options)
 {
   *options = inr_decode_options{};
   options->threads = static_cast<uint32_t>(this->NumberOfThreads);
+  options->detail = static_cast<uint32_t>(this->LevelOfDetail);
   options->progress = &vtkINRReader::Progress;
   options->user_data = this;
 }

@@ -15,6 +15,10 @@
  * between two steps is decoded at that time, since the network is
  * continuous in t (times outside the range are clamped to it).
  *
+ * Level of detail (LevelOfDetail): a multiscale (ECNR) file is a pyramid of
+ * scales, coarsest first; 0 decodes them all (the stored data), k only the
+ * coarsest k (a quicker, smoother preview). Other files ignore it.
+ *
  * Unstructured files (OutputMode): the stored mesh as vtkUnstructuredGrid
  * (point variables at the nodes, cell variables at the cell centroids),
  * the mesh refined RefinementLevel times (each tetrahedron or hexahedron
@@ -101,6 +105,22 @@ public:
   int GetIsMesh() const { return this->IsMesh() ? 1 : 0; }
 
   ///@{
+  /// Level of detail of multiscale (ECNR) files: 0 (the default) decodes
+  /// every scale, k the coarsest k only (all of them when k exceeds their
+  /// number). Ignored by files of other model families.
+  vtkSetClampMacro(LevelOfDetail, int, 0, VTK_INT_MAX);
+  vtkGetMacro(LevelOfDetail, int);
+  ///@}
+
+  /// Scales of the open file's multiscale (ECNR) model, coarsest first; 0
+  /// for other model families and before a file is read.
+  vtkGetMacro(NumberOfScales, int);
+
+  /// The range of LevelOfDetail for the open file: 0 and its number of
+  /// scales (0 0 for files without scales).
+  vtkGetVector2Macro(LevelOfDetailRange, int);
+
+  ///@{
   /// Decoding threads per process; 0 (the default) uses all cores.
   vtkSetClampMacro(NumberOfThreads, int, 0, 1024);
   vtkGetMacro(NumberOfThreads, int);
@@ -164,7 +184,8 @@ private:
   /// false puts every array in the point data (a resample).
   void AttachArrays(vtkDataSet* output, const std::vector<size_t>& variables,
     const std::vector<vtkSmartPointer<vtkFloatArray>>& arrays, bool cellsToo);
-  /// The decode options with this reader's thread count and progress.
+  /// The decode options with this reader's thread count, level of detail
+  /// and progress.
   void FillOptions(struct inr_decode_options* options);
   /// Indices of the variables to decode.
   std::vector<size_t> SelectedVariables() const;
@@ -182,6 +203,9 @@ private:
   int NumberOfThreads = 0;
   int OutputMode = MESH;
   int RefinementLevel = 1;
+  int LevelOfDetail = 0;
+  int NumberOfScales = 0;
+  int LevelOfDetailRange[2] = { 0, 0 };
   double Bounds[6] = { 0, 0, 0, 0, 0, 0 };
   vtkDataArraySelection* PointSelection;
   vtkDataArraySelection* CellSelection;
