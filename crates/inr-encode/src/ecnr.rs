@@ -507,14 +507,15 @@ fn fill(
         return Ok(plan::plan(candidates, &p.costs, None).expect("no budget always plans"));
     };
     let goal = crate::size::within(target) as f64;
-    let k = match p.user_sharing {
-        true => 1,
-        false => plan::sharing(candidates, &p.costs, goal).unwrap_or(1),
+    let (k0, k) = match p.user_sharing {
+        true => (1, 1),
+        false => plan::sharing(candidates, &p.costs, goal).unwrap_or((1, 1)),
     };
     let shared: Vec<Candidates> = candidates
         .iter()
-        .map(|c| Candidates {
-            per_mlp: c.per_mlp * k,
+        .enumerate()
+        .map(|(s, c)| Candidates {
+            per_mlp: c.per_mlp * if s == 0 { k0 } else { k },
             ..*c
         })
         .collect();

@@ -185,22 +185,39 @@ pub fn bytes(plans: &[ScalePlan], tilings: &[Tiling], costs: &Costs) -> f64 {
             .sum::<f64>()
 }
 
-/// Multipliers of the blocks per MLP tried under a budget.
-const SHARING: [usize; 6] = [1, 2, 4, 8, 16, 32];
+/// Multipliers of the coarsest scale's blocks per MLP tried under a
+/// budget: the fewest that fits is taken (the coarsest scale is the content
+/// every other scale corrects; its MLPs are the last to share).
+const COARSE_SHARING: [usize; 6] = [1, 2, 4, 8, 16, 32];
 
-/// How many times the paper's blocks per MLP a budget asks for: the fewest
-/// whose plan leaves at most 1.5 times the least residual energy any
-/// multiplier leaves out (more blocks per MLP buy more blocks, but each MLP
-/// fits more of them); `None` when none fits.
-pub fn sharing(scales: &[Candidates], costs: &Costs, budget: f64) -> Option<usize> {
+/// Multipliers of the finer scales' blocks per MLP: beyond 4 times the
+/// paper's, an MLP fits its blocks so poorly that dropping blocks is better
+/// (measured: 27.7 dB with 800 blocks per MLP on ViscousFingers at CR 500,
+/// docs/benchmarks.md).
+const FINE_SHARING: [usize; 3] = [1, 2, 4];
+
+/// `scales` with their blocks per MLP times `k0` (coarsest) and `k`.
+fn shared<'a>(scales: &[Candidates<'a>], k0: usize, k: usize) -> Vec<Candidates<'a>> {
+    scales
+        .iter()
+        .enumerate()
+        .map(|(s, c)| Candidates {
+            per_mlp: c.per_mlp * if s == 0 { k0 } else { k },
+            ..*c
+        })
+        .collect()
+}
+
+/// How many times the paper's blocks per MLP a budget asks for, `(k0, k)`
+/// for the coarsest and the finer scales: the fewest `k0` that fits, then
+/// the fewest `k` whose plan leaves at most 1.5 times the least residual
+/// energy any `k` leaves out; `None` when nothing fits.
+pub fn sharing(scales: &[Candidates], costs: &Costs, budget: f64) -> Option<(usize, usize)> {
+    let k0 = *COARSE_SHARING
+        .iter()
+        .find(|&&k0| plan(&shared(scales, k0, 1), costs, Some(budget)).is_some())?;
     let left_out = |k: usize| -> Option<f64> {
-        let shared: Vec<Candidates> = scales
-            .iter()
-            .map(|c| Candidates {
-                per_mlp: c.per_mlp * k,
-                ..*c
-            })
-            .collect();
+        let shared = shared(scales, k0, k);
         let plans = plan(&shared, costs, Some(budget))?;
         Some(
             shared
@@ -215,10 +232,13 @@ pub fn sharing(scales: &[Candidates], costs: &Costs, budget: f64) -> Option<usiz
                 .sum(),
         )
     };
-    let options: Vec<(usize, f64)> = SHARING
+    let options: Vec<(usize, f64)> = FINE_SHARING
         .iter()
         .filter_map(|&k| left_out(k).map(|d| (k, d)))
         .collect();
     let least = options.iter().map(|o| o.1).fold(f64::INFINITY, f64::min);
-    options.iter().find(|o| o.1 <= 1.5 * least).map(|o| o.0)
+    options
+        .iter()
+        .find(|o| o.1 <= 1.5 * least)
+        .map(|o| (k0, o.0))
 }
