@@ -125,19 +125,8 @@ pub fn fit(
             (phase_epochs * epoch_steps as f64).ceil() as usize,
             r > 0,
         );
-        let mut trainee = ScaleTrainee {
-            net: &net,
-            data: &data,
-            batch,
-        };
-        let done = train::run(
-            &vs,
-            &mut trainee,
-            &Constant(lr),
-            &settings,
-            &train_clock.share(share),
-            progress,
-        )?;
+        let run = (&vs, &net, &data, batch);
+        let done = run_phase(run, &settings, &train_clock.share(share), progress)?;
         steps += done.report.steps;
         log::debug!(
             "scale factor {}: phase {r}: {} steps in {:.1?}, loss {:.3e}",
@@ -163,19 +152,7 @@ pub fn fit(
                 true,
             )
         };
-        let mut trainee = ScaleTrainee {
-            net: &net,
-            data: &data,
-            batch,
-        };
-        let done = train::run(
-            &vs,
-            &mut trainee,
-            &Constant(0.1 * lr),
-            &settings,
-            clock,
-            progress,
-        )?;
+        let done = run_phase((&vs, &net, &data, batch), &settings, clock, progress)?;
         steps += done.report.steps;
     }
     let stored = scatter(&tiling, &data, &predict(&net, &data)?, level_len);
@@ -188,6 +165,25 @@ pub fn fit(
         sparsity: prune::sparsity(&net)?,
         mse: losses.iter().sum::<f64>() / losses.len().max(1) as f64,
     })
+}
+
+/// One phase of the shared loop on a scale's MLPs (`batch` samples per
+/// MLP and step), at the constant rate of `settings`.
+fn run_phase(
+    (vs, net, data, batch): (&VarStore, &Stacked, &ScaleData, usize),
+    settings: &Loop,
+    clock: &Clock,
+    progress: &mut dyn FnMut(&Progress),
+) -> Result<train::Trained> {
+    let mut trainee = ScaleTrainee { net, data, batch };
+    train::run(
+        vs,
+        &mut trainee,
+        &Constant(settings.lr),
+        settings,
+        clock,
+        progress,
+    )
 }
 
 fn loop_settings(lr: f64, steps: usize, resumed: bool) -> Loop {
