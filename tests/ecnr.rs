@@ -320,6 +320,79 @@ fn a_point_query_evaluates_only_the_blocks_around_it() {
     }
 }
 
+/// The points of a `dims` grid over the domain's bounds, a tenth beyond
+/// them on each side (clamped values), x fastest: rows along x.
+fn rows_of_points(d: &Decoder, dims: [usize; 3]) -> Vec<[f64; 3]> {
+    let b = d.bounds();
+    let at = |a: usize, i: usize| {
+        let (lo, hi) = (b[2 * a], b[2 * a + 1]);
+        let pad = 0.1 * (hi - lo);
+        let f = if dims[a] > 1 {
+            i as f64 / (dims[a] - 1) as f64
+        } else {
+            0.5
+        };
+        lo - pad + f * (hi - lo + 2.0 * pad)
+    };
+    (0..dims.iter().product())
+        .map(|q: usize| {
+            let [nx, ny, _] = dims;
+            [at(0, q % nx), at(1, q / nx % ny), at(2, q / (nx * ny))]
+        })
+        .collect()
+}
+
+#[test]
+fn rows_and_the_same_points_in_any_order_agree_bit_for_bit() {
+    // A decode reuses each x sample's interpolation in (y, z, t) along a row
+    // of points; the values must not depend on the order the points come in,
+    // nor may the blocks evaluated.
+    for (name, spec) in variants() {
+        let d = open(&spec);
+        let all: Vec<usize> = (0..d.metadata().variables.len()).collect();
+        let c = d.metadata().total_components();
+        let t = match &d.metadata().time {
+            Some(t) => 0.5 * (t.values[0] + t.values[1]),
+            None => 0.0,
+        };
+        let rows = rows_of_points(&d, [23, 7, 5]);
+        let (blocks, want) = evaluate_with(&d, &all, &rows, t);
+        // Reversed, then a permutation that jumps between rows.
+        let n = rows.len();
+        let reversed: Vec<usize> = (0..n).rev().collect();
+        // 805 points and 37 are coprime: a permutation.
+        let jumping: Vec<usize> = (0..n).map(|i| i * 37 % n).collect();
+        for order in [reversed, jumping] {
+            let points: Vec<[f64; 3]> = order.iter().map(|&q| rows[q]).collect();
+            let (b, got) = evaluate_with(&d, &all, &points, t);
+            assert_eq!(b, blocks, "{name}: blocks evaluated");
+            for (i, &q) in order.iter().enumerate() {
+                assert_eq!(
+                    got[i * c..(i + 1) * c],
+                    want[q * c..(q + 1) * c],
+                    "{name}: point {q}"
+                );
+            }
+        }
+        // One point at a time.
+        for q in [0, 1, 22, 23, 100, n - 1] {
+            let (_, one) = evaluate_with(&d, &all, &[rows[q]], t);
+            assert_eq!(one, want[q * c..(q + 1) * c], "{name}: point {q} alone");
+        }
+        // And against the reference.
+        let (model, meta, axes, ranges) = (ecnr(&d), d.metadata(), axes(&d), ranges(&d));
+        for (q, p) in rows.iter().enumerate() {
+            let mut coords = p.to_vec();
+            coords.push(t);
+            let r = reference_ecnr(model, meta, axes.as_ref(), &coords, 0);
+            for o in 0..c {
+                let err = (want[q * c + o] as f64 - r[o]).abs() / (ranges[o][1] - ranges[o][0]);
+                assert!(err < TOLERANCE, "{name}: point {q}: {err}");
+            }
+        }
+    }
+}
+
 #[test]
 fn threads_pieces_and_variable_subsets_agree_bit_for_bit() {
     for (name, spec) in variants() {
