@@ -2222,6 +2222,17 @@ static int test_detail(const char *ecnr_path, const char *img_path)
   const char *family = NULL;
   CHECK_OK(inr_model_family(e, &family));
   CHECK_EQ_STR(family, "ecnr");
+  /* the levels a caller may ask for: 3 scales here, 0 for other families,
+   * nothing written on a null argument */
+  uint32_t scales = 77;
+  CHECK_OK(inr_model_scales(e, &scales));
+  CHECK(scales == 3);
+  CHECK_OK(inr_model_scales(img, &scales));
+  CHECK(scales == 0);
+  scales = 77;
+  CHECK(inr_model_scales(NULL, &scales) == INR_ERROR_NULL_ARGUMENT);
+  CHECK(scales == 77);
+  CHECK(inr_model_scales(e, NULL) == INR_ERROR_NULL_ARGUMENT);
   const uint64_t dims[3] = {9, 7, 5};
   const inr_decode_options o[4] = {{1, NULL, NULL, 0}, {2, NULL, NULL, 1}, {1, NULL, NULL, 2}, {2, NULL, NULL, 99}};
   decoded at[4];
