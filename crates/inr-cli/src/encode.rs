@@ -224,7 +224,6 @@ pub struct EcnrArgs {
     #[arg(
         long,
         value_delimiter = ',',
-        num_args = 3,
         value_name = "X,Y,Z",
         help_heading = "ECNR"
     )]
