@@ -6,12 +6,10 @@
 use serde_json::{json, Value};
 
 use inr_core::error::{Error, Result};
-use inr_core::format::bitpack;
 use inr_core::format::section::Compression;
-use inr_core::format::tensor::{Location, TensorEncoding, TensorRef};
+use inr_core::format::tensor::Location;
 use inr_core::format::writer::index_bits;
 use inr_core::format::{Association, DType, FileBuilder, WeightEncoding};
-use inr_core::quantize::nearest;
 
 use crate::export::WriteWeights;
 use crate::siren::W0;
@@ -124,44 +122,26 @@ fn write_scale(builder: &mut FileBuilder, k: usize, s: &ScaleModel, l: usize) ->
     }))
 }
 
-/// Appends a tensor: indices into `table` (with its mask) or f32.
+/// Appends a tensor: indices into `table` (pruned entries, which are
+/// zero, left out under a mask) or f32.
 fn push(
     builder: &mut FileBuilder,
     section: u32,
     st: &Stored,
     table: Option<&(Location, Vec<f32>)>,
 ) -> Result<Value> {
-    let encoding = match table {
-        None => {
-            let bytes: Vec<u8> = st.values.iter().flat_map(|v| v.to_le_bytes()).collect();
-            TensorEncoding::F32 {
-                at: builder.append(section, &bytes),
-            }
-        }
+    let t = match table {
+        None => builder.push_tensor(section, &st.values, &st.shape, WeightEncoding::F32)?,
         Some((at, table)) => {
-            let keep = st.keep.as_deref();
-            let idx: Vec<u32> = st
-                .values
-                .iter()
-                .enumerate()
-                .filter(|(e, _)| keep.is_none_or(|k| k[*e]))
-                .map(|(_, &v)| nearest(table, v))
-                .collect();
             let bits = index_bits(table.len());
-            let indices = builder.append(section, &bitpack::pack(&idx, bits));
-            let mask = keep.map(|k| builder.append(section, &bitpack::pack_mask(k)));
-            TensorEncoding::Codebook {
-                bits,
-                codebook: *at,
-                codebook_len: table.len() as u64,
-                indices,
-                mask,
+            let shared = (*at, table.as_slice());
+            match st.keep {
+                Some(_) => {
+                    builder.push_indexed_pruned(section, &st.values, &st.shape, bits, shared)?
+                }
+                None => builder.push_indexed(section, &st.values, &st.shape, bits, shared)?,
             }
         }
-    };
-    let t = TensorRef {
-        shape: st.shape.clone(),
-        encoding,
     };
     serde_json::to_value(t).map_err(|e| Error::Invalid(e.to_string()))
 }
