@@ -231,7 +231,8 @@ pub struct EcnrArgs {
     /// Length of each block's latent code.
     #[arg(long, default_value_t = 8, help_heading = "ECNR")]
     pub latent_dim: usize,
-    /// Hidden width of the MLPs under a size target.
+    /// Hidden width of the MLPs under a size target (narrowed, down to 8,
+    /// when the budget cannot hold the coarsest scale at it).
     #[arg(long, default_value_t = 24, help_heading = "ECNR")]
     pub mlp_width: usize,
     /// Blocks per MLP, coarsest scale first, comma-separated (the last

@@ -53,7 +53,8 @@ pub struct EcnrOptions {
     /// Block size in samples (default: about an eighth of each axis).
     pub block: Option<[usize; 3]>,
     pub latent_dim: usize,
-    /// Hidden width of the MLPs under a size target.
+    /// Hidden width of the MLPs under a size target (narrowed, down to
+    /// 8, when the budget cannot hold the coarsest scale at it).
     pub width: usize,
     pub sine_layers: usize,
     /// Blocks per MLP, coarsest scale first (default: the paper's 8, 16,
@@ -353,7 +354,22 @@ impl Family for EcnrFamily<'_> {
             costs,
             user_sharing: opts.blocks_per_mlp.is_some(),
         };
-        prepared.plans = fill(&prepared, &candidates, target, samples)?;
+        prepared.plans = loop {
+            if let Some(plans) = fill(&prepared, &candidates, target, samples)? {
+                break plans;
+            }
+            let width = prepared.costs.shape.width;
+            if width <= MIN_WIDTH {
+                return Err(Error::InvalidArgument(format!(
+                    "a target of {} bytes is too small for ECNR's coarsest scale ({} blocks) even with MLPs of width {width}: ask for a lower ratio, larger blocks (--block) or more scales (--scales)",
+                    target.unwrap_or(0),
+                    tilings[0].len()
+                )));
+            }
+            let narrower = (width * 2 / 3).max(MIN_WIDTH);
+            log::info!("the budget does not hold ECNR's coarsest scale at width {width}: planning at width {narrower}");
+            prepared.costs.shape.width = narrower;
+        };
         drop(candidates);
         self.prepared = Some(prepared);
         Ok(())
@@ -486,25 +502,24 @@ fn gt_energies(
 
 /// Rounds of planning against the measured bytes of the plan's stand-in.
 const FILL_ROUNDS: usize = 6;
+/// The narrowest MLPs a plan falls back to when a small budget cannot hold
+/// the coarsest scale at the asked width.
+const MIN_WIDTH: usize = 8;
 
 /// The plan that fills `target` bytes (every useful block without one):
 /// planned with the analytic costs, then re-planned with the budget scaled
 /// by what the stand-in's file really takes, keeping the fullest plan that
-/// fits.
+/// fits; `None` when no plan of the coarsest scale fits.
 fn fill(
     p: &Prepared,
     candidates: &[Candidates],
     target: Option<u64>,
     samples: &Samples,
-) -> Result<Vec<ScalePlan>> {
-    let too_small = |t: u64| {
-        Error::InvalidArgument(format!(
-            "a target of {t} bytes is too small for ECNR's coarsest scale ({} blocks): ask for a lower ratio, larger blocks (--block) or fewer scales",
-            p.tilings[0].len()
-        ))
-    };
+) -> Result<Option<Vec<ScalePlan>>> {
     let Some(target) = target else {
-        return Ok(plan::plan(candidates, &p.costs, None).expect("no budget always plans"));
+        return Ok(Some(
+            plan::plan(candidates, &p.costs, None).expect("no budget always plans"),
+        ));
     };
     let goal = crate::size::within(target) as f64;
     let (k0, k) = match p.user_sharing {
@@ -539,7 +554,7 @@ fn fill(
         }
         budget *= goal / bytes as f64;
     }
-    best.map(|(p, _)| p).ok_or_else(|| too_small(target))
+    Ok(best.map(|(p, _)| p))
 }
 
 /// The size search's view of the plan: its bytes at a width.

@@ -183,6 +183,28 @@ fn same_seed_same_file() {
     assert_eq!(a.bytes, b.bytes);
 }
 
+/// A budget that cannot hold the coarsest scale at the default width is
+/// planned with narrower MLPs rather than refused, and still holds its ratio.
+#[test]
+fn a_small_budget_narrows_the_mlps() {
+    let _libtorch = libtorch();
+    let isabel = samples_of(data!("isabel/isabel.pvd"), &[], None);
+    let report = ecnr::encode(
+        &isabel,
+        &options(Size::Ratio(1000.0), 1, Some(60)),
+        &mut |_| {},
+    )
+    .unwrap();
+    let ratio = report.ratio();
+    assert!((1000.0..1100.0).contains(&ratio), "ratio {ratio}");
+    let width = report.details.width;
+    assert!(
+        width < EcnrOptions::default().width && width >= 8,
+        "width {width}"
+    );
+    assert_eq!(report.details.scales.len(), 3);
+}
+
 #[test]
 fn what_ecnr_does_not_store_is_refused_clearly() {
     let _libtorch = libtorch();
