@@ -7,7 +7,7 @@
 //! head.
 
 use tch::nn::{Init, Path, VarStore};
-use tch::{Device, Kind, Tensor};
+use tch::Tensor;
 
 use inr_core::error::Result;
 use inr_core::model::{CoordNetB, Dense, Layer};
@@ -116,19 +116,11 @@ impl Batched {
     fn export(&self, i: usize) -> Result<Dense> {
         let w = self.weight().get(i as i64);
         let size = w.size();
-        let values = |t: Tensor| -> Result<Vec<f32>> {
-            let t = t
-                .detach()
-                .to_device(Device::Cpu)
-                .to_kind(Kind::Float)
-                .contiguous();
-            Vec::<f32>::try_from(&t.view(-1)).map_err(tch_error)
-        };
         Ok(Dense {
             out_features: size[0] as usize,
             in_features: size[1] as usize,
-            weight: values(w)?,
-            bias: values(self.bias.get(i as i64).view(-1))?,
+            weight: crate::tensor_values(&w)?,
+            bias: crate::tensor_values(&self.bias.get(i as i64))?,
         })
     }
 }
@@ -426,6 +418,7 @@ impl GroupedNet {
 mod tests {
     use super::*;
     use tch::nn::{self, OptimizerConfig};
+    use tch::{Device, Kind};
 
     fn distinct(v: &[f32]) -> usize {
         let mut v = v.to_vec();

@@ -487,14 +487,7 @@ fn gt_energies(
             }
         };
         energies.push(tiling.energies(&residual, c));
-        let ones = vec![1f32; level.len()];
-        counts.push(
-            tiling
-                .energies(&ones, 1)
-                .into_iter()
-                .map(|n| (n as usize) * c)
-                .collect::<Vec<_>>(),
-        );
+        counts.push(tiling.sample_counts().into_iter().map(|n| n * c).collect());
         coarser = Some((here, *level));
     }
     (energies, counts)

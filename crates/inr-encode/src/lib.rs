@@ -47,6 +47,16 @@ pub(crate) fn tch_error(e: tch::TchError) -> Error {
     Error::Libtorch(e.to_string())
 }
 
+/// A tensor's values on the CPU as f32, flattened.
+pub(crate) fn tensor_values(t: &tch::Tensor) -> Result<Vec<f32>> {
+    let t = t
+        .detach()
+        .to_device(tch::Device::Cpu)
+        .to_kind(tch::Kind::Float)
+        .contiguous();
+    Vec::<f32>::try_from(&t.view(-1)).map_err(tch_error)
+}
+
 /// `values` as a `[rows, cols]` tensor on `device`.
 pub(crate) fn matrix(
     values: &[f32],

@@ -116,6 +116,20 @@ impl Tiling {
         }
     }
 
+    /// Per block, how many of its samples exist (fewer in the blocks at the
+    /// far edges).
+    pub fn sample_counts(&self) -> Vec<usize> {
+        let [nx, ny, nz, _] = self.counts;
+        (0..self.len())
+            .map(|b| {
+                let i = [b % nx, (b / nx) % ny, (b / (nx * ny)) % nz];
+                (0..3)
+                    .map(|a| self.block[a].min(self.level.dims[a] - i[a] * self.block[a]))
+                    .product()
+            })
+            .collect()
+    }
+
     /// Per block, the sum of squares of its values in `scale`.
     pub fn energies(&self, scale: &[f32], c: usize) -> Vec<f64> {
         let v = self.volume();
@@ -166,6 +180,12 @@ mod tests {
         let total: f64 = scale.iter().map(|&x| (x * x) as f64).sum();
         assert!((e.iter().sum::<f64>() - total).abs() < 1e-6 * total);
         assert_eq!(t.time_of(7), 1);
+        let counted: Vec<usize> = mask
+            .chunks(8)
+            .map(|m| m.iter().sum::<f32>() as usize)
+            .collect();
+        assert_eq!(t.sample_counts(), counted);
+        assert_eq!(counted[..3], [8, 8, 4]);
     }
 
     #[test]

@@ -7,7 +7,8 @@ use tch::{Device, Kind, Tensor};
 use inr_core::error::Result;
 
 use super::blocks::Tiling;
-use super::stacked::{values, Stacked};
+use super::stacked::Stacked;
+use crate::tensor_values as values;
 use crate::train::Trainee;
 
 /// What a scale trains on.

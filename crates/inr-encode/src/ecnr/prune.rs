@@ -8,7 +8,8 @@ use tch::{Kind, Tensor};
 
 use inr_core::error::Result;
 
-use super::stacked::{values, Stacked};
+use super::stacked::Stacked;
+use crate::tensor_values as values;
 
 /// The paper's weight of the block loss.
 pub const LAMBDA: f64 = 0.1;

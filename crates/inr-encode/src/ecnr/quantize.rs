@@ -9,7 +9,8 @@ use tch::Tensor;
 use inr_core::error::Result;
 use inr_core::quantize::kmeans_1d;
 
-use super::stacked::{values, Stacked, Tables};
+use super::stacked::{Stacked, Tables};
+use crate::tensor_values as values;
 
 /// Kept values of the masked or plain tensors.
 fn kept(pairs: &[(&Tensor, &Option<Tensor>)]) -> Result<Vec<f32>> {

@@ -13,10 +13,11 @@ use super::blocks::Tiling;
 use super::fit::{mlp_losses, predict, ScaleData, ScaleTrainee};
 use super::prune;
 use super::quantize;
-use super::stacked::{values, MlpShape, Stacked};
+use super::stacked::{MlpShape, Stacked};
 use super::write::{ScaleModel, Stored, StoredLayer, EMPTY};
 use crate::clock::Clock;
 use crate::progress::{Phase, Progress};
+use crate::tensor_values as values;
 use crate::train::{self, At, Keep, Loop, Rate, Rollback, Start};
 
 /// The paper's schedule, as shares of a scale's training time: pruning

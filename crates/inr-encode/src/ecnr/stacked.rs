@@ -5,7 +5,7 @@
 //! value is drawn from its role's shared table (`crate::straight_through`).
 
 use tch::nn::{Init, Path};
-use tch::{Device, Kind, Tensor};
+use tch::{Kind, Tensor};
 
 use inr_core::error::Result;
 
@@ -196,14 +196,4 @@ impl Stacked {
         }
         Ok((w, b))
     }
-}
-
-/// A tensor's values on the CPU, flattened.
-pub fn values(t: &Tensor) -> Result<Vec<f32>> {
-    let t = t
-        .detach()
-        .to_device(Device::Cpu)
-        .to_kind(Kind::Float)
-        .contiguous();
-    Vec::<f32>::try_from(&t.view(-1)).map_err(tch_error)
 }
