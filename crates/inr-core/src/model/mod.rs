@@ -9,6 +9,7 @@ pub mod mc_inr;
 pub mod normalization;
 pub mod residual_siren;
 pub mod shared_codebook;
+pub mod stacked;
 
 use std::collections::HashMap;
 

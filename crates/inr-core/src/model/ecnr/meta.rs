@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, Result};
 use crate::format::metadata::{ArrayRef, Association};
 use crate::format::tensor::TensorRef;
+use crate::model::stacked::StackedLayerMeta;
 
 /// The family's metadata, as stored under `"model"` (without `family`,
 /// which [`EcnrMeta::to_value`] adds).
@@ -42,31 +43,6 @@ pub struct ScaleMeta {
     pub latents: Vec<TensorRef>,
     /// The MLPs as stacked layers: sine layers, then one linear layer.
     pub layers: Vec<StackedLayerMeta>,
-}
-
-/// A layer of `m` networks at once: `weight [m, out, in]`, `bias [m, out]`.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-pub enum StackedLayerMeta {
-    Sine {
-        w0: f64,
-        weight: TensorRef,
-        bias: TensorRef,
-    },
-    Linear {
-        weight: TensorRef,
-        bias: TensorRef,
-    },
-}
-
-impl StackedLayerMeta {
-    /// The layer's weight and bias.
-    pub fn tensors(&self) -> [&TensorRef; 2] {
-        match self {
-            StackedLayerMeta::Sine { weight, bias, .. }
-            | StackedLayerMeta::Linear { weight, bias } => [weight, bias],
-        }
-    }
 }
 
 impl EcnrMeta {

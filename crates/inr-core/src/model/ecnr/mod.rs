@@ -8,7 +8,6 @@
 pub mod meta;
 pub mod scale;
 pub mod sites;
-pub mod stacked;
 
 use crate::error::{Error, Result};
 use crate::format::limits;
@@ -16,10 +15,10 @@ use crate::format::metadata::{Association, Metadata};
 use crate::format::InrFile;
 use crate::model::SectionCache;
 
-pub use meta::{EcnrMeta, ScaleMeta, StackedLayerMeta};
+pub use crate::model::stacked::{StackedLayer, StackedLayerMeta};
+pub use meta::{EcnrMeta, ScaleMeta};
 pub use scale::Scale;
 pub use sites::{AxisMap, SampleAxes};
-pub use stacked::StackedLayer;
 
 /// The assignment of an empty block.
 pub const EMPTY: u32 = u32::MAX;

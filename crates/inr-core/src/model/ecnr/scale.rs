@@ -6,9 +6,9 @@ use crate::error::{Error, Result};
 use crate::format::limits;
 use crate::format::metadata::DType;
 
-use super::meta::{ScaleMeta, StackedLayerMeta};
-use super::stacked::{self, StackedLayer};
+use super::meta::ScaleMeta;
 use super::{EMPTY, MAX_BLOCKS, MAX_BLOCK_VALUES, MAX_MLPS};
+use crate::model::stacked::{self, StackedLayer, StackedLayerMeta};
 
 /// A loaded, validated scale.
 #[derive(Clone, Debug, PartialEq)]

@@ -1,12 +1,38 @@
-//! Stacked layers: one layer of all the MLPs of a scale at once
-//! (docs/format.md, section 10.1), `weight [m, out, in]` and
-//! `bias [m, out]`; MLP `q` uses slice `q` of each.
+//! Stacked layers: one layer of `m` independent small networks at once
+//! (docs/format.md, section 10.1; ECNR's MLPs of a scale, STSR-INR's
+//! heads), `weight [m, out, in]` and `bias [m, out]`; network `q` uses
+//! slice `q` of each.
+
+use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::format::limits;
 use crate::format::tensor::TensorRef;
 
-use super::meta::StackedLayerMeta;
+/// A stacked layer as stored in the metadata.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum StackedLayerMeta {
+    Sine {
+        w0: f64,
+        weight: TensorRef,
+        bias: TensorRef,
+    },
+    Linear {
+        weight: TensorRef,
+        bias: TensorRef,
+    },
+}
+
+impl StackedLayerMeta {
+    /// The layer's weight and bias.
+    pub fn tensors(&self) -> [&TensorRef; 2] {
+        match self {
+            StackedLayerMeta::Sine { weight, bias, .. }
+            | StackedLayerMeta::Linear { weight, bias } => [weight, bias],
+        }
+    }
+}
 
 /// One stacked layer with its weights.
 #[derive(Clone, Debug, PartialEq)]
@@ -22,9 +48,9 @@ pub struct StackedLayer {
     pub bias: Vec<f32>,
 }
 
-/// The `(mlps, out, in)` of a stacked layer, from its shapes alone, checked
+/// The `(out, in)` of a stacked layer of `mlps` networks, from its shapes alone, checked
 /// against `mlps` and the feature limit.
-pub(super) fn shape(l: &StackedLayerMeta, mlps: u64) -> Result<(u64, u64)> {
+pub(crate) fn shape(l: &StackedLayerMeta, mlps: u64) -> Result<(u64, u64)> {
     let [weight, bias] = l.tensors();
     let feature = |f: u64| (1..=limits::MAX_FEATURES).contains(&f);
     match weight.shape[..] {
@@ -41,7 +67,7 @@ pub(super) fn shape(l: &StackedLayerMeta, mlps: u64) -> Result<(u64, u64)> {
 
 impl StackedLayer {
     /// Decodes a layer whose shapes [`shape`] checked.
-    pub(super) fn load<'a>(
+    pub(crate) fn load<'a>(
         meta: &StackedLayerMeta,
         mlps: u64,
         section: &dyn Fn(u32) -> Result<&'a [u8]>,
@@ -83,13 +109,13 @@ impl StackedLayer {
 }
 
 /// A tensor's values, every one finite.
-pub(super) fn finite<'a>(
+pub(crate) fn finite<'a>(
     t: &TensorRef,
     section: &dyn Fn(u32) -> Result<&'a [u8]>,
 ) -> Result<Vec<f32>> {
     let values = t.decode(section)?;
     if values.iter().any(|v| !v.is_finite()) {
-        return Err(Error::Invalid("non-finite ECNR parameter".into()));
+        return Err(Error::Invalid("non-finite network parameter".into()));
     }
     Ok(values)
 }
