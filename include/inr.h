@@ -40,7 +40,7 @@
 /**
  * Minor version of the C ABI: grows when functions are added.
  */
-#define INR_ABI_VERSION_MINOR 2
+#define INR_ABI_VERSION_MINOR 3
 
 /**
  * Result of every libinr call.
@@ -189,6 +189,18 @@ typedef struct inr_decode_options {
    * families ignore it.
    */
   uint32_t detail;
+  /**
+   * Latent interpolation of models that embed variables (stsr_inr):
+   * 0 = none; `v + 1` decodes every requested variable with its latent
+   * vector and range blended toward those of variable `v` by
+   * `blend_alpha` (0 = the variable itself, 1 = variable `v`). Other
+   * families fail with INR_ERROR_UNSUPPORTED when it is set.
+   */
+  uint32_t blend_with;
+  /**
+   * The blend's weight; finite.
+   */
+  double blend_alpha;
 } inr_decode_options;
 
 #ifdef __cplusplus

@@ -253,6 +253,7 @@ fn evaluate_with(
     let request = OutputRequest {
         variables,
         meta: d.metadata(),
+        blend: None,
     };
     let e = ecnr(d).evaluator(&request);
     let c = e.outputs();
@@ -460,6 +461,7 @@ fn progress_and_cancellation() {
         threads: 2,
         progress: Some(&progress),
         detail: 1,
+        blend: None,
     };
     d.decode_grid(&req, &opts).unwrap();
     assert_eq!(*last.lock().unwrap(), 1.0);

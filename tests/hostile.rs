@@ -1171,7 +1171,7 @@ fn contradictory_files_are_rejected() {
     );
     cases.add(
         "a family the format reserves",
-        model(|m| m["family"] = json!("stsr_inr")),
+        model(|m| m["family"] = json!("nervi")),
         &["Unsupported"],
     );
     cases.add(
@@ -1933,4 +1933,168 @@ fn ecnr_contradictions_and_absurd_sizes_are_rejected() {
         let grown = a.saturating_sub(b) >> 10;
         assert!(grown < 200, "peak RSS grew by {grown} MiB");
     }
+}
+
+fn stsr_spec() -> inr_testkit::stsr::StsrSpec {
+    let mut s = inr_testkit::stsr::StsrSpec::small(31);
+    s.width = 4;
+    s.residual_blocks = 1;
+    s.latent_dim = 2;
+    s
+}
+
+/// An STSR-INR file's metadata and its sections, decompressed.
+fn stsr_parts(spec: &inr_testkit::stsr::StsrSpec) -> (Value, Vec<Raw>) {
+    let (meta, raws) = parts(&spec.build().unwrap());
+    let plain = raws
+        .iter()
+        .map(|r| Raw::plain(&r.name, zstd::stream::decode_all(&r.stored[..]).unwrap()))
+        .collect();
+    (meta, plain)
+}
+
+#[test]
+fn stsr_metadata_and_section_byte_changes_never_panic() {
+    let (meta, raws) = stsr_parts(&stsr_spec());
+    let bytes = assemble(&meta, &raws);
+    let reference = reference(&bytes);
+    let meta_len = u64::from_le_bytes(bytes[16..24].try_into().unwrap()) as usize;
+    let mut tally = Tally::default();
+    for (name, f) in PATTERNS {
+        for offset in HEADER_LEN..HEADER_LEN + meta_len {
+            let mut m = bytes.clone();
+            m[offset] = f(m[offset]);
+            let crc = crc32fast::hash(&m[HEADER_LEN..HEADER_LEN + meta_len]);
+            m[32..36].copy_from_slice(&crc.to_le_bytes());
+            let hcrc = crc32fast::hash(&m[0..36]);
+            m[36..40].copy_from_slice(&hcrc.to_le_bytes());
+            tally.add(
+                || format!("metadata byte {offset} {name}"),
+                try_case(|| Decoder::from_bytes(m), &reference, false),
+            );
+        }
+        for (s, raw) in raws.iter().enumerate() {
+            for offset in (0..raw.stored.len()).step_by(7) {
+                let mut r = raws.clone();
+                r[s].stored[offset] = f(r[s].stored[offset]);
+                let m = assemble(&meta, &r);
+                tally.add(
+                    || format!("section {s} byte {offset} {name}"),
+                    try_case(|| Decoder::from_bytes(m), &reference, false),
+                );
+            }
+        }
+    }
+    tally.check("STSR-INR metadata and sections with fixed checksums");
+    mutate_every_byte(&stsr_spec().build().unwrap(), "STSR-INR file");
+}
+
+/// A change to a model object.
+type Edit = Box<dyn Fn(&mut Value)>;
+
+#[test]
+fn stsr_contradictions_and_absurd_sizes_are_rejected() {
+    let (meta, raws) = stsr_parts(&stsr_spec());
+    let edited = |f: &dyn Fn(&mut Value)| with_meta(&meta, &raws, |m| f(&mut m["model"]));
+    let cases: Vec<(&str, Edit, &str)> = vec![
+        (
+            "heads not dividing",
+            Box::new(|m| m["heads"][0] = 2.into()),
+            "divide",
+        ),
+        (
+            "zero heads",
+            Box::new(|m| m["heads"][1] = 0.into()),
+            "heads",
+        ),
+        (
+            "too many heads",
+            Box::new(|m| m["heads"] = json!([4096, 4096, 4096])),
+            "heads",
+        ),
+        (
+            "grid beyond the samples",
+            Box::new(|m| m["head_stride"][0] = 3.into()),
+            "fit",
+        ),
+        (
+            "zero stride",
+            Box::new(|m| m["head_stride"][2] = 0.into()),
+            "stride",
+        ),
+        (
+            "huge stride",
+            Box::new(|m| m["head_stride"][2] = u64::MAX.into()),
+            "fit",
+        ),
+        (
+            "3 inputs with time",
+            Box::new(|m| m["inputs"] = 3.into()),
+            "inputs",
+        ),
+        (
+            "no time scale",
+            Box::new(|m| m["time_scale"] = Value::Null),
+            "time_scale",
+        ),
+        (
+            "latent shape",
+            Box::new(|m| m["latents"]["shape"][0] = 2.into()),
+            "latents",
+        ),
+        (
+            "zero latent",
+            Box::new(|m| m["latent_dim"] = 0.into()),
+            "latent_dim",
+        ),
+        (
+            "outputs",
+            Box::new(|m| m["outputs"] = 1.into()),
+            "components",
+        ),
+        ("no stages", Box::new(|m| m["stages"] = json!([])), "stages"),
+        (
+            "no heads layers",
+            Box::new(|m| m["head_layers"] = json!([])),
+            "head layers",
+        ),
+        (
+            "stage order",
+            Box::new(|m| {
+                let s = m["stages"][0].clone();
+                m["stages"][0] = m["stages"][1].clone();
+                m["stages"][1] = s;
+            }),
+            "chain",
+        ),
+        (
+            "head stack",
+            Box::new(|m| m["head_layers"][0]["weight"]["shape"][0] = 5.into()),
+            "stacked",
+        ),
+        (
+            "linear stage",
+            Box::new(|m| {
+                m["stages"][0]["synthesis"]["kind"] = "linear".into();
+            }),
+            "linear",
+        ),
+        (
+            "missing field",
+            Box::new(|m| {
+                m.as_object_mut().unwrap().remove("head_grid");
+            }),
+            "head_grid",
+        ),
+    ];
+    for (name, edit, want) in cases {
+        let e = Decoder::from_bytes(edited(&*edit)).map(|_| ()).unwrap_err();
+        assert!(e.to_string().contains(want), "{name}: {e}");
+    }
+    let mut cells = stsr_spec();
+    cells.sites = inr::format::Association::Cell;
+    let (meta, raws) = stsr_parts(&cells);
+    let bytes = with_meta(&meta, &raws, |m| m["model"]["sites"] = "point".into());
+    let e = Decoder::from_bytes(bytes).map(|_| ()).unwrap_err();
+    assert!(e.to_string().contains("sites"), "{e}");
 }

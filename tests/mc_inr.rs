@@ -35,6 +35,7 @@ const THREADS: DecodeOptions = DecodeOptions {
     threads: 2,
     progress: None,
     detail: 0,
+    blend: None,
 };
 
 /// Largest |fast - reference| over each output's range, at random points

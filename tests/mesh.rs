@@ -161,6 +161,7 @@ const ONE_THREAD: DecodeOptions = DecodeOptions {
     threads: 1,
     progress: None,
     detail: 0,
+    blend: None,
 };
 
 #[test]

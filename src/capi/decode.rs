@@ -5,7 +5,7 @@ use std::ffi::c_void;
 use crate::capi::error::{boundary, invalid, null, write_out, FfiResult};
 use crate::capi::inr_status;
 use crate::capi::model::{inr_model, model_ref};
-use crate::decode::{DecodeOptions, PointTimes};
+use crate::decode::{Blend, DecodeOptions, PointTimes};
 use crate::sampling::{Extent, SamplingGrid};
 
 /// A progress callback: receives the fraction done (0 to 1) and the
@@ -32,6 +32,14 @@ pub struct inr_decode_options {
     /// preview (all of them when K exceeds their number). Other model
     /// families ignore it.
     pub detail: u32,
+    /// Latent interpolation of models that embed variables (stsr_inr):
+    /// 0 = none; `v + 1` decodes every requested variable with its latent
+    /// vector and range blended toward those of variable `v` by
+    /// `blend_alpha` (0 = the variable itself, 1 = variable `v`). Other
+    /// families fail with INR_ERROR_UNSUPPORTED when it is set.
+    pub blend_with: u32,
+    /// The blend's weight; finite.
+    pub blend_alpha: f64,
 }
 
 /// The C callback as the decoder's progress closure. `Sync` because the
@@ -70,6 +78,10 @@ pub(crate) unsafe fn with_options<T>(
             .as_ref()
             .map(|_| &closure as &(dyn Fn(f64) -> bool + Sync)),
         detail: o.map_or(0, |o| o.detail),
+        blend: o.filter(|o| o.blend_with > 0).map(|o| Blend {
+            with: (o.blend_with - 1) as usize,
+            alpha: o.blend_alpha,
+        }),
     };
     f(&opts)
 }

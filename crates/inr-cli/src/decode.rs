@@ -10,7 +10,7 @@ use std::time::Instant;
 use clap::builder::RangedU64ValueParser;
 use clap::Args;
 
-use inr_core::decode::{DecodeOptions, DecodedGrid, Decoder, GridRequest, Progress};
+use inr_core::decode::{Blend, DecodeOptions, DecodedGrid, Decoder, GridRequest, Progress};
 use inr_core::error::{Error, Result};
 use inr_core::sampling::{extent_len, Extent, SamplingGrid};
 use inr_vtk::vti::{self, Values, VtiArray};
@@ -31,6 +31,10 @@ written as point data, cell variables at the cell centers as cell data.
 Times between stored steps are interpolated by the network; times outside
 them are clamped to the first or last step. --detail K decodes a multiscale
 (ECNR) file from its coarsest K scales only: a quicker, smoother preview.
+--latent A,B,ALPHA decodes, from a file whose model embeds variables
+(STSR-INR), variable A with its latent vector and range blended toward
+variable B's by ALPHA (0: A, 1: B): the paper's latent-space interpolation,
+written as one array named A~B@ALPHA.
 
 Unstructured files: by default the stored mesh is written (.vtu) with point
 variables at its nodes and cell variables at the cell centroids; --refine L
@@ -84,6 +88,10 @@ pub struct DecodeArgs {
     /// preview; 0: all scales. Other files ignore it.
     #[arg(long, value_name = "K", default_value_t = 0)]
     pub detail: u32,
+    /// Variable-embedding (STSR-INR) files: decode variable A blended toward
+    /// variable B by ALPHA instead of --vars.
+    #[arg(long, value_name = "A,B,ALPHA", conflicts_with = "vars")]
+    pub latent: Option<String>,
     /// Output file [default: FILE with the extension .vti, .vtr or .vtu].
     #[arg(short, long, value_name = "OUT")]
     pub output: Option<PathBuf>,
@@ -93,6 +101,11 @@ pub struct DecodeArgs {
 pub fn run(args: &DecodeArgs) -> Result<()> {
     let decoder = Decoder::open(&args.file)?;
     if decoder.native_grid().is_none() {
+        if args.latent.is_some() {
+            return Err(Error::Unsupported(
+                "--latent: this file's model does not embed variables".into(),
+            ));
+        }
         return super::decode_mesh::run(&decoder, args);
     }
     if args.refine.is_some() {
@@ -105,7 +118,10 @@ pub fn run(args: &DecodeArgs) -> Result<()> {
     let extension = if grid.uniform.is_some() { "vti" } else { "vtr" };
     let output = output_path(args, extension)?;
     let start = Instant::now();
-    let decoded = decode_with_progress(&decoder, &request, args)?;
+    let mut decoded = decode_with_progress(&decoder, &request, args)?;
+    if let (Some(latent), Some(array)) = (&args.latent, decoded.arrays.first_mut()) {
+        array.name = latent_name(latent);
+    }
     let decoding = start.elapsed().as_secs_f64();
     let written = write(&output, &decoded, &grid)?;
     let writing = start.elapsed().as_secs_f64() - decoding;
@@ -121,7 +137,10 @@ pub fn run(args: &DecodeArgs) -> Result<()> {
 pub(super) fn request(decoder: &Decoder, args: &DecodeArgs) -> Result<GridRequest> {
     let dims = args.dims.as_deref().map(super::dims3).transpose()?;
     let extent = args.extent.as_deref().map(extent6).transpose()?;
-    let variables = super::variable_indices(decoder, &args.vars)?;
+    let variables = match latent_blend(decoder, args)? {
+        Some((a, _)) => vec![a],
+        None => super::variable_indices(decoder, &args.vars)?,
+    };
     decoder.effective_time(args.time)?;
     let grid = decoder.sampling_grid(dims)?;
     if let Some(e) = &extent {
@@ -198,13 +217,36 @@ fn decode_with_progress(
     request: &GridRequest,
     args: &DecodeArgs,
 ) -> Result<DecodedGrid> {
-    with_progress(args, |options| decoder.decode_grid(request, options))
+    let blend = latent_blend(decoder, args)?.map(|(_, b)| b);
+    with_progress(args, blend, |options| decoder.decode_grid(request, options))
+}
+
+/// `--latent A,B,ALPHA` as variable A and its blend toward B.
+fn latent_blend(decoder: &Decoder, args: &DecodeArgs) -> Result<Option<(usize, Blend)>> {
+    let Some(latent) = &args.latent else {
+        return Ok(None);
+    };
+    let bad = || Error::InvalidArgument(format!("--latent {latent:?}: expected A,B,ALPHA"));
+    let parts: Vec<&str> = latent.split(',').collect();
+    let [a, b, alpha] = parts[..] else {
+        return Err(bad());
+    };
+    let alpha: f64 = alpha.trim().parse().map_err(|_| bad())?;
+    let v = super::variable_indices(decoder, &[a.trim().to_string(), b.trim().to_string()])?;
+    Ok(Some((v[0], Blend { with: v[1], alpha })))
+}
+
+/// The array name of a blend: `A~B@ALPHA`.
+fn latent_name(latent: &str) -> String {
+    let parts: Vec<&str> = latent.split(',').map(str::trim).collect();
+    format!("{}~{}@{}", parts[0], parts[1], parts[2])
 }
 
 /// Runs `decode` with the threads and level of detail of `args`, and
 /// progress that shows `decoding  42%` on stderr when a person watches it.
 pub(super) fn with_progress<T>(
     args: &DecodeArgs,
+    blend: Option<Blend>,
     decode: impl FnOnce(&DecodeOptions) -> Result<T>,
 ) -> Result<T> {
     let show = std::io::stderr().is_terminal() && super::chatty();
@@ -217,6 +259,7 @@ pub(super) fn with_progress<T>(
         threads: args.threads,
         progress,
         detail: args.detail,
+        blend,
     });
     if show {
         super::note("\r             \r");

@@ -46,7 +46,7 @@ fn mesh(decoder: &Decoder, args: &DecodeArgs) -> Result<()> {
         .iter()
         .map(|&v| zeroed(decoder.mesh_value_count(&view.mesh, v)?))
         .collect::<Result<_>>()?;
-    with_progress(args, |options| {
+    with_progress(args, None, |options| {
         let mut outs: Vec<&mut [f32]> = values.iter_mut().map(Vec::as_mut_slice).collect();
         decoder.decode_mesh_into(&view.mesh, &variables, args.time, &mut outs, options)
     })?;
@@ -110,7 +110,7 @@ fn resample(decoder: &Decoder, args: &DecodeArgs) -> Result<()> {
         .map(|&v| zeroed(decoder.resample_value_count(&extent, v)?))
         .collect::<Result<_>>()?;
     let mut mask = zeroed(n)?;
-    with_progress(args, |options| {
+    with_progress(args, None, |options| {
         let mut outs: Vec<&mut [f32]> = values.iter_mut().map(Vec::as_mut_slice).collect();
         decoder.resample_into(
             &grid,

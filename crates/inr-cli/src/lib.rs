@@ -17,6 +17,8 @@ pub mod encode;
 pub mod encode_ecnr;
 #[cfg(feature = "encoder")]
 pub mod encode_mc;
+#[cfg(feature = "encoder")]
+pub mod encode_stsr;
 pub mod info;
 pub mod probe;
 pub mod synthetic;

@@ -126,7 +126,7 @@ fn info_of_an_unsupported_model_prints_metadata_then_fails() {
         .unwrap();
     let original = InrFile::from_bytes(bytes).unwrap();
     let mut meta = original.metadata().clone();
-    meta.model["family"] = "stsr_inr".into();
+    meta.model["family"] = "nervi".into();
     let mut builder = FileBuilder::new();
     let section = builder.new_section("weights", Compression::Zstd);
     builder.append(section, &original.read_section(0).unwrap());
@@ -134,7 +134,7 @@ fn info_of_an_unsupported_model_prints_metadata_then_fails() {
 
     let o = inr(dir.path(), &["info", "m.inr"]);
     let err = assert_error(&o);
-    assert!(err.contains("stsr_inr"), "{err}");
+    assert!(err.contains("nervi"), "{err}");
     let text = stdout(&o);
     assert!(field(&text, "model").contains("cannot be loaded"), "{text}");
     assert!(field(&text, "compression").ends_with("bytes)"), "{text}");

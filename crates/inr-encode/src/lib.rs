@@ -26,6 +26,7 @@ pub mod siren_train;
 pub mod size;
 pub mod snapshot;
 pub mod straight_through;
+pub mod stsr;
 pub mod train;
 
 use inr_core::error::{Error, Result};

@@ -114,7 +114,8 @@ impl EcnrSpec {
             scales,
             cnn: None,
         };
-        let domain = self.domain(&mut builder, &mut rng);
+        let (d, o, sp) = (self.dims, self.origin, self.spacing);
+        let domain = grid_domain(&mut builder, &mut rng, d, o, sp, self.rectilinear);
         let metadata = Metadata {
             generator: format!("inr {} (synthetic ECNR)", env!("CARGO_PKG_VERSION")),
             domain,
@@ -135,36 +136,6 @@ impl EcnrSpec {
             attributes: Default::default(),
         };
         builder.to_bytes(metadata)
-    }
-
-    /// An image domain, or a rectilinear one with random increasing
-    /// coordinates from `origin` in steps of 0.5 to 1.5 `spacing`.
-    fn domain(&self, builder: &mut FileBuilder, rng: &mut ChaCha8Rng) -> Domain {
-        if !self.rectilinear {
-            return Domain::Image {
-                dims: self.dims,
-                origin: self.origin,
-                spacing: self.spacing,
-            };
-        }
-        let section = builder.new_section("coordinates", Compression::Zstd);
-        let [x, y, z] = std::array::from_fn(|a| {
-            let mut c = self.origin[a];
-            let coords: Vec<f64> = (0..self.dims[a])
-                .map(|_| {
-                    let here = c;
-                    c += self.spacing[a] * rng.gen_range(0.5..1.5);
-                    here
-                })
-                .collect();
-            builder.push_f64_array(section, &coords)
-        });
-        Domain::Rectilinear {
-            dims: self.dims,
-            x,
-            y,
-            z,
-        }
     }
 
     /// Scale `k` of factor `f` in its own section: assignment, latents and
@@ -343,4 +314,36 @@ impl<'a> Store<'a> {
     fn latent(&mut self, values: &[f32], shape: &[u64]) -> Result<TensorRef> {
         self.push(values, shape, 2, false)
     }
+}
+
+/// An image domain, or a rectilinear one with random increasing
+/// coordinates from `origin` in steps of 0.5 to 1.5 `spacing`.
+pub(crate) fn grid_domain(
+    builder: &mut FileBuilder,
+    rng: &mut ChaCha8Rng,
+    dims: [u64; 3],
+    origin: [f64; 3],
+    spacing: [f64; 3],
+    rectilinear: bool,
+) -> Domain {
+    if !rectilinear {
+        return Domain::Image {
+            dims,
+            origin,
+            spacing,
+        };
+    }
+    let section = builder.new_section("coordinates", Compression::Zstd);
+    let [x, y, z] = std::array::from_fn(|a| {
+        let mut c = origin[a];
+        let coords: Vec<f64> = (0..dims[a])
+            .map(|_| {
+                let here = c;
+                c += spacing[a] * rng.gen_range(0.5..1.5);
+                here
+            })
+            .collect();
+        builder.push_f64_array(section, &coords)
+    });
+    Domain::Rectilinear { dims, x, y, z }
 }

@@ -7,4 +7,6 @@ pub mod fields;
 pub mod meshes;
 pub mod reference;
 pub mod reference_ecnr;
+pub mod reference_stsr;
+pub mod stsr;
 pub mod synthetic;

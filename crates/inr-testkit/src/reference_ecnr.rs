@@ -33,7 +33,17 @@ pub fn native_index(
     axes: Option<&[Vec<f64>; 3]>,
     coords: &[f64],
 ) -> [f64; 4] {
-    let cells = model.sites == Association::Cell;
+    native_index_of(model.sites == Association::Cell, meta, axes, coords)
+}
+
+/// The continuous native index of `(x, y, z, t)` on the domain's points, or
+/// its cell centers when `cells`.
+pub fn native_index_of(
+    cells: bool,
+    meta: &Metadata,
+    axes: Option<&[Vec<f64>; 3]>,
+    coords: &[f64],
+) -> [f64; 4] {
     let mut p = [0.0; 4];
     for a in 0..3 {
         let x = coords[a];

@@ -8,24 +8,26 @@
 use std::any::Any;
 use std::fmt::Debug;
 
-use crate::decode::parallel::DecodeOptions;
+use crate::decode::parallel::{Blend, DecodeOptions};
 use crate::decode::plan::OutputMap;
 use crate::error::{Error, Result};
 use crate::format::{InrFile, Metadata};
 use crate::model::{
-    Ecnr, McInr, ResidualSiren, FAMILY_ECNR, FAMILY_MC_INR, FAMILY_RESIDUAL_SIREN, KNOWN_FAMILIES,
+    Ecnr, McInr, ResidualSiren, Stsr, FAMILY_ECNR, FAMILY_MC_INR, FAMILY_RESIDUAL_SIREN,
+    FAMILY_STSR_INR, KNOWN_FAMILIES,
 };
 
 /// Loads a family's model from an open file.
 type Loader = fn(&InrFile) -> Result<Box<dyn Family>>;
 
 /// The families this build decodes, by the name the metadata gives.
-const FAMILIES: [(&str, Loader); 3] = [
+const FAMILIES: [(&str, Loader); 4] = [
     (FAMILY_RESIDUAL_SIREN, |f| {
         Ok(Box::new(ResidualSiren::from_file(f)?))
     }),
     (FAMILY_MC_INR, |f| Ok(Box::new(McInr::from_file(f)?))),
     (FAMILY_ECNR, |f| Ok(Box::new(Ecnr::from_file(f)?))),
+    (FAMILY_STSR_INR, |f| Ok(Box::new(Stsr::from_file(f)?))),
 ];
 
 /// A loaded model, as the decoder uses it.
@@ -43,6 +45,12 @@ pub trait Family: Any + Send + Sync + Debug {
 
     /// For [`Model::get`].
     fn as_any(&self) -> &dyn Any;
+
+    /// Whether the model embeds variables as latent vectors, so that a
+    /// decode may blend them ([`crate::decode::Blend`]).
+    fn embeds_variables(&self) -> bool {
+        false
+    }
 }
 
 /// A model prepared for one request.
@@ -132,6 +140,9 @@ impl<'a> Outputs<'a> {
 pub struct OutputRequest<'a> {
     pub variables: &'a [usize],
     pub meta: &'a Metadata,
+    /// A blend of variable embeddings, checked against the model and the
+    /// variables (only families that embed variables get one).
+    pub blend: Option<Blend>,
 }
 
 impl OutputRequest<'_> {

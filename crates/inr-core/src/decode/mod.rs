@@ -13,6 +13,7 @@ pub mod plan;
 pub mod points;
 pub mod resample;
 pub mod single;
+pub mod stsr;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -26,7 +27,7 @@ use once_cell::sync::OnceCell;
 
 pub use family::{Evaluator, Family, Model, OutputRequest, Outputs};
 pub use grid::{DecodedArray, DecodedGrid, GridRequest};
-pub use parallel::{DecodeOptions, Progress};
+pub use parallel::{Blend, DecodeOptions, Progress};
 pub(crate) use passes::Sites;
 pub use points::PointTimes;
 
@@ -149,8 +150,13 @@ impl Decoder {
             .collect()
     }
 
-    /// The model prepared to produce the components of `variables`, in order.
-    pub(crate) fn prepare(&self, variables: &[usize]) -> Result<Box<dyn Evaluator + '_>> {
+    /// The model prepared to produce the components of `variables`, in
+    /// order, with the blend of `options` if any.
+    pub(crate) fn prepare(
+        &self,
+        variables: &[usize],
+        options: &DecodeOptions,
+    ) -> Result<Box<dyn Evaluator + '_>> {
         let meta = self.metadata();
         if variables.is_empty() {
             return Err(Error::InvalidArgument("no variables requested".into()));
@@ -161,10 +167,46 @@ impl Decoder {
                 meta.variables.len()
             )));
         }
-        Ok(self
-            .model
-            .family()
-            .prepare(&OutputRequest { variables, meta }))
+        if let Some(b) = options.blend {
+            self.check_blend(variables, b)?;
+        }
+        Ok(self.model.family().prepare(&OutputRequest {
+            variables,
+            meta,
+            blend: options.blend,
+        }))
+    }
+
+    /// A blend needs a model that embeds variables, a variable to blend
+    /// toward with as many components as each requested one, a finite alpha.
+    fn check_blend(&self, variables: &[usize], b: Blend) -> Result<()> {
+        let meta = self.metadata();
+        if !self.model.family().embeds_variables() {
+            return Err(Error::Unsupported(format!(
+                "blending variables needs a model that embeds them (stsr_inr), not {}",
+                meta.model_family()
+            )));
+        }
+        let Some(with) = meta.variables.get(b.with) else {
+            return Err(Error::InvalidArgument(format!(
+                "blend toward variable {} of {}",
+                b.with,
+                meta.variables.len()
+            )));
+        };
+        if !b.alpha.is_finite() {
+            return Err(Error::InvalidArgument(format!("blend alpha {}", b.alpha)));
+        }
+        match variables
+            .iter()
+            .find(|&&v| meta.variables[v].components != with.components)
+        {
+            Some(&v) => Err(Error::InvalidArgument(format!(
+                "cannot blend {:?} ({} components) with {:?} ({})",
+                meta.variables[v].name, meta.variables[v].components, with.name, with.components
+            ))),
+            None => Ok(()),
+        }
     }
 
     /// The time the network is evaluated at for a requested time: clamped to
@@ -215,7 +257,9 @@ impl Decoder {
         } else {
             variables
         };
-        Ok(self.prepare(variables)?.flops_per_point())
+        Ok(self
+            .prepare(variables, &DecodeOptions::default())?
+            .flops_per_point())
     }
 }
 

@@ -31,6 +31,20 @@ pub struct DecodeOptions<'a> {
     /// only the coarsest `k` (all when `k` exceeds them). Other families
     /// ignore it.
     pub detail: u32,
+    /// Latent interpolation (STSR-INR, docs/format.md section 10.5): every
+    /// requested variable decoded with its latent vector and range blended
+    /// toward those of another variable. Families without variable
+    /// embeddings refuse it.
+    pub blend: Option<Blend>,
+}
+
+/// A blend of variable embeddings: `(1 - alpha) * own + alpha * with's`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Blend {
+    /// The variable blended toward.
+    pub with: usize,
+    /// 0 gives the requested variable, 1 variable `with`; finite.
+    pub alpha: f64,
 }
 
 /// The progress of one of several passes of a decode: the pass's fraction

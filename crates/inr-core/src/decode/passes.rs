@@ -111,7 +111,7 @@ impl Decoder {
         if n == 0 {
             return Ok(());
         }
-        let evaluator = self.prepare(sel)?;
+        let evaluator = self.prepare(sel, options)?;
         let time_of = |_: usize| t;
         evaluator.eval(n, coords, &time_of, Outputs::new(bufs, comps), options)
     }

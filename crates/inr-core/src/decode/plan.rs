@@ -73,7 +73,7 @@ pub fn branched(inputs: usize, trunk: &[Layer], heads: &[BranchRequest]) -> Plan
 
 /// The layers as evaluation steps, `w0` folded into the weights; linear
 /// layers are heads'.
-fn steps(layers: &[Layer]) -> Vec<Step> {
+pub(crate) fn steps(layers: &[Layer]) -> Vec<Step> {
     let scaled = |d: &Dense, w0: f32| Matrix {
         out_features: d.out_features,
         in_features: d.in_features,

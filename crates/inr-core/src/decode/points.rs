@@ -38,7 +38,7 @@ impl Decoder {
             ));
         }
         let n = points.len() / 3;
-        let evaluator = self.prepare(variables)?;
+        let evaluator = self.prepare(variables, options)?;
         let c = evaluator.outputs();
         if out.len() != n * c {
             return Err(Error::InvalidArgument(format!(

@@ -38,6 +38,8 @@ pub enum Step {
     Sine(Matrix),
     /// `x <- 0.5 (x + sin(W2 sin(W1 x + b1) + b2))`.
     Residual(Matrix, Matrix),
+    /// `x <- x * m` per feature (STSR-INR's modulation).
+    Modulate(Vec<f32>),
 }
 
 /// One group of outputs: its own steps after the trunk (none for a residual
@@ -137,6 +139,7 @@ impl Plan {
                 .map(|s| match s {
                     Step::Sine(a) => d(a),
                     Step::Residual(a, b) => d(a) + d(b),
+                    Step::Modulate(_) => 0,
                 })
                 .sum()
         };
@@ -256,6 +259,7 @@ fn widest(steps: &[Step]) -> usize {
         .map(|s| match s {
             Step::Sine(a) => m(a),
             Step::Residual(a, b) => m(a).max(m(b)),
+            Step::Modulate(v) => v.len(),
         })
         .max()
         .unwrap_or(1)
@@ -264,7 +268,7 @@ fn widest(steps: &[Step]) -> usize {
 /// Runs `steps` on the `width x n` activations in `x` (feature-major), with
 /// `h` and `g` as scratch; returns the width they end with (in `x`).
 /// `first_bias`, when given, replaces the bias of a first sine step.
-fn run_steps(
+pub(crate) fn run_steps(
     steps: &[Step],
     mut width: usize,
     n: usize,
@@ -291,6 +295,12 @@ fn run_steps(
                 matmul_wx(width, width, n, &b.weight, h, gg);
                 bias_sin_residual(&mut x[..n * width], gg, &b.bias);
             }
+            Step::Modulate(m) if n > 0 => {
+                for (row, &m) in x[..n * width].chunks_exact_mut(n).zip(m) {
+                    row.iter_mut().for_each(|v| *v *= m);
+                }
+            }
+            Step::Modulate(_) => {}
         }
     }
     width
@@ -314,7 +324,7 @@ fn transpose_into(
 }
 
 /// `dst[c x r] = src[r x c]^T`, both row-major.
-fn transpose(src: &[f32], rows: usize, cols: usize, dst: &mut [f32]) {
+pub(crate) fn transpose(src: &[f32], rows: usize, cols: usize, dst: &mut [f32]) {
     for r in 0..rows {
         for c in 0..cols {
             dst[c * rows + r] = src[r * cols + c];

@@ -1,7 +1,7 @@
 //! Model families' weights. Each family parses its part of the metadata,
 //! loads its weights from the file's sections and validates every shape
 //! before the decoder sees it (`decode::family` registers them). The
-//! residual SIREN, MC-INR and ECNR families are implemented; the format
+//! residual SIREN, MC-INR, ECNR and STSR-INR families are implemented; the format
 //! reserves the others (see docs/format.md).
 
 pub mod ecnr;
@@ -9,7 +9,9 @@ pub mod mc_inr;
 pub mod normalization;
 pub mod residual_siren;
 pub mod shared_codebook;
+pub mod sites;
 pub mod stacked;
+pub mod stsr;
 
 use std::collections::HashMap;
 
@@ -19,12 +21,14 @@ use crate::format::InrFile;
 pub use ecnr::{Ecnr, EcnrMeta};
 pub use mc_inr::{CoordNetB, McInr, McInrMeta};
 pub use residual_siren::{Dense, Layer, ResidualSiren, ResidualSirenMeta};
+pub use stsr::{Stsr, StsrMeta};
 
 /// Family names as written in the metadata.
 pub const FAMILY_RESIDUAL_SIREN: &str = "residual_siren";
 pub const FAMILY_MC_INR: &str = "mc_inr";
 pub const FAMILY_ECNR: &str = "ecnr";
-/// Families the format describes; this build decodes the first three.
+pub const FAMILY_STSR_INR: &str = "stsr_inr";
+/// Families the format describes; this build decodes the first four.
 pub const KNOWN_FAMILIES: [&str; 5] = ["residual_siren", "mc_inr", "ecnr", "stsr_inr", "nervi"];
 
 /// The file's `"model"` object as a family's metadata (`parse`), and the

@@ -339,13 +339,32 @@ pub(crate) fn write_layers(
     layers: &[Layer],
     encoding: WeightEncoding,
 ) -> Result<Vec<LayerMeta>> {
-    // Values already on at most 2^bits levels (the encoder's quantized
-    // tensors, each with as many levels as its budget gave it) are stored
-    // as a table of just those levels and indices of just enough bits;
-    // others go through k-means to 2^bits levels. Either only where the
-    // codebook is smaller than the f32 values (not small tensors: biases,
-    // the first layer, the head).
-    let for_values = |values: &[f32], e: WeightEncoding| match e {
+    let bias_encoding = bias_encoding(encoding);
+    layer_metas(layers, &mut |_, d| {
+        let w = builder.push_tensor(
+            section,
+            &d.weight,
+            &d.weight_shape(),
+            encoding_for(&d.weight, encoding),
+        )?;
+        let b = builder.push_tensor(
+            section,
+            &d.bias,
+            &[d.out_features as u64],
+            encoding_for(&d.bias, bias_encoding),
+        )?;
+        Ok((w, b))
+    })
+}
+
+/// The encoding `values` get when `e` is asked. Values already on at most
+/// 2^bits levels (the encoder's quantized tensors, each with as many levels
+/// as its budget gave it) are stored as a table of just those levels and
+/// indices of just enough bits; others go through k-means to 2^bits levels.
+/// Either only where the codebook is smaller than the f32 values (not small
+/// tensors: biases, the first layer, the head).
+pub(crate) fn encoding_for(values: &[f32], e: WeightEncoding) -> WeightEncoding {
+    match e {
         WeightEncoding::Codebook {
             bits,
             prune_zeros: false,
@@ -358,31 +377,20 @@ pub(crate) fn write_layers(
             _ => WeightEncoding::F32,
         },
         e => e,
-    };
-    // Biases are few and sensitive (ECNR keeps first-layer biases
-    // unpruned): never prune them, quantize them only as asked.
-    let bias_encoding = match encoding {
+    }
+}
+
+/// The encoding of biases when `encoding` is asked for weights: biases are
+/// few and sensitive (ECNR keeps first-layer biases unpruned), so never
+/// pruned, quantized only as asked.
+pub(crate) fn bias_encoding(encoding: WeightEncoding) -> WeightEncoding {
+    match encoding {
         WeightEncoding::Codebook { bits, .. } => WeightEncoding::Codebook {
             bits,
             prune_zeros: false,
         },
         e => e,
-    };
-    layer_metas(layers, &mut |_, d| {
-        let w = builder.push_tensor(
-            section,
-            &d.weight,
-            &d.weight_shape(),
-            for_values(&d.weight, encoding),
-        )?;
-        let b = builder.push_tensor(
-            section,
-            &d.bias,
-            &[d.out_features as u64],
-            for_values(&d.bias, bias_encoding),
-        )?;
-        Ok((w, b))
-    })
+    }
 }
 
 /// Stores one dense part's (weight, bias), told the layer's position.

@@ -7,7 +7,6 @@
 
 pub mod meta;
 pub mod scale;
-pub mod sites;
 
 use crate::error::{Error, Result};
 use crate::format::limits;
@@ -15,10 +14,10 @@ use crate::format::metadata::{Association, Metadata};
 use crate::format::InrFile;
 use crate::model::SectionCache;
 
+pub use crate::model::sites::{AxisMap, SampleAxes};
 pub use crate::model::stacked::{StackedLayer, StackedLayerMeta};
 pub use meta::{EcnrMeta, ScaleMeta};
 pub use scale::Scale;
-pub use sites::{AxisMap, SampleAxes};
 
 /// The assignment of an empty block.
 pub const EMPTY: u32 = u32::MAX;
@@ -131,7 +130,7 @@ fn check(meta: &EcnrMeta, file: &Metadata) -> Result<scale::Frame> {
         )));
     }
     let frame = scale::Frame {
-        native: sites::native_samples(file, meta.sites)?,
+        native: crate::model::sites::native_samples(file, meta.sites)?,
         block: meta.block,
         latent_dim: meta.latent_dim as u64,
         outputs: file.total_components() as u64,

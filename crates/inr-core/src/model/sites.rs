@@ -1,7 +1,7 @@
-//! Where an ECNR model's samples lie: the native sample grid (the domain's
-//! points or cell centers, and its time steps) and the continuous native
-//! index of any position and time (docs/format.md, section 10.4,
-//! "Continuous native index").
+//! Where the samples of a grid model (ECNR, STSR-INR) lie: the native
+//! sample grid (the domain's points or cell centers, and its time steps)
+//! and the continuous native index of any position and time
+//! (docs/format.md, section 10.4, "Continuous native index").
 
 use crate::error::{Error, Result};
 use crate::format::metadata::{Association, Domain, Metadata};
@@ -38,7 +38,7 @@ pub fn native_samples(meta: &Metadata, sites: Association) -> Result<[u64; 4]> {
         Domain::Image { dims, .. } | Domain::Rectilinear { dims, .. } => *dims,
         d => {
             return Err(Error::Invalid(format!(
-                "an ECNR model on a domain of kind {} (image or rectilinear expected)",
+                "a sample-grid model on a domain of kind {} (image or rectilinear expected)",
                 d.kind_name()
             )))
         }
@@ -96,7 +96,7 @@ impl SampleAxes {
             }),
             (d, _) => {
                 return Err(Error::Invalid(format!(
-                    "an ECNR model on a domain of kind {} without its coordinates",
+                    "a sample-grid model on a domain of kind {} without its coordinates",
                     d.kind_name()
                 )))
             }
