@@ -12,6 +12,7 @@ use crate::decode::parallel::{Blend, DecodeOptions};
 use crate::decode::plan::OutputMap;
 use crate::error::{Error, Result};
 use crate::format::{InrFile, Metadata};
+use crate::kernels::mlp::TILE;
 use crate::model::{
     Ecnr, McInr, ResidualSiren, Stsr, FAMILY_ECNR, FAMILY_MC_INR, FAMILY_RESIDUAL_SIREN,
     FAMILY_STSR_INR, KNOWN_FAMILIES,
@@ -115,6 +116,14 @@ impl<'a> Outputs<'a> {
             }
         }
         parts
+    }
+
+    /// Consecutive tiles of [`TILE`] points (the last may be shorter), each
+    /// with its first point: the jobs of a tiled evaluation.
+    pub fn tiles(self) -> Vec<(usize, Outputs<'a>)> {
+        (self.split(TILE).into_iter().enumerate())
+            .map(|(t, o)| (t * TILE, o))
+            .collect()
     }
 
     /// Writes `n` points of interleaved `values` (`width()` per point) from

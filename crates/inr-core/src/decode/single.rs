@@ -66,12 +66,7 @@ impl Evaluator for SingleNetwork {
         options: &DecodeOptions,
     ) -> Result<()> {
         let (k, c) = (self.plan.inputs(), self.plan.outputs());
-        let jobs: Vec<(usize, Outputs)> = out
-            .split(TILE)
-            .into_iter()
-            .enumerate()
-            .map(|(t, o)| (t * TILE, o))
-            .collect();
+        let jobs = out.tiles();
         parallel::run(
             jobs,
             options,

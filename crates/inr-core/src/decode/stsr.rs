@@ -366,12 +366,7 @@ impl Evaluator for StsrEvaluator<'_> {
         options: &DecodeOptions,
     ) -> Result<()> {
         let c = self.outputs;
-        let jobs: Vec<(usize, Outputs)> = out
-            .split(TILE)
-            .into_iter()
-            .enumerate()
-            .map(|(t, o)| (t * TILE, o))
-            .collect();
+        let jobs = out.tiles();
         parallel::run(
             jobs,
             options,

@@ -350,12 +350,7 @@ impl Evaluator for EcnrEvaluator<'_> {
     ) -> Result<()> {
         let scales = self.model.scales_for(options.detail);
         let c = self.maps.len();
-        let jobs: Vec<(usize, Outputs)> = out
-            .split(TILE)
-            .into_iter()
-            .enumerate()
-            .map(|(t, o)| (t * TILE, o))
-            .collect();
+        let jobs = out.tiles();
         parallel::run(
             jobs,
             options,
