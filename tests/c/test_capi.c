@@ -163,7 +163,7 @@ static void check_description(const inr_model *m, const t_facts *ex, const var_f
 /* ------------------------------------------------------------------ */
 /* Decoding helpers.                                                   */
 
-static const inr_decode_options ONE_THREAD = {1, NULL, NULL, 0};
+static const inr_decode_options ONE_THREAD = {1, NULL, NULL, 0, 0, 0.0};
 
 /* n points, all variables (or `vars`), one time for all. */
 static float *query(const inr_model *m, const double *xyz, size_t n, const double *times, double t,
@@ -618,7 +618,7 @@ static void check_threads_option(const inr_model *m, const uint64_t *dims)
   decoded ref = decode_grid(m, dims, NULL, NULL, 0, 1.0, &ONE_THREAD);
   const uint32_t counts[] = {2, 3, 0, 16};
   for (int k = 0; k < 4; k++) {
-    inr_decode_options o = {counts[k], NULL, NULL, 0};
+    inr_decode_options o = {counts[k], NULL, NULL, 0, 0, 0.0};
     decoded d = decode_grid(m, dims, NULL, NULL, 0, 1.0, &o);
     CHECKF(same_decoded(&ref, &d), "decode_grid with %u threads differs from 1 thread", counts[k]);
     free_decoded(&d);
@@ -634,7 +634,7 @@ static void check_threads_option(const inr_model *m, const uint64_t *dims)
   size_t len = 0;
   float *q1 = query(m, xyz, N, NULL, 0.25, NULL, 0, &ONE_THREAD, &len);
   for (int k = 0; k < 4; k++) {
-    inr_decode_options o = {counts[k], NULL, NULL, 0};
+    inr_decode_options o = {counts[k], NULL, NULL, 0, 0, 0.0};
     float *q = query(m, xyz, N, NULL, 0.25, NULL, 0, &o, NULL);
     CHECKF(t_same_floats(q1, q, len), "query_points with %u threads differs from 1 thread", counts[k]);
     free(q);
@@ -1000,7 +1000,7 @@ static int test_mesh(const char *path, const char *expect_path, const char *prob
   }
   decoded nodes1 = decode_nodes(m, NULL, 0, 0.5, &ONE_THREAD);
   CHECK(same_decoded(&nodes, &nodes1));
-  inr_decode_options three = {3, NULL, NULL, 0};
+  inr_decode_options three = {3, NULL, NULL, 0, 0, 0.0};
   decoded nodes3 = decode_nodes(m, NULL, 0, 0.5, &three);
   CHECK(same_decoded(&nodes, &nodes3));
   /* times: NaN = first step, clamping */
@@ -1018,7 +1018,7 @@ static int test_mesh(const char *path, const char *expect_path, const char *prob
   CHECK(sub.len[1] == nodes.len[0] && t_same_floats(sub.buf[1], nodes.buf[0], sub.len[1]));
   /* progress */
   progress_log log = new_log(0);
-  inr_decode_options po = {0, on_progress, &log, 0};
+  inr_decode_options po = {0, on_progress, &log, 0, 0, 0.0};
   decoded np_ = decode_nodes(m, NULL, 0, 0.5, &po);
   CHECK(same_decoded(&nodes, &np_));
   check_completed_progress(&log, "inr_decode_nodes");
@@ -1291,7 +1291,7 @@ static void check_mesh_view_errors(inr_model *img, inr_model *m)
   /* cancelled by the progress callback (a pass that ends before the first
    * progress interval reports only its end, which cannot cancel it) */
   progress_log log = new_log(1);
-  inr_decode_options po = {0, on_progress, &log, 0};
+  inr_decode_options po = {0, on_progress, &log, 0, 0, 0.0};
   const uint64_t big[3] = {128, 128, 128};
   size_t big_len = 128 * 128 * 128;
   float *big_out = t_xmalloc(big_len * sizeof(float));
@@ -1539,7 +1539,7 @@ static void check_query_errors(inr_model *m)
   CHECK_UNTOUCHED(out);
   /* a bad options pointer field: a cancelled-at-once progress would still
    * need a valid callback; NULL callback with user_data is fine */
-  inr_decode_options o = {1, NULL, (void *)&c, 0};
+  inr_decode_options o = {1, NULL, (void *)&c, 0, 0, 0.0};
   CHECK_OK(inr_query_points(m, xyz, 2, NULL, NAN, NULL, 0, out, 10, &o));
 }
 
@@ -2075,7 +2075,7 @@ static int test_progress(const char *img_path, const char *mesh_path)
     const uint32_t threads[] = {0, 1, 2};
     for (int k = 0; k < 3; k++) {
       progress_log log = new_log(0);
-      inr_decode_options o = {threads[k], on_progress, &log, 0};
+      inr_decode_options o = {threads[k], on_progress, &log, 0, 0, 0.0};
       decoded d = decode_grid(m, NULL, NULL, groups[gi], group_sizes[gi], 0.5, &o);
       CHECK(same_decoded(&ref, &d));
       check_completed_progress(&log, "inr_decode_grid");
@@ -2090,7 +2090,7 @@ static int test_progress(const char *img_path, const char *mesh_path)
     size_t len = 0;
     float *q0 = query(m, xyz, N, NULL, 1.0, NULL, 0, NULL, &len);
     progress_log log = new_log(0);
-    inr_decode_options o = {2, on_progress, &log, 0};
+    inr_decode_options o = {2, on_progress, &log, 0, 0, 0.0};
     float *q1 = query(m, xyz, N, NULL, 1.0, NULL, 0, &o, NULL);
     CHECK(t_same_floats(q0, q1, len));
     check_completed_progress(&log, "inr_query_points");
@@ -2107,7 +2107,7 @@ static int test_progress(const char *img_path, const char *mesh_path)
     for (; n <= 160; n = n * 3 / 2) {
       const uint64_t dims[3] = {n, n, n};
       log = new_log(0);
-      inr_decode_options o = {1, on_progress, &log, 0};
+      inr_decode_options o = {1, on_progress, &log, 0, 0, 0.0};
       decoded d = decode_grid(m, dims, NULL, NULL, 0, 0.5, &o);
       free_decoded(&d);
       check_completed_progress(&log, "inr_decode_grid of point and cell variables");
@@ -2117,7 +2117,7 @@ static int test_progress(const char *img_path, const char *mesh_path)
     printf("  %" PRIu64 "^3 grid, point and cell variables: %d progress calls, %d with 1.0\n", n, log.calls,
            log.ones);
     log = new_log(0);
-    inr_decode_options o = {1, on_progress, &log, 0};
+    inr_decode_options o = {1, on_progress, &log, 0, 0, 0.0};
     decoded nd = decode_nodes(mesh, NULL, 0, 0.5, &o);
     free_decoded(&nd);
     check_completed_progress(&log, "inr_decode_nodes of point and cell variables");
@@ -2136,7 +2136,7 @@ static int test_progress(const char *img_path, const char *mesh_path)
     float *buf = t_xmalloc(count * sizeof(float));
     float *outs[1] = {buf};
     progress_log log = new_log(1);
-    inr_decode_options o = {1, on_progress, &log, 0};
+    inr_decode_options o = {1, on_progress, &log, 0, 0, 0.0};
     inr_status s = inr_decode_grid(m, dims, NULL, &var, 1, 0.5, outs, &count, &o);
     if (s == INR_ERROR_CANCELLED && log.calls == 1 && log.first >= 1.0) {
       /* The only call was the final one (the decode beat the first interval,
@@ -2166,7 +2166,7 @@ static int test_progress(const char *img_path, const char *mesh_path)
     const size_t var = 0;
     float *out = t_xmalloc((size_t)N * sizeof(float));
     progress_log log = new_log(1);
-    inr_decode_options o = {1, on_progress, &log, 0};
+    inr_decode_options o = {1, on_progress, &log, 0, 0, 0.0};
     inr_status s = inr_query_points(m, xyz, N, NULL, NAN, &var, 1, out, (size_t)N * c, &o);
     CHECKF(s == INR_ERROR_CANCELLED || (s == INR_OK && log.calls == 1 && log.last == 1.0),
            "query_points with a cancelling callback: %s after %d calls", t_status_name(s), log.calls);
@@ -2174,7 +2174,7 @@ static int test_progress(const char *img_path, const char *mesh_path)
     free(out);
     free(xyz);
     log = new_log(1);
-    inr_decode_options on = {1, on_progress, &log, 0};
+    inr_decode_options on = {1, on_progress, &log, 0, 0, 0.0};
     size_t cnt = 0;
     CHECK_OK(inr_node_value_count(mesh, 0, &cnt));
     float *nb = t_xmalloc(cnt * sizeof(float));
@@ -2188,7 +2188,7 @@ static int test_progress(const char *img_path, const char *mesh_path)
   {
     progress_log log = new_log(0);
     log.cancel_at_end = true;
-    inr_decode_options o = {1, on_progress, &log, 0};
+    inr_decode_options o = {1, on_progress, &log, 0, 0, 0.0};
     const uint64_t dims[3] = {8, 8, 8};
     const size_t var = 0;
     size_t count = 0;
@@ -2234,7 +2234,7 @@ static int test_detail(const char *ecnr_path, const char *img_path)
   CHECK(scales == 77);
   CHECK(inr_model_scales(e, NULL) == INR_ERROR_NULL_ARGUMENT);
   const uint64_t dims[3] = {9, 7, 5};
-  const inr_decode_options o[4] = {{1, NULL, NULL, 0}, {2, NULL, NULL, 1}, {1, NULL, NULL, 2}, {2, NULL, NULL, 99}};
+  const inr_decode_options o[4] = {{1, NULL, NULL, 0, 0, 0.0}, {2, NULL, NULL, 1, 0, 0.0}, {1, NULL, NULL, 2, 0, 0.0}, {2, NULL, NULL, 99, 0, 0.0}};
   decoded at[4];
   for (int k = 0; k < 4; k++) at[k] = decode_grid(e, dims, NULL, NULL, 0, 0.7, &o[k]);
   CHECK(same_decoded(&at[0], &at[3]));

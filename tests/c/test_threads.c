@@ -48,7 +48,7 @@ static size_t g_nodes_len[MAX_VARS];
 static void *worker(void *arg)
 {
   int id = (int)(intptr_t)arg;
-  inr_decode_options opts = {(uint32_t)(id % 3), NULL, NULL, 0}; /* 0 (all cores), 1, 2 worker threads */
+  inr_decode_options opts = {(uint32_t)(id % 3), NULL, NULL, 0, 0, 0.0}; /* 0 (all cores), 1, 2 worker threads */
   TCHECK(inr_last_error_message()[0] == '\0', "thread %d: a fresh thread has a last error message", id);
   pthread_barrier_wait(&g_start);
 
@@ -124,7 +124,7 @@ int main(int argc, char **argv)
   REQUIRE_OK(inr_open(argv[2], &mesh_fresh)); /* its mesh is first read by the threads */
   g_img = img;
   g_mesh_fresh = mesh_fresh;
-  const inr_decode_options one = {1, NULL, NULL, 0};
+  const inr_decode_options one = {1, NULL, NULL, 0, 0, 0.0};
 
   REQUIRE_OK(inr_variable_count(img, &g_nvars));
   REQUIRE(g_nvars <= MAX_VARS);
