@@ -10,7 +10,10 @@ DATASET: vf1, vf20, isabel1, isabel4, cth (see DATASETS). Writes bench/results/<
 
 Method, per dataset and target ratio R:
 - inr: `inr encode --ratio R --device cpu` (release binary, $CARGO_TARGET_DIR or ~/.cache/inr/target),
-  retried with --blocks 2, then 1, where the budget is too small for the default 3 blocks. Its
+  retried with --blocks 2, then 1, where the budget is too small for the default 3 blocks. With
+  --method ecnr, stsr or mc-inr: `--method M` with that family's defaults, once, and the results as
+  <name>_ecnr.*, <name>_stsr.*, <name>_mc_inr.*. --extra "ARGS" (shell-split) is appended to every
+  `inr encode` command line (e.g. --extra "--clusters 1 --split-rounds 0", --extra "--vad"). Its
   --report-json gives the actual ratio (float32 bytes / file bytes), the PSNR per variable through the
   Rust decoder, the network and the training. A time series (.pvd) is one 4D network.
 - SZ3 (ABS mode) and ZFP (accuracy mode): each variable compressed on its own with error bound
@@ -243,19 +246,20 @@ def ratio_label(r):
     return str(int(r)) if float(r).is_integer() else str(r)
 
 
-def inr_encode(inr, src, ratio, stem, steps, minutes, method="residual-siren"):
+def inr_encode(inr, src, ratio, stem, steps, minutes, method="residual-siren", extra=()):
     """`inr encode` with 3 blocks, then 2, then 1 while stderr says the budget is too small
-    (ECNR: `--method ecnr`, its defaults, once): dict(attempts=[{cmd, rc, stderr}], report=its
-    JSON) or dict(attempts, error)."""
+    (ECNR, STSR-INR, MC-INR: `--method M`, its defaults, once), extra appended to the command:
+    dict(attempts=[{cmd, rc, stderr}], report=its JSON) or dict(attempts, error)."""
     out, rep = stem + ".inr", stem + ".json"
     cmd = [inr, "encode", src, "-o", out, "--ratio", ratio_label(ratio), "--device", "cpu",
            "--max-minutes", f"{minutes:g}", "--report-json", rep]
-    if method == "ecnr":
-        cmd += ["--method", "ecnr"]
+    if method != "residual-siren":
+        cmd += ["--method", method]
         retries = ([],)
     else:
         cmd += ["--steps", str(steps)]
         retries = ([], ["--blocks", "2"], ["--blocks", "1"])
+    cmd += list(extra)
     attempts = []
     for blocks in retries:
         if os.path.exists(rep):
@@ -327,14 +331,14 @@ def run_dataset(name, args, whole4d):
     ranges = [float(a.max()) - float(a.min()) for a in arrays]
     raw_bytes = sum(a.size * 4 for a in arrays)
     print(f"{name}: {src}: {len(arrays)} variables of shape {arrays[0].shape}, {raw_bytes} float32 bytes", flush=True)
-    stem_name = name + ("_ecnr" if args.method == "ecnr" else "")
+    stem_name = name + ("" if args.method == "residual-siren" else "_" + args.method.replace("-", "_"))
     rows = []
     for R in args.ratios:
         row = dict(ratio_asked=R)
         if not args.baselines_only:
             print(f"  CR {R:g}: inr encode...", flush=True)
             row["inr"] = inr_encode(args.inr, src, R, os.path.join(args.out_dir, f"{stem_name}_cr{ratio_label(R)}"),
-                                    args.steps, args.max_minutes, args.method)
+                                    args.steps, args.max_minutes, args.method, shlex.split(args.extra))
             if "error" in row["inr"]:
                 print(f"  CR {R:g}: inr failed: {row['inr']['error']}", flush=True)
                 rows.append(row)
@@ -352,7 +356,8 @@ def run_dataset(name, args, whole4d):
                             for (n, a), r in zip(variables, ranges)],
               "raw_f32_bytes": raw_bytes,
               "settings": dict(method=args.method, steps=args.steps, max_minutes=args.max_minutes, max_rel=args.max_rel,
-                               repeats=args.repeats, ratio_tolerance=RATIO_TOL, layout_4d=whole4d),
+                               repeats=args.repeats, ratio_tolerance=RATIO_TOL, layout_4d=whole4d,
+                               **(dict(extra=args.extra) if args.extra else {})),
               "rows": rows}
     done = [r for r in rows if _inr_report(r)]
     if args.libtorch and done:
@@ -399,6 +404,19 @@ def _inr_cells(inr):
         net = f"w{n['width']} " + " ".join(f"{s['kept']}/{s['mlps']}" for s in scales)
         return [f"{r['ratio']:.1f}", net, f"{r['mean_psnr']:.2f}",
                 "+".join(str(s["steps"]) for s in scales), f"{r['seconds']:.1f}"]
+    if r.get("method") == "stsr":
+        # Width/blocks, heads, latent length; training steps (stop), then the codebook fine-tuning.
+        ft = r.get("finetune") or {}
+        net = (f"{n['width']}/{n['blocks']} h{'x'.join(map(str, n['heads']))} l{n['latent_dim']}"
+               + (" vad" if n.get("vad") else ""))
+        tune = (f"; ft {ft.get('steps')} {'kept' if ft.get('kept') else 'not kept'}" if ft else "; no ft")
+        return [f"{r['ratio']:.1f}", net, f"{r['mean_psnr']:.2f}",
+                f"{t['steps']} ({t['stop']}){tune}", f"{r['seconds']:.1f}"]
+    if r.get("method") == "mc-inr":
+        # Width, clusters (splits); epochs per training phase.
+        net = f"{n['width']}, {n['clusters']} cl ({n['splits']} splits)"
+        return [f"{r['ratio']:.1f}", net, f"{r['mean_psnr']:.2f}",
+                "epochs " + "+".join(map(str, t["epochs"])), f"{r['seconds']:.1f}"]
     return [f"{r['ratio']:.1f}", f"{n['width']}/{n['blocks']}", f"{r['mean_psnr']:.2f}",
             f"{t['steps']} ({t['stop']})", f"{r['seconds']:.1f}"]
 
@@ -425,7 +443,14 @@ def markdown(res):
           + (f"(its --report-json), encoded with `--method ecnr --max-minutes {st['max_minutes']:g}` (net: MLP width, "
              "then kept blocks / MLPs per scale, coarsest first; steps per scale). "
              if st.get("method") == "ecnr" else
+             f"(its --report-json), encoded with `--method stsr --max-minutes {st['max_minutes']:g}` (net: width/blocks, "
+             "heads, latent length; steps (stop reason); ft: codebook fine-tuning steps, kept or not). "
+             if st.get("method") == "stsr" else
+             f"(its --report-json), encoded with `--method mc-inr --max-minutes {st['max_minutes']:g}` (net: CoordNetB "
+             "width, clusters (splits); epochs per phase). "
+             if st.get("method") == "mc-inr" else
              f"(its --report-json), encoded with `--steps {st['steps']} --max-minutes {st['max_minutes']:g}`. ")
+          + (f"Extra encoder arguments: `{st['extra']}`. " if st.get("extra") else "")
           + "SZ3 (ABS) and ZFP (accuracy mode): each variable on its own, error bound = rel * its range, "
           f"SZ3 layout {layout['sz3']}, ZFP layout {layout['zfp']}; rel bisected in [1e-9, {st['max_rel']:g}] so "
           "SZ3's total ratio is within 1 % of "
@@ -480,9 +505,11 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("datasets", nargs="+", choices=sorted(DATASETS))
     ap.add_argument("--ratios", type=float, nargs="+", default=[100, 200, 500])
-    ap.add_argument("--method", choices=["residual-siren", "ecnr"], default="residual-siren",
-                    help="inr encode --method (results as <name>_ecnr.* for ecnr)")
+    ap.add_argument("--method", choices=["residual-siren", "ecnr", "stsr", "mc-inr"], default="residual-siren",
+                    help="inr encode --method (results as <name>_ecnr.*, <name>_stsr.*, <name>_mc_inr.*)")
     ap.add_argument("--steps", type=int, default=3000, help="inr encode --steps (residual SIREN)")
+    ap.add_argument("--extra", default="", metavar="ARGS",
+                    help='more inr encode arguments, one string, shell-split (e.g. --extra "--vad")')
     ap.add_argument("--max-minutes", type=float, default=2.0, help="inr encode --max-minutes")
     ap.add_argument("--baselines-only", action="store_true", help="skip inr; SZ3/ZFP to the asked ratios")
     ap.add_argument("--libtorch", action="store_true", help="run bench_libtorch on the ratio-200 file")
@@ -493,7 +520,10 @@ def main():
     ap.add_argument("--out-dir", default="bench/results")
     ap.add_argument("--inr", default=INR)
     ap.add_argument("--bench-libtorch", default=BENCH_LIBTORCH)
-    args = ap.parse_args()
+    argv = sys.argv[1:]  # "--extra --vad": the value itself starts with "--"
+    argv = [f"--extra={argv[i + 1]}" if a == "--extra" and i + 1 < len(argv) else a
+            for i, a in enumerate(argv) if not (i > 0 and argv[i - 1] == "--extra")]
+    args = ap.parse_args(argv)
     os.makedirs(args.out_dir, exist_ok=True)
     whole4d = {c: not args.per_step and round_trips_4d(f) for c, f in CODECS.items()}
     print("time series as one 4D array:", whole4d, flush=True)

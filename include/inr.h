@@ -413,6 +413,13 @@ enum inr_status inr_time_values(const struct inr_model *model, double *out, size
 enum inr_status inr_model_family(const struct inr_model *model, const char **out);
 
 /**
+ * Whether the model embeds its variables as latent vectors (stsr_inr):
+ * then `inr_decode_options.blend_with` decodes blends between variables
+ * (latent interpolation); other families refuse it.
+ */
+enum inr_status inr_model_embeds_variables(const struct inr_model *model, bool *out);
+
+/**
  * Number of scales of a multiscale (ECNR) model, its levels of detail:
  * `inr_decode_options.detail` K from 1 to that number decodes the coarsest
  * K scales, 0 all of them. 0 for the other families, which have a single

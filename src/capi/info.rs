@@ -340,6 +340,17 @@ pub unsafe extern "C" fn inr_model_family(
     boundary(|| write_out(out, "out", model_ref(model)?.family.as_ptr()))
 }
 
+/// Whether the model embeds its variables as latent vectors (stsr_inr):
+/// then `inr_decode_options.blend_with` decodes blends between variables
+/// (latent interpolation); other families refuse it.
+#[no_mangle]
+pub unsafe extern "C" fn inr_model_embeds_variables(
+    model: *const inr_model,
+    out: *mut bool,
+) -> inr_status {
+    boundary(|| write_out(out, "out", model_ref(model)?.decoder.embeds_variables()))
+}
+
 /// Number of scales of a multiscale (ECNR) model, its levels of detail:
 /// `inr_decode_options.detail` K from 1 to that number decodes the coarsest
 /// K scales, 0 all of them. 0 for the other families, which have a single

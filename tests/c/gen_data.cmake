@@ -155,7 +155,9 @@ inr(_ synthetic -o mcimg.inr --seed 8 --clusters 3 --splits 1 --blend-width 2)
 inr(_ synthetic -o mctets.inr --seed 9 --mesh tets --mesh-cells 4,3,2 --clusters 4 --splits 2 --blend-width 0.3)
 # A multiscale (ECNR) model of 3 scales on the image domain (point variables).
 inr(_ synthetic -o ecnr.inr --seed 10 --ecnr 3)
-foreach(_name img tets hexes mcimg mctets ecnr)
+# An STSR-INR model (variables as latent vectors, 3 x 2 x 1 heads).
+inr(_ synthetic -o stsr.inr --seed 11 --stsr --width 12)
+foreach(_name img tets hexes mcimg mctets ecnr stsr)
   describe(${_name})
 endforeach()
 
@@ -168,4 +170,6 @@ probe(hexes "0,0.25,2.5,0.5" "-1,0,2" "0.3,0.1,2.9,-9")
 probe(mcimg "0.1,1.2,15,0.5" "2.75,3.5,26" "-1,0.5,12,-3" "20,-3,50,2")
 probe(mctets "0,0.25,2.5,0.5" "-1,0,2" "0.3,0.1,2.9,9")
 probe(ecnr "0.1,1.2,15,0.5" "0.1,1.2,15,1.25" "2.75,3.5,26" "-1,0.5,12,-3"
+  "-1.5,0.25,10,0" "20,-3,50,2")
+probe(stsr "0.1,1.2,15,0.5" "0.1,1.2,15,1.25" "2.75,3.5,26" "-1,0.5,12,-3"
   "-1.5,0.25,10,0" "20,-3,50,2")

@@ -2271,6 +2271,114 @@ static int test_detail(const char *ecnr_path, const char *img_path)
   return 0;
 }
 
+/* Latent interpolation (stsr_inr): inr_model_embeds_variables, and
+ * inr_decode_options.blend_with / blend_alpha on grids and points. The file
+ * is `inr synthetic --stsr`: temperature (1 component), wind (2), pressure (1). */
+static float largest_difference(const float *a, const float *b, size_t n)
+{
+  float worst = 0.0f;
+  for (size_t i = 0; i < n; i++) worst = fmaxf(worst, fabsf(a[i] - b[i]));
+  return worst;
+}
+
+static void check_blend_errors(const inr_model *s, const inr_model *img, const uint64_t *dims)
+{
+  const size_t temperature = 0;
+  size_t len = 0;
+  CHECK_OK(inr_grid_value_count(s, dims, NULL, temperature, &len));
+  float *buf = t_xmalloc(len * sizeof(float));
+  FILL_N(buf, len);
+  /* toward wind (2 components), a variable that does not exist, a NaN weight */
+  const inr_decode_options bad[3] = {{1, NULL, NULL, 0, 2, 0.5}, {1, NULL, NULL, 0, 4, 0.5},
+                                     {1, NULL, NULL, 0, 3, NAN}};
+  for (int k = 0; k < 3; k++) {
+    CHECK_FAILS(inr_decode_grid(s, dims, NULL, &temperature, 1, 0.0, &buf, &len, &bad[k]),
+                INR_ERROR_INVALID_ARGUMENT);
+    CHECK_UNTOUCHED_N(buf, len);
+  }
+  const double xyz[3] = {0.0, 1.0, 20.0};
+  float one[1];
+  FILL(one);
+  CHECK_FAILS(inr_query_points(s, xyz, 1, NULL, 0.0, &temperature, 1, one, 1, &bad[0]),
+              INR_ERROR_INVALID_ARGUMENT);
+  CHECK_UNTOUCHED(one);
+  /* a family without latent vectors refuses any blend */
+  const inr_decode_options on_img = {1, NULL, NULL, 0, 1, 0.5};
+  size_t img_len = 0;
+  CHECK_OK(inr_grid_value_count(img, dims, NULL, 0, &img_len));
+  float *img_buf = t_xmalloc(img_len * sizeof(float));
+  FILL_N(img_buf, img_len);
+  const size_t first = 0;
+  CHECK_FAILS(inr_decode_grid(img, dims, NULL, &first, 1, 0.0, &img_buf, &img_len, &on_img),
+              INR_ERROR_UNSUPPORTED);
+  CHECK_UNTOUCHED_N(img_buf, img_len);
+  free(img_buf);
+  free(buf);
+}
+
+static int test_blend(const char *stsr_path, const char *img_path)
+{
+  inr_model *s = open_or_die(stsr_path), *img = open_or_die(img_path);
+  bool embeds = false;
+  CHECK_OK(inr_model_embeds_variables(s, &embeds));
+  CHECK(embeds);
+  CHECK_OK(inr_model_embeds_variables(img, &embeds));
+  CHECK(!embeds);
+  embeds = true;
+  CHECK(inr_model_embeds_variables(NULL, &embeds) == INR_ERROR_NULL_ARGUMENT);
+  CHECK(embeds);
+  CHECK(inr_model_embeds_variables(s, NULL) == INR_ERROR_NULL_ARGUMENT);
+
+  /* temperature toward pressure (variable 2: blend_with 3), between two steps */
+  const uint64_t dims[3] = {11, 9, 6};
+  const size_t temperature = 0, pressure = 2;
+  const double time = 0.7;
+  decoded own = decode_grid(s, dims, NULL, &temperature, 1, time, &ONE_THREAD);
+  decoded other = decode_grid(s, dims, NULL, &pressure, 1, time, &ONE_THREAD);
+  inr_decode_options o = {1, NULL, NULL, 0, 3, 0.0};
+  decoded at0 = decode_grid(s, dims, NULL, &temperature, 1, time, &o);
+  CHECK(same_decoded(&at0, &own)); /* alpha 0: the variable itself */
+  o.blend_alpha = 1.0;
+  decoded at1 = decode_grid(s, dims, NULL, &temperature, 1, time, &o);
+  REQUIRE(at1.len[0] == other.len[0]);
+  /* alpha 1: pressure's latent and range (1e5 .. 1.1e5) */
+  const float d1 = largest_difference(at1.buf[0], other.buf[0], at1.len[0]);
+  CHECKF(d1 <= 1e-6f * 1.1e5f, "alpha 1 differs from pressure by %g", (double)d1);
+  o.blend_alpha = 0.5;
+  o.threads = 2;
+  decoded half = decode_grid(s, dims, NULL, &temperature, 1, time, &o);
+  /* halfway: neither end, and the range halfway too (about 5e4) */
+  CHECK(largest_difference(half.buf[0], own.buf[0], half.len[0]) > 1e3f);
+  CHECK(largest_difference(half.buf[0], other.buf[0], half.len[0]) > 1e3f);
+  double mean = 0.0;
+  for (size_t i = 0; i < half.len[0]; i++) mean += half.buf[0][i];
+  mean /= (double)half.len[0];
+  CHECKF(mean > 2e4 && mean < 8e4, "halfway mean %g", mean);
+
+  /* a grid point queried alone: the grid's value */
+  double go[3], gs[3];
+  CHECK_OK(inr_grid_geometry(s, dims, go, gs));
+  const uint64_t i[3] = {7, 2, 4};
+  double xyz[3];
+  for (int a = 0; a < 3; a++) xyz[a] = go[a] + (double)i[a] * gs[a];
+  const size_t q = (size_t)(i[0] + dims[0] * (i[1] + dims[1] * i[2]));
+  size_t len = 0;
+  float *v = query(s, xyz, 1, NULL, time, &temperature, 1, &o, &len);
+  REQUIRE(len == 1);
+  CHECKF(v[0] == half.buf[0][q], "point %.9g != grid %.9g", (double)v[0], (double)half.buf[0][q]);
+  free(v);
+
+  check_blend_errors(s, img, dims);
+  free_decoded(&own);
+  free_decoded(&other);
+  free_decoded(&at0);
+  free_decoded(&at1);
+  free_decoded(&half);
+  inr_close(img);
+  inr_close(s);
+  return 0;
+}
+
 int main(int argc, char **argv)
 {
   /* no failure yet on this thread */
@@ -2293,6 +2401,8 @@ int main(int argc, char **argv)
     rc = test_progress(argv[2], argv[3]);
   } else if (argc == 4 && strcmp(argv[1], "detail") == 0) {
     rc = test_detail(argv[2], argv[3]);
+  } else if (argc == 4 && strcmp(argv[1], "blend") == 0) {
+    rc = test_blend(argv[2], argv[3]);
   } else {
     fprintf(stderr,
             "usage: %s image IMG.inr IMG.expect IMG.probe VERSION.expect\n"
@@ -2300,8 +2410,9 @@ int main(int argc, char **argv)
             "       %s errors IMG.inr MESH.inr\n"
             "       %s files IMG.inr IMG.expect MESH.inr MESH.expect TMPDIR\n"
             "       %s progress IMG.inr MESH.inr\n"
-            "       %s detail ECNR.inr IMG.inr\n",
-            argv[0], argv[0], argv[0], argv[0], argv[0], argv[0]);
+            "       %s detail ECNR.inr IMG.inr\n"
+            "       %s blend STSR.inr IMG.inr\n",
+            argv[0], argv[0], argv[0], argv[0], argv[0], argv[0], argv[0]);
     return 2;
   }
   if (g_good) inr_close(g_good);

@@ -252,13 +252,27 @@ pub struct StsrArgs {
     /// Residual blocks of the synthesis and of the modulator network.
     #[arg(long, default_value_t = 5, help_heading = "STSR-INR")]
     pub stsr_blocks: usize,
-    /// Weight of the KLD loss of the variational auto-decoder.
-    #[arg(long, default_value_t = 1e-3, help_heading = "STSR-INR")]
-    pub kld_weight: f64,
-    /// A plain auto-decoder: latents without sampling or KLD loss (the
-    /// paper's ablation; fits better, interpolates latents worse).
+    /// Train the latents as the paper's variational auto-decoder (each
+    /// drawn as μ + σ ε, a KLD loss on μ) instead of a plain auto-decoder:
+    /// smoother latent blends, but it fits much worse in a CPU budget.
     #[arg(long, help_heading = "STSR-INR")]
-    pub no_vad: bool,
+    pub vad: bool,
+    /// With --vad: log σ² of the latents' noise.
+    #[arg(
+        long,
+        default_value_t = 1e-3,
+        requires = "vad",
+        help_heading = "STSR-INR"
+    )]
+    pub vad_log_var: f64,
+    /// With --vad: weight of the KLD loss.
+    #[arg(
+        long,
+        default_value_t = 1e-3,
+        requires = "vad",
+        help_heading = "STSR-INR"
+    )]
+    pub kld_weight: f64,
 }
 
 /// Options of `--method ecnr` (the paper's defaults). --width sets the
@@ -383,6 +397,11 @@ impl EncodeArgs {
         }
     }
 
+    /// The time budget of --max-minutes.
+    pub(super) fn max_time(&self) -> Option<Duration> {
+        (self.max_minutes).map(|m| Duration::from_secs_f64((m * 60.0).max(0.0)))
+    }
+
     /// The size asked for: --width, --size (kB) or --ratio, for every family.
     pub(super) fn size(&self) -> Result<Size> {
         Ok(match (self.width, self.size) {
@@ -407,9 +426,7 @@ impl EncodeArgs {
             omega: self.omega,
             train: TrainOptions {
                 steps: self.steps,
-                max_time: self
-                    .max_minutes
-                    .map(|m| Duration::from_secs_f64((m * 60.0).max(0.0))),
+                max_time: self.max_time(),
                 batch: self.batch,
                 patience: self.patience,
                 interrupt: Some(interrupt),
@@ -464,23 +481,54 @@ pub fn run(args: &EncodeArgs) -> Result<()> {
     }
     let opts = args.options(&samples, interrupt_flag())?;
     let shape = encode::choose_shape(&samples, &opts)?;
-    log::info!(
-        "{} sites, {} steps, {} variables ({} components); network width {} blocks {} ({} parameters), learning rate {:.1e}; training on {}",
-        samples.num_sites(),
-        samples.times.len(),
-        samples.variables.len(),
-        samples.outputs(),
+    let what = format!(
+        "network width {} blocks {} ({} parameters), learning rate {:.1e}",
         shape.width,
         shape.blocks,
         shape.parameters(),
-        opts.train.lr,
-        device_name(opts.device),
+        opts.train.lr
     );
+    let run = Run {
+        args,
+        samples: &samples,
+        start,
+        device: opts.device,
+        max_time: opts.train.max_time,
+    };
+    run.encode(&what, |progress| encode::encode(&samples, &opts, progress))
+}
 
-    let mut bar = ProgressView::new(opts.train.max_time);
-    let report = encode::encode(&samples, &opts, &mut |p| bar.update(p))?;
-    bar.finish();
-    write_outputs(args, &report, start)
+/// One encode of `samples` as the command line asked for it.
+pub(super) struct Run<'a> {
+    pub args: &'a EncodeArgs,
+    pub samples: &'a Samples,
+    pub start: Instant,
+    pub device: Device,
+    pub max_time: Option<Duration>,
+}
+
+impl Run<'_> {
+    /// Says what is encoded (`what`: the family and its settings), runs
+    /// `encode` with a progress bar, writes the file and the reports.
+    pub(super) fn encode<D: Details>(
+        &self,
+        what: &str,
+        encode: impl FnOnce(&mut dyn FnMut(&encode::Progress)) -> Result<EncodeReport<D>>,
+    ) -> Result<()> {
+        let samples = self.samples;
+        log::info!(
+            "{} sites, {} steps, {} variables ({} components); {what}; training on {}",
+            samples.num_sites(),
+            samples.times.len(),
+            samples.variables.len(),
+            samples.outputs(),
+            device_name(self.device),
+        );
+        let mut bar = ProgressView::new(self.max_time);
+        let report = encode(&mut |p| bar.update(p))?;
+        bar.finish();
+        write_outputs(self.args, &report, self.start)
+    }
 }
 
 /// Writes the file (atomically), then the JSON report if asked, then

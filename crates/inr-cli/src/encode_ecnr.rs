@@ -3,13 +3,13 @@
 
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use inr_core::error::{Error, Result};
 use inr_encode::ecnr::{self, EcnrOptions};
-use inr_encode::{device_name, Samples};
+use inr_encode::Samples;
 
-use super::encode::{EncodeArgs, ProgressView};
+use super::encode::{EncodeArgs, Run};
 
 /// The encoder's options from the command line.
 fn options(args: &EncodeArgs, interrupt: Arc<AtomicBool>) -> Result<EcnrOptions> {
@@ -39,9 +39,7 @@ fn options(args: &EncodeArgs, interrupt: Arc<AtomicBool>) -> Result<EcnrOptions>
         bits: args.bits.unwrap_or(defaults.bits),
         seed: args.seed,
         device: args.device()?,
-        max_time: args
-            .max_minutes
-            .map(|m| Duration::from_secs_f64((m * 60.0).max(0.0))),
+        max_time: args.max_time(),
         interrupt: Some(interrupt),
     })
 }
@@ -54,17 +52,13 @@ pub fn run(
     interrupt: Arc<AtomicBool>,
 ) -> Result<()> {
     let opts = options(args, interrupt)?;
-    log::info!(
-        "{} sites, {} steps, {} variables ({} components); ECNR, {} scales; training on {}",
-        samples.num_sites(),
-        samples.times.len(),
-        samples.variables.len(),
-        samples.outputs(),
-        opts.scales,
-        device_name(opts.device)
-    );
-    let mut bar = ProgressView::new(opts.max_time);
-    let report = ecnr::encode(samples, &opts, &mut |p| bar.update(p))?;
-    bar.finish();
-    super::encode::write_outputs(args, &report, start)
+    let run = Run {
+        args,
+        samples,
+        start,
+        device: opts.device,
+        max_time: opts.max_time,
+    };
+    let what = format!("ECNR, {} scales", opts.scales);
+    run.encode(&what, |progress| ecnr::encode(samples, &opts, progress))
 }

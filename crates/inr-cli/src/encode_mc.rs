@@ -3,13 +3,13 @@
 
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use inr_core::error::{Error, Result};
 use inr_encode::mc_inr::{self, GroupTraining, McInrOptions, MetaOptions, Schedule, Weighting};
-use inr_encode::{device_name, Samples};
+use inr_encode::Samples;
 
-use super::encode::{ClusterWeights, EncodeArgs, LrSchedule, ProgressView};
+use super::encode::{ClusterWeights, EncodeArgs, LrSchedule, Run};
 
 /// The encoder's options from the command line.
 fn options(args: &EncodeArgs, interrupt: Arc<AtomicBool>) -> Result<McInrOptions> {
@@ -67,9 +67,7 @@ fn options(args: &EncodeArgs, interrupt: Arc<AtomicBool>) -> Result<McInrOptions
             warmup_steps: 0,
         },
         blend_width: mc.blend_width,
-        max_time: args
-            .max_minutes
-            .map(|m| Duration::from_secs_f64((m * 60.0).max(0.0))),
+        max_time: args.max_time(),
         interrupt: Some(interrupt),
         seed: args.seed,
         device: args.device()?,
@@ -84,19 +82,16 @@ pub fn run(
     interrupt: Arc<AtomicBool>,
 ) -> Result<()> {
     let opts = options(args, interrupt)?;
-    log::info!(
-        "{} sites, {} steps, {} variables ({} components); MC-INR, {} clusters, trunk {} / branch {} blocks; training on {}",
-        samples.num_sites(),
-        samples.times.len(),
-        samples.variables.len(),
-        samples.outputs(),
-        opts.clusters,
-        opts.trunk_blocks,
-        opts.branch_blocks,
-        device_name(opts.device)
+    let run = Run {
+        args,
+        samples,
+        start,
+        device: opts.device,
+        max_time: opts.max_time,
+    };
+    let what = format!(
+        "MC-INR, {} clusters, trunk {} / branch {} blocks",
+        opts.clusters, opts.trunk_blocks, opts.branch_blocks
     );
-    let mut bar = ProgressView::new(opts.max_time);
-    let report = mc_inr::encode(samples, &opts, &mut |p| bar.update(p))?;
-    bar.finish();
-    super::encode::write_outputs(args, &report, start)
+    run.encode(&what, |progress| mc_inr::encode(samples, &opts, progress))
 }

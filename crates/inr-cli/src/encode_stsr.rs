@@ -3,13 +3,13 @@
 
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use inr_core::error::{Error, Result};
 use inr_encode::stsr::{self, StsrOptions, Vad};
-use inr_encode::{device_name, Samples};
+use inr_encode::Samples;
 
-use super::encode::{EncodeArgs, DEFAULT_BITS};
+use super::encode::{EncodeArgs, Run, DEFAULT_BITS};
 
 /// The encoder's options from the command line.
 fn options(args: &EncodeArgs, interrupt: Arc<AtomicBool>) -> Result<StsrOptions> {
@@ -38,9 +38,9 @@ fn options(args: &EncodeArgs, interrupt: Arc<AtomicBool>) -> Result<StsrOptions>
         train_stride,
         latent_dim: s.latent_length,
         blocks: s.stsr_blocks,
-        vad: (!s.no_vad).then_some(Vad {
+        vad: s.vad.then_some(Vad {
+            log_var: s.vad_log_var,
             kld_weight: s.kld_weight,
-            ..defaults.vad.expect("the paper's VAD")
         }),
         lr: args.lr,
         steps: args.steps,
@@ -51,9 +51,7 @@ fn options(args: &EncodeArgs, interrupt: Arc<AtomicBool>) -> Result<StsrOptions>
         finetune_lr: args.finetune_lr,
         seed: args.seed,
         device: args.device()?,
-        max_time: args
-            .max_minutes
-            .map(|m| Duration::from_secs_f64((m * 60.0).max(0.0))),
+        max_time: args.max_time(),
         interrupt: Some(interrupt),
         ..defaults
     })
@@ -67,17 +65,13 @@ pub fn run(
     interrupt: Arc<AtomicBool>,
 ) -> Result<()> {
     let opts = options(args, interrupt)?;
-    log::info!(
-        "{} sites, {} steps, {} variables ({} components); STSR-INR, train stride {:?}; training on {}",
-        samples.num_sites(),
-        samples.times.len(),
-        samples.variables.len(),
-        samples.outputs(),
-        opts.train_stride,
-        device_name(opts.device)
-    );
-    let mut bar = super::encode::ProgressView::new(opts.max_time);
-    let report = stsr::encode(samples, &opts, &mut |p| bar.update(p))?;
-    bar.finish();
-    super::encode::write_outputs(args, &report, start)
+    let run = Run {
+        args,
+        samples,
+        start,
+        device: opts.device,
+        max_time: opts.max_time,
+    };
+    let what = format!("STSR-INR, train stride {:?}", opts.train_stride);
+    run.encode(&what, |progress| stsr::encode(samples, &opts, progress))
 }

@@ -12,10 +12,11 @@ use inr_core::format::Association;
 use inr_core::format::WeightEncoding;
 use inr_core::mesh::generate::box_mesh;
 use inr_testkit::ecnr::{EcnrEncoding, EcnrSpec};
+use inr_testkit::stsr::StsrSpec;
 use inr_testkit::synthetic::{ClusterSpec, SyntheticSpec};
 
 pub const ABOUT: &str =
-    "Write a synthetic model (random residual SIREN, MC-INR or ECNR) for tests, benchmarks and demos; it has not learned any data";
+    "Write a synthetic model (random residual SIREN, MC-INR, ECNR or STSR-INR) for tests, benchmarks and demos; it has not learned any data";
 
 pub const LONG_ABOUT: &str = "\
 Write a synthetic model (random residual SIREN with SIREN initialization) for
@@ -45,11 +46,19 @@ sine layers per scale, and the point variables pressure and velocity only
 weights, biases and latents with three shared 9-bit tables, zero weights
 pruned.
 
+With --stsr, the model is an STSR-INR one instead (image domains): the
+variables temperature, wind (2 components) and pressure at the grid points
+as latent vectors of 5 values, the time steps above, a synthesis
+and a modulator network of --width and --blocks residual blocks, 3 x 2 x 1
+heads over every second sample in x and z; its variables can be blended
+(`inr decode --latent`).
+
 Example:
   inr synthetic -o demo.inr --width 64 --blocks 3 --dims 64,64,32 --encoding f16
   inr synthetic -o mesh.inr --mesh tets --mesh-cells 8,4,4
   inr synthetic -o mc.inr --mesh tets --clusters 6 --splits 2 --blend-width 0.2
-  inr synthetic -o ecnr.inr --ecnr 3 --dims 48,40,32";
+  inr synthetic -o ecnr.inr --ecnr 3 --dims 48,40,32
+  inr synthetic -o stsr.inr --stsr --width 12";
 
 /// Low corner of the box of `--mesh`.
 const MESH_LO: [f64; 3] = [-1.0, 0.0, 2.0];
@@ -133,6 +142,9 @@ pub struct SyntheticArgs {
     #[arg(long, value_name = "S", conflicts_with_all = ["mesh", "clusters"],
           value_parser = RangedU64ValueParser::<usize>::new().range(1..=16))]
     pub ecnr: Option<usize>,
+    /// Make an STSR-INR model (image domains).
+    #[arg(long, conflicts_with_all = ["mesh", "clusters", "ecnr"])]
+    pub stsr: bool,
     /// With --clusters: split the first N clusters into two.
     #[arg(long, default_value_t = 0, requires = "clusters")]
     pub splits: usize,
@@ -180,6 +192,7 @@ pub fn run(args: &SyntheticArgs) -> Result<()> {
     spec.encoding = args.encoding.into();
     let (family, parameters, bytes) = match args.clusters {
         None if args.ecnr.is_some() => ecnr(&spec, args)?,
+        None if args.stsr => stsr(&spec, args)?,
         None => {
             let (model, bytes) = spec.build()?;
             let family = format!(
@@ -222,6 +235,23 @@ pub fn run(args: &SyntheticArgs) -> Result<()> {
         spec.times.as_ref().map_or(1, Vec::len)
     );
     Ok(())
+}
+
+/// The STSR-INR model of `--stsr` on the image domain of `spec`: its
+/// description, parameters and bytes.
+fn stsr(spec: &SyntheticSpec, args: &SyntheticArgs) -> Result<(String, u64, Vec<u8>)> {
+    let mut s = StsrSpec::small(args.seed);
+    s.dims = spec.dims;
+    s.origin = spec.origin;
+    s.spacing = spec.spacing;
+    s.times = spec.times.clone();
+    s.width = args.width;
+    s.residual_blocks = args.blocks;
+    s.encoding = args.encoding.into();
+    let bytes = s.build()?;
+    let model = inr_core::decode::Decoder::from_bytes(bytes.clone())?;
+    let family = format!("STSR-INR, {}", model.model().family().describe());
+    Ok((family, model.model().parameter_count(), bytes))
 }
 
 /// The ECNR model of `--ecnr S` on the image domain, time steps and point

@@ -387,3 +387,66 @@ fn ecnr_from_the_command_line_with_its_options_and_a_level_of_detail() {
     };
     assert_ne!(probe("1"), probe("0"));
 }
+
+#[test]
+fn stsr_from_the_command_line_then_a_latent_blend() {
+    let dir = tempfile::tempdir().unwrap();
+    let cth = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../../shared/data/cth/cth.vtr"
+    );
+    let encode = |name: &str, extra: &[&str]| {
+        let out = dir.path().join(format!("{name}.inr"));
+        let json = dir.path().join(format!("{name}.json"));
+        let result = inr()
+            .args(["encode", cth, "-o", out.to_str().unwrap()])
+            .args(["--vars", "Pressure,X Velocity", "--method", "stsr"])
+            .args(["--width", "8", "--stsr-blocks", "1", "--latent-length", "4"])
+            .args(["--steps", "30", "--device", "cpu", "--seed", "2"])
+            .args(["--report-json", json.to_str().unwrap()])
+            .args(extra)
+            .output()
+            .unwrap();
+        assert!(
+            result.status.success(),
+            "{}",
+            String::from_utf8_lossy(&result.stderr)
+        );
+        let report: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+        assert_eq!(report["method"], "stsr");
+        assert_eq!(report["network"]["latent_dim"], 4);
+        (out, report)
+    };
+    // A plain auto-decoder by default; --vad is the paper's.
+    let (out, report) = encode("plain", &[]);
+    assert!(report["network"]["vad"].is_null(), "{report}");
+    let (_, vad) = encode("vad", &["--vad", "--kld-weight", "0.01"]);
+    assert_eq!(vad["network"]["vad"]["kld_weight"], 0.01);
+    let refused = inr()
+        .args(["encode", cth, "-o", "never.inr", "--method", "stsr"])
+        .args(["--kld-weight", "0.01"])
+        .output()
+        .unwrap();
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("--vad"));
+
+    let vti = dir.path().join("blend.vti");
+    let decoded = inr()
+        .args(["decode", out.to_str().unwrap(), "-o", vti.to_str().unwrap()])
+        .args(["--latent", "Pressure,X Velocity,0.5", "--dims", "9,5,5"])
+        .output()
+        .unwrap();
+    assert!(
+        decoded.status.success(),
+        "{}",
+        String::from_utf8_lossy(&decoded.stderr)
+    );
+    let text = std::fs::read(&vti).unwrap();
+    let text = String::from_utf8_lossy(&text);
+    assert!(
+        text.contains("Name=\"Pressure~X Velocity@0.5\""),
+        "{text:.2000}"
+    );
+    assert!(!text.contains("Name=\"Pressure\""));
+}

@@ -61,7 +61,8 @@ pub struct StsrOptions {
     pub blocks: usize,
     /// Sine layers of each head before its linear one.
     pub head_sines: usize,
-    /// `None`: a plain auto-decoder.
+    /// `None` (the default): a plain auto-decoder, which fits far better in
+    /// a CPU budget (docs/benchmarks.md); [`Vad::PAPER`] is the paper's.
     pub vad: Option<Vad>,
     /// Adam's initial rate (cosine to 1 %): default the residual SIREN's
     /// for the width (the paper's 1e-5 needs 600 epochs on a GPU).
@@ -90,10 +91,7 @@ impl Default for StsrOptions {
             latent_dim: 64,
             blocks: 5,
             head_sines: 1,
-            vad: Some(Vad {
-                log_var: 1e-3,
-                kld_weight: 1e-3,
-            }),
+            vad: None,
             lr: None,
             steps: 20_000,
             batch: 8000,
@@ -477,7 +475,7 @@ impl Details for StsrDetails {
         );
         if let Some(f) = &self.finetune {
             out += &format!(
-                "fine-tuning of the codebooks: {} steps in {:.1} s, loss over the training samples {:.3e} -> {:.3e}, {}\n",
+                "fine-tuning of the codebooks: {} steps in {:.1} s, loss over the training values {:.3e} -> {:.3e}, {}\n",
                 f.train.steps, f.train.elapsed.as_secs_f64(), f.loss_before, f.loss_after,
                 if f.kept { "kept" } else { "not kept (no gain)" }
             );

@@ -124,7 +124,12 @@ fn a_time_series_round_trips_through_the_decoder() {
     let _libtorch = libtorch();
     let dir = tempfile::tempdir().unwrap();
     let samples = samples_of(&write_series(dir.path(), 4), &[]);
-    let report = stsr::encode(&samples, &options(Size::Width(24), 0, 500), &mut |_| {}).unwrap();
+    // The paper's variational auto-decoder here; the other tests use the default.
+    let opts = StsrOptions {
+        vad: Some(stsr::Vad::PAPER),
+        ..options(Size::Width(24), 0, 500)
+    };
+    let report = stsr::encode(&samples, &opts, &mut |_| {}).unwrap();
     eprintln!("{}", inr_encode::Details::text(&report.details, "cpu"));
     let decoded = decoded_psnr(&samples, &report.bytes);
     for ((f, n), d) in report
@@ -167,7 +172,6 @@ fn codebooks_hold_the_ratio_on_vector_data() {
     let samples = samples_of(&vti, &["scalar", "vector"]);
     let opts = StsrOptions {
         latent_dim: 16,
-        vad: None,
         ..options(Size::Ratio(4.0), 9, 400)
     };
     let report = stsr::encode(&samples, &opts, &mut |_| {}).unwrap();

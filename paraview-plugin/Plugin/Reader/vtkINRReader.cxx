@@ -13,12 +13,15 @@
 #include "vtkRectilinearGrid.h"
 #include "vtkSmartPointer.h"
 #include "vtkStreamingDemandDrivenPipeline.h"
+#include "vtkStringArray.h"
 #include "vtkUnstructuredGrid.h"
 
 #include <inr.h>
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
+#include <cstring>
 #include <limits>
 
 vtkStandardNewMacro(vtkINRReader);
@@ -39,6 +42,12 @@ bool IsPresented(int kind)
     kind == INR_DOMAIN_UNSTRUCTURED;
 }
 
+/// Whether a blend property names no variable.
+bool IsNone(const char* name)
+{
+  return !name || !*name || std::strcmp(name, "(none)") == 0;
+}
+
 /// Whether an update extent holds no points (a rank without a piece).
 bool IsEmpty(const int extent[6])
 {
@@ -49,6 +58,7 @@ bool IsEmpty(const int extent[6])
 vtkINRReader::vtkINRReader()
   : PointSelection(vtkDataArraySelection::New())
   , CellSelection(vtkDataArraySelection::New())
+  , LatentBlendChoices(vtkStringArray::New())
 {
   this->SetNumberOfInputPorts(0);
   this->SetNumberOfOutputPorts(1);
@@ -60,6 +70,9 @@ vtkINRReader::~vtkINRReader()
   this->SetFileName(nullptr);
   this->PointSelection->Delete();
   this->CellSelection->Delete();
+  this->SetLatentBlendFrom(nullptr);
+  this->SetLatentBlendTo(nullptr);
+  this->LatentBlendChoices->Delete();
 }
 
 void vtkINRReader::PrintSelf(ostream& os, vtkIndent indent)
@@ -73,6 +86,11 @@ void vtkINRReader::PrintSelf(ostream& os, vtkIndent indent)
   os << indent << "RefinementLevel: " << this->RefinementLevel << "\n";
   os << indent << "LevelOfDetail: " << this->LevelOfDetail << "\n";
   os << indent << "NumberOfScales: " << this->NumberOfScales << "\n";
+  os << indent << "LatentBlendFrom: " << (this->LatentBlendFrom ? this->LatentBlendFrom : "(none)")
+     << "\n";
+  os << indent << "LatentBlendTo: " << (this->LatentBlendTo ? this->LatentBlendTo : "(none)")
+     << "\n";
+  os << indent << "LatentBlendAlpha: " << this->LatentBlendAlpha << "\n";
 }
 
 vtkMTimeType vtkINRReader::GetMTime()
@@ -161,6 +179,7 @@ void vtkINRReader::CloseFile()
   this->TimeValues.clear();
   this->NumberOfScales = 0;
   this->LevelOfDetailRange[0] = this->LevelOfDetailRange[1] = 0;
+  this->LatentBlendChoices->Initialize();
 }
 
 bool vtkINRReader::OpenFile()
@@ -408,11 +427,17 @@ int vtkINRReader::RequestInformation(vtkInformation*, vtkInformationVector**,
   // Offer every variable; settings the user made survive (AddArray keeps them).
   size_t count = 0;
   status = inr_variable_count(this->Model, &count);
+  bool embeds = false;
+  if (status == INR_OK)
+  {
+    status = inr_model_embeds_variables(this->Model, &embeds);
+  }
   if (status != INR_OK)
   {
     this->ReportError("Cannot list the variables", status);
     return 0;
   }
+  this->LatentBlendChoices->Initialize();
   for (size_t v = 0; v < count; ++v)
   {
     const char* name = nullptr;
@@ -428,6 +453,10 @@ int vtkINRReader::RequestInformation(vtkInformation*, vtkInformationVector**,
     if (!selection->ArrayExists(name))
     {
       selection->AddArray(name);
+    }
+    if (embeds)
+    {
+      this->LatentBlendChoices->InsertNextValue(name);
     }
   }
   return 1;
@@ -600,6 +629,78 @@ bool vtkINRReader::DecodeArrays(vtkDataSet* output, const int extent[6], double 
   return true;
 }
 
+bool vtkINRReader::ResolveBlend(size_t* from, size_t* to)
+{
+  *from = *to = SIZE_MAX;
+  if (IsNone(this->LatentBlendFrom) && IsNone(this->LatentBlendTo))
+  {
+    return true;
+  }
+  if (IsNone(this->LatentBlendFrom) || IsNone(this->LatentBlendTo))
+  {
+    vtkErrorMacro(<< "Latent blend: set both Latent Blend From and Latent Blend To, or neither.");
+    return false;
+  }
+  bool embeds = false;
+  int status = inr_model_embeds_variables(this->Model, &embeds);
+  if (status != INR_OK || !embeds)
+  {
+    vtkErrorMacro(<< "Latent blend: the model of " << this->FileName
+                  << " does not embed its variables (only STSR-INR models do).");
+    return false;
+  }
+  status = inr_variable_find(this->Model, this->LatentBlendFrom, from);
+  if (status == INR_OK)
+  {
+    status = inr_variable_find(this->Model, this->LatentBlendTo, to);
+  }
+  if (status != INR_OK)
+  {
+    this->ReportError("Latent blend", status);
+    return false;
+  }
+  return true;
+}
+
+bool vtkINRReader::DecodeBlend(
+  vtkDataSet* output, const int extent[6], double time, size_t from, size_t to)
+{
+  uint64_t dims[3];
+  this->DecodeDimensions(dims);
+  const int64_t ext[6] = { extent[0], extent[1], extent[2], extent[3], extent[4], extent[5] };
+  const std::vector<size_t> variables{ from };
+  std::vector<vtkSmartPointer<vtkFloatArray>> arrays;
+  std::vector<float*> outputs;
+  std::vector<size_t> lengths;
+  auto count = [&](size_t v, size_t* n) { return inr_grid_value_count(this->Model, dims, ext, v, n); };
+  if (!this->MakeArrays(variables, count, arrays, outputs, lengths))
+  {
+    return false;
+  }
+  inr_decode_options options;
+  this->FillOptions(&options);
+  options.blend_with = static_cast<uint32_t>(to + 1);
+  options.blend_alpha = this->LatentBlendAlpha;
+  const int status = inr_decode_grid(this->Model, dims, ext, variables.data(), 1, time,
+    outputs.data(), lengths.data(), &options);
+  if (status == INR_ERROR_CANCELLED)
+  {
+    return true;
+  }
+  if (status != INR_OK)
+  {
+    this->ReportError("Decoding the latent blend failed", status);
+    return false;
+  }
+  char alpha[32];
+  std::snprintf(alpha, sizeof alpha, "%g", this->LatentBlendAlpha);
+  const std::string name =
+    std::string(this->LatentBlendFrom) + "~" + this->LatentBlendTo + "@" + alpha;
+  arrays[0]->SetName(name.c_str());
+  this->AttachArrays(output, variables, arrays, true);
+  return true;
+}
+
 int vtkINRReader::RequestData(vtkInformation*, vtkInformationVector**,
   vtkInformationVector* outputVector)
 {
@@ -620,6 +721,11 @@ int vtkINRReader::RequestData(vtkInformation*, vtkInformationVector**,
     outInfo->Has(vtkStreamingDemandDrivenPipeline::UPDATE_TIME_STEP()))
   {
     time = outInfo->Get(vtkStreamingDemandDrivenPipeline::UPDATE_TIME_STEP());
+  }
+  size_t blendFrom = SIZE_MAX, blendTo = SIZE_MAX;
+  if (!this->ResolveBlend(&blendFrom, &blendTo))
+  {
+    return 0;
   }
   if (this->MeshOutput())
   {
@@ -645,7 +751,8 @@ int vtkINRReader::RequestData(vtkInformation*, vtkInformationVector**,
     return 0;
   }
   const bool decoded = this->IsMesh() ? this->ResampleArrays(output, extent, time)
-                                      : this->DecodeArrays(output, extent, time);
+                                      : this->DecodeArrays(output, extent, time) &&
+      (blendFrom == SIZE_MAX || this->DecodeBlend(output, extent, time, blendFrom, blendTo));
   if (!decoded)
   {
     output->Initialize();

@@ -19,6 +19,12 @@
  * scales, coarsest first; 0 decodes them all (the stored data), k only the
  * coarsest k (a quicker, smoother preview). Other files ignore it.
  *
+ * Latent interpolation (LatentBlendFrom, LatentBlendTo, LatentBlendAlpha):
+ * for files whose model embeds its variables as latent vectors (STSR-INR),
+ * one more array: a variable decoded with its latent vector and range
+ * blended toward another's, named "From~To@Alpha" as `inr decode --latent`
+ * names it.
+ *
  * Unstructured files (OutputMode): the stored mesh as vtkUnstructuredGrid
  * (point variables at the nodes, cell variables at the cell centroids),
  * the mesh refined RefinementLevel times (each tetrahedron or hexahedron
@@ -52,6 +58,7 @@
 class vtkDataArraySelection;
 class vtkDataSet;
 class vtkFloatArray;
+class vtkStringArray;
 struct inr_model;
 
 class VTKINRREADER_EXPORT vtkINRReader : public vtkDataObjectAlgorithm
@@ -119,6 +126,26 @@ public:
   /// The range of LevelOfDetail for the open file: 0 and its number of
   /// scales (0 0 for files without scales).
   vtkGetVector2Macro(LevelOfDetailRange, int);
+
+  ///@{
+  /// Latent interpolation, for files whose model embeds its variables
+  /// (STSR-INR): with LatentBlendFrom and LatentBlendTo naming two variables
+  /// of as many components, the output gets one more array, From decoded
+  /// with its latent vector and range blended toward To's by
+  /// LatentBlendAlpha (0: From, 1: To), named "From~To@Alpha". An empty name
+  /// or "(none)" (the default): no blend. Other files report an error when
+  /// a blend is asked for.
+  vtkSetStringMacro(LatentBlendFrom);
+  vtkGetStringMacro(LatentBlendFrom);
+  vtkSetStringMacro(LatentBlendTo);
+  vtkGetStringMacro(LatentBlendTo);
+  vtkSetClampMacro(LatentBlendAlpha, double, 0.0, 1.0);
+  vtkGetMacro(LatentBlendAlpha, double);
+  ///@}
+
+  /// The variables LatentBlendFrom and LatentBlendTo may name: all of them
+  /// when the open file's model embeds its variables, none otherwise.
+  vtkStringArray* GetLatentBlendChoices() { return this->LatentBlendChoices; }
 
   ///@{
   /// Decoding threads per process; 0 (the default) uses all cores.
@@ -191,6 +218,11 @@ private:
   std::vector<size_t> SelectedVariables() const;
   /// Decodes `extent` of the grid into `output`'s point and cell data.
   bool DecodeArrays(vtkDataSet* output, const int extent[6], double time);
+  /// The blend asked for: false (with an error) when it names unknown
+  /// variables or the model embeds none; `from` is SIZE_MAX for no blend.
+  bool ResolveBlend(size_t* from, size_t* to);
+  /// Adds the blended array of `from` toward `to` for `extent`.
+  bool DecodeBlend(vtkDataSet* output, const int extent[6], double time, size_t from, size_t to);
   /// Sets the coordinates of a rectilinear output for `extent`.
   bool SetRectilinearCoordinates(vtkDataObject* output, const int extent[6]);
   /// Reports the library's last error with `what` as context.
@@ -206,6 +238,10 @@ private:
   int LevelOfDetail = 0;
   int NumberOfScales = 0;
   int LevelOfDetailRange[2] = { 0, 0 };
+  char* LatentBlendFrom = nullptr;
+  char* LatentBlendTo = nullptr;
+  double LatentBlendAlpha = 0.5;
+  vtkStringArray* LatentBlendChoices;
   double Bounds[6] = { 0, 0, 0, 0, 0, 0 };
   vtkDataArraySelection* PointSelection;
   vtkDataArraySelection* CellSelection;

@@ -104,6 +104,12 @@ impl Decoder {
         &self.model
     }
 
+    /// Whether the model embeds its variables as latent vectors (STSR-INR),
+    /// so that [`DecodeOptions::blend`] applies.
+    pub fn embeds_variables(&self) -> bool {
+        self.model.family().embeds_variables()
+    }
+
     /// Bounding box `[xmin, xmax, ymin, ymax, zmin, zmax]` of the domain.
     pub fn bounds(&self) -> [f64; 6] {
         self.bounds
@@ -181,7 +187,7 @@ impl Decoder {
     /// toward with as many components as each requested one, a finite alpha.
     fn check_blend(&self, variables: &[usize], b: Blend) -> Result<()> {
         let meta = self.metadata();
-        if !self.model.family().embeds_variables() {
+        if !self.embeds_variables() {
             return Err(Error::Unsupported(format!(
                 "blending variables needs a model that embeds them (stsr_inr), not {}",
                 meta.model_family()

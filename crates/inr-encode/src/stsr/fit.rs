@@ -140,6 +140,14 @@ pub struct Vad {
     pub kld_weight: f64,
 }
 
+impl Vad {
+    /// The paper's: `log σ² = 1e-3`, `λ = 1e-3`.
+    pub const PAPER: Vad = Vad {
+        log_var: 1e-3,
+        kld_weight: 1e-3,
+    };
+}
+
 /// Adam on `λ KLD` for the latents' means alone (Algorithm 1's second
 /// update): the KLD's gradient is `λ μ`.
 struct KldStep {
@@ -246,13 +254,21 @@ impl Trainee for StsrTrainee<'_> {
     }
 }
 
-/// The MSE (scaled units) over every training value, with the latents' means.
+/// Most training values [`full_loss`] evaluates: each variable needs its
+/// own pass, so all of cth's would take seconds of a short budget.
+const FULL_LOSS_VALUES: usize = 1 << 19;
+
+/// The MSE (scaled units) over the training values, with the latents'
+/// means: all of them, or an even stride of [`FULL_LOSS_VALUES`] (the same
+/// each time, so that fine-tuning compares like with like).
 pub fn full_loss(net: &StsrNet, set: &TrainSet) -> Result<f64> {
     let _guard = tch::no_grad_guard();
     let device = set.targets.device();
     let g = set.per_head.map(|x| x as i64);
     let n = g.iter().product::<i64>();
-    let all = Tensor::arange(n, (Kind::Int64, device));
+    let stride = set.len().div_ceil(FULL_LOSS_VALUES).max(1) as i64;
+    let all = Tensor::arange_start_step(0, n, stride, (Kind::Int64, device));
+    let n = all.size()[0];
     let l = [
         all.remainder(g[0]),
         all.floor_divide_scalar(g[0]).remainder(g[1]),
@@ -276,7 +292,7 @@ pub fn full_loss(net: &StsrNet, set: &TrainSet) -> Result<f64> {
 
 /// Trains `net` (variables of `vs`) on `set` within `clock`. Fine-tuning
 /// starts from trained weights and keeps its result only when it lowers
-/// the loss over all training values.
+/// the loss over the training values ([`full_loss`]).
 pub fn fit(
     vs: &VarStore,
     net: &StsrNet,
