@@ -160,8 +160,8 @@ typedef struct inr_model inr_model;
  * A progress callback: receives the fraction done (0 to 1) and the
  * `user_data` of the options; returns false to cancel the decode (which then
  * fails with INR_ERROR_CANCELLED). It is called on the thread that called
- * the decode function, about every 50 ms and once with 1.0 at the end, so
- * GUI code may update widgets from it.
+ * the decode function: once before the work starts, about every 50 ms, and
+ * once with 1.0 at the end, so GUI code may update widgets from it.
  */
 typedef bool (*inr_progress_callback)(void *user_data, double fraction);
 

@@ -11,8 +11,8 @@ use crate::sampling::{Extent, SamplingGrid};
 /// A progress callback: receives the fraction done (0 to 1) and the
 /// `user_data` of the options; returns false to cancel the decode (which then
 /// fails with INR_ERROR_CANCELLED). It is called on the thread that called
-/// the decode function, about every 50 ms and once with 1.0 at the end, so
-/// GUI code may update widgets from it.
+/// the decode function: once before the work starts, about every 50 ms, and
+/// once with 1.0 at the end, so GUI code may update widgets from it.
 pub type inr_progress_callback =
     Option<unsafe extern "C" fn(user_data: *mut c_void, fraction: f64) -> bool>;
 

@@ -13,8 +13,9 @@ use rayon::prelude::*;
 use crate::error::{Error, Result};
 
 /// A progress callback: receives the fraction done in [0, 1], returns `false`
-/// to cancel. Called on the thread that started the decode, at most every
-/// [`PROGRESS_INTERVAL`], and once with 1.0 at the end.
+/// to cancel. Called on the thread that started the decode: once before the
+/// work starts (so a cancel already asked for is honoured however fast the
+/// decode), about every [`PROGRESS_INTERVAL`], and once with 1.0 at the end.
 pub type Progress<'a> = &'a (dyn Fn(f64) -> bool + Sync);
 
 /// How often progress is reported.
@@ -103,6 +104,9 @@ where
         })
     };
     let pool = pool(options.threads)?;
+    if options.progress.is_some_and(|p| !p(0.0)) {
+        return Err(Error::Cancelled);
+    }
     match options.progress {
         None => pool.install(body),
         Some(progress) => std::thread::scope(|s| {
