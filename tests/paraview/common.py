@@ -50,6 +50,29 @@ def info(binary, path):
     return json.loads(inr(binary, "info", "--json", path))
 
 
+class References:
+    """`inr decode` outputs read back as image data: the reference the reader's
+    output is compared with. Files are numbered under `work`; remove() deletes them."""
+
+    def __init__(self, binary, work, prefix):
+        self.binary, self.work, self.prefix, self.files = binary, work, prefix, []
+
+    def __call__(self, file_name, *decode_args):
+        from vtkmodules.vtkIOXML import vtkXMLImageDataReader
+
+        out = os.path.join(self.work, "%s-ref-%d.vti" % (self.prefix, len(self.files)))
+        self.files.append(out)
+        inr(self.binary, "decode", file_name, "-o", out, *decode_args)
+        reader = vtkXMLImageDataReader()
+        reader.SetFileName(out)
+        reader.Update()
+        return reader.GetOutput()
+
+    def remove(self):
+        for name in self.files:
+            os.remove(name)
+
+
 def fetch(proxy):
     """A copy of the proxy's output (pvpython's built-in session: the
     algorithm runs in this process). Not servermanager.Fetch: in ParaView

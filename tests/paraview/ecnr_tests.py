@@ -18,26 +18,14 @@ import sys
 
 import numpy as np
 from paraview.simple import OpenDataFile
-from vtkmodules.vtkIOXML import vtkXMLImageDataReader
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from common import arrays, check, fail, fetch, info, inr, load_plugin, ok, same_arrays  # noqa: E402
+from common import References, arrays, check, fail, fetch, info, inr, load_plugin, ok, same_arrays  # noqa: E402
 
 PLUGIN, INR, WORK = sys.argv[1:4]
 ECNR = os.path.join(WORK, "ecnr.inr")
 SYNTH = os.path.join(WORK, "synth.inr")
-decoded = []
-
-
-def reference(file_name, *decode_args):
-    """`inr decode` of `file_name` with these arguments, read back."""
-    out = os.path.join(WORK, "ecnr-ref-%d.vti" % len(decoded))
-    decoded.append(out)
-    inr(INR, "decode", file_name, "-o", out, *decode_args)
-    reader = vtkXMLImageDataReader()
-    reader.SetFileName(out)
-    reader.Update()
-    return reader.GetOutput()
+reference = References(INR, WORK, "ecnr")
 
 
 def information(proxy, name):
@@ -181,6 +169,5 @@ want = reference(SYNTH, "--time", repr(0.5))
 for k in (0, 1, 2):
     same_image(decode(synth, 0.5, LevelOfDetail=k), want, "single-network file at level of detail %d" % k)
 
-for name in decoded:
-    os.remove(name)
+reference.remove()
 print("ECNR tests: %d checks passed" % len(__import__("common").CHECKED))

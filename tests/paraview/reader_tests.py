@@ -9,7 +9,7 @@ import os
 import sys
 
 import numpy as np
-from paraview.simple import OpenDataFile, UpdatePipeline
+from paraview.simple import OpenDataFile
 from vtkmodules.vtkIOXML import vtkXMLImageDataReader, vtkXMLRectilinearGridReader
 from vtkmodules.util.numpy_support import vtk_to_numpy
 

@@ -19,28 +19,16 @@ import sys
 
 import numpy as np
 from paraview.simple import Delete, OpenDataFile
-from vtkmodules.vtkIOXML import vtkXMLImageDataReader
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from common import CapturedErrors, arrays, check, fail, fetch, info, inr, load_plugin, ok, same_arrays  # noqa: E402
+from common import References, CapturedErrors, arrays, check, fail, fetch, info, load_plugin, ok, same_arrays  # noqa: E402
 
 PLUGIN, INR, WORK = sys.argv[1:4]
 STSR = os.path.join(WORK, "stsr.inr")
 SYNTH = os.path.join(WORK, "synth.inr")
 MESH = os.path.join(WORK, "mesh.inr")
 VARIABLES = ["temperature", "wind", "pressure"]
-decoded = []
-
-
-def reference(file_name, *decode_args):
-    """`inr decode` of `file_name` with these arguments, read back."""
-    out = os.path.join(WORK, "stsr-ref-%d.vti" % len(decoded))
-    decoded.append(out)
-    inr(INR, "decode", file_name, "-o", out, *decode_args)
-    reader = vtkXMLImageDataReader()
-    reader.SetFileName(out)
-    reader.Update()
-    return reader.GetOutput()
+reference = References(INR, WORK, "stsr")
 
 
 def decode(proxy, t, **settings):
@@ -138,6 +126,5 @@ for other in (SYNTH, MESH):
     refused(proxy, 0.5, "does not embed its variables", LatentBlendFrom=names[0], LatentBlendTo=names[0])
     Delete(proxy)
 
-for name in decoded:
-    os.remove(name)
+reference.remove()
 print("STSR-INR tests: %d checks passed" % len(__import__("common").CHECKED))

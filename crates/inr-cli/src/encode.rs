@@ -492,8 +492,6 @@ pub fn run(args: &EncodeArgs) -> Result<()> {
         args,
         samples: &samples,
         start,
-        device: opts.device,
-        max_time: opts.train.max_time,
     };
     run.encode(&what, |progress| encode::encode(&samples, &opts, progress))
 }
@@ -503,8 +501,6 @@ pub(super) struct Run<'a> {
     pub args: &'a EncodeArgs,
     pub samples: &'a Samples,
     pub start: Instant,
-    pub device: Device,
-    pub max_time: Option<Duration>,
 }
 
 impl Run<'_> {
@@ -522,9 +518,9 @@ impl Run<'_> {
             samples.times.len(),
             samples.variables.len(),
             samples.outputs(),
-            device_name(self.device),
+            device_name(self.args.device()?),
         );
-        let mut bar = ProgressView::new(self.max_time);
+        let mut bar = ProgressView::new(self.args.max_time());
         let report = encode(&mut |p| bar.update(p))?;
         bar.finish();
         write_outputs(self.args, &report, self.start)

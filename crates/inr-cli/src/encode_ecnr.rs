@@ -56,8 +56,6 @@ pub fn run(
         args,
         samples,
         start,
-        device: opts.device,
-        max_time: opts.max_time,
     };
     let what = format!("ECNR, {} scales", opts.scales);
     run.encode(&what, |progress| ecnr::encode(samples, &opts, progress))

@@ -86,8 +86,6 @@ pub fn run(
         args,
         samples,
         start,
-        device: opts.device,
-        max_time: opts.max_time,
     };
     let what = format!(
         "MC-INR, {} clusters, trunk {} / branch {} blocks",

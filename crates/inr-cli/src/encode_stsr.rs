@@ -69,8 +69,6 @@ pub fn run(
         args,
         samples,
         start,
-        device: opts.device,
-        max_time: opts.max_time,
     };
     let what = format!("STSR-INR, train stride {:?}", opts.train_stride);
     run.encode(&what, |progress| stsr::encode(samples, &opts, progress))
