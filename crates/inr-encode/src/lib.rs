@@ -16,6 +16,7 @@ pub mod ecnr;
 pub mod export;
 pub mod levels;
 pub mod mc_inr;
+pub(crate) mod param;
 pub mod pipeline;
 pub mod progress;
 pub mod quality;

@@ -4,14 +4,13 @@
 //! linear head. Inputs are already normalized to the network's range.
 
 use tch::nn::{Init, Path, VarStore};
-use tch::{Device, Tensor};
+use tch::Tensor;
 
 use inr_core::error::{Error, Result};
 use inr_core::model::{Dense, Layer, ResidualSiren};
-use inr_core::quantize::kmeans_1d;
 
 use super::levels::Levels;
-use super::tch_error;
+use super::param::Param;
 
 /// Frequency of every sine layer.
 pub const W0: f64 = 30.0;
@@ -47,55 +46,6 @@ impl Shape {
         }
         sizes.extend([w * c, c]);
         sizes
-    }
-}
-
-/// A parameter tensor: free values, or deep compression's shared values
-/// `codebook[indices]` where only the codebook is trained (the indices, the
-/// k-means assignment, stay fixed).
-#[derive(Debug)]
-enum Param {
-    Free(Tensor),
-    Shared {
-        codebook: Tensor,
-        indices: Tensor,
-        shape: Vec<i64>,
-    },
-}
-
-impl Param {
-    fn value(&self) -> Tensor {
-        match self {
-            Param::Free(t) => t.shallow_clone(),
-            Param::Shared {
-                codebook,
-                indices,
-                shape,
-            } => codebook.index_select(0, indices).view(shape.as_slice()),
-        }
-    }
-
-    fn values(&self) -> Result<Vec<f32>> {
-        let t = self.value().detach().to_device(Device::Cpu).contiguous();
-        Vec::<f32>::try_from(&t.view(-1)).map_err(tch_error)
-    }
-
-    /// The same values as variables of `p`: shared through a k-means codebook
-    /// of `levels` entries, or free (f32 in the file) without.
-    fn quantized(&self, p: &Path, name: &str, levels: Option<usize>) -> Result<Param> {
-        let values = self.values()?;
-        let shape = self.value().size();
-        let Some(levels) = levels else {
-            let t = Tensor::from_slice(&values).view(shape.as_slice());
-            return Ok(Param::Free(p.var_copy(name, &t)));
-        };
-        let q = kmeans_1d(&values, levels);
-        let indices: Vec<i64> = q.indices.iter().map(|&i| i as i64).collect();
-        Ok(Param::Shared {
-            codebook: p.var_copy(name, &Tensor::from_slice(&q.codebook)),
-            indices: Tensor::from_slice(&indices).to_device(p.device()),
-            shape,
-        })
     }
 }
 

@@ -10,9 +10,9 @@ use tch::{Kind, Tensor};
 use inr_core::error::{Error, Result};
 use inr_core::model::stacked::StackedLayer;
 use inr_core::model::{Dense as CoreDense, Layer};
-use inr_core::quantize::kmeans_1d;
 
 use crate::levels::Levels;
+use crate::param::Param;
 use crate::tensor_values;
 
 /// The paper's frequency of every sine layer with multiple heads.
@@ -55,49 +55,6 @@ impl NetShape {
     pub fn parameters(&self) -> u64 {
         let tensors: usize = self.tensor_sizes().iter().sum();
         (tensors + self.variables * self.latent_dim) as u64
-    }
-}
-
-/// A tensor of free values, or deep compression's `codebook[indices]`
-/// whose codebook alone trains.
-#[derive(Debug)]
-enum Param {
-    Free(Tensor),
-    Shared {
-        codebook: Tensor,
-        indices: Tensor,
-        shape: Vec<i64>,
-    },
-}
-
-impl Param {
-    fn value(&self) -> Tensor {
-        match self {
-            Param::Free(t) => t.shallow_clone(),
-            Param::Shared {
-                codebook,
-                indices,
-                shape,
-            } => codebook.index_select(0, indices).view(shape.as_slice()),
-        }
-    }
-
-    /// As variable `name` of `p`: k-means to `levels` shared values, or
-    /// free without.
-    fn quantized(&self, p: &Path, name: &str, levels: Option<usize>) -> Result<Param> {
-        let values = tensor_values(&self.value())?;
-        let shape = self.value().size();
-        let Some(levels) = levels else {
-            let t = Tensor::from_slice(&values).view(shape.as_slice());
-            return Ok(Param::Free(p.var_copy(name, &t)));
-        };
-        let q = kmeans_1d(&values, levels);
-        let indices: Vec<i64> = q.indices.iter().map(|&i| i as i64).collect();
-        Ok(Param::Shared {
-            codebook: p.var_copy(name, &Tensor::from_slice(&q.codebook)),
-            indices: Tensor::from_slice(&indices).to_device(p.device()),
-            shape,
-        })
     }
 }
 
@@ -161,8 +118,8 @@ impl Dense {
         Ok(CoreDense {
             out_features: size[0] as usize,
             in_features: size[1] as usize,
-            weight: tensor_values(&self.weight.value())?,
-            bias: tensor_values(&self.bias.value())?,
+            weight: self.weight.values()?,
+            bias: self.bias.values()?,
         })
     }
 
@@ -173,8 +130,8 @@ impl Dense {
             mlps: size[0] as usize,
             out_features: size[1] as usize,
             in_features: size[2] as usize,
-            weight: tensor_values(&self.weight.value())?,
-            bias: tensor_values(&self.bias.value())?,
+            weight: self.weight.values()?,
+            bias: self.bias.values()?,
         })
     }
 }
