@@ -9,8 +9,9 @@
 # multiscale (ECNR) file at every Level Of Detail against `inr decode
 # --detail` and between time steps; an STSR-INR file's latent blends against
 # `inr decode --latent`; bad files; two MPI ranks each decoding
-# their own piece of a grid and of a mesh; and a rendering of the plugin's
-# output next to the reference decode's.
+# their own piece of a grid and of a mesh; a rendering of the plugin's
+# output next to the reference decode's; and a Cinema database of Isabel's
+# isosurfaces from scripts/render_sweep.py (NeRVI's input).
 # Prints `ok: ...` per check; exits non-zero on the first failure.
 source "$(dirname "$0")/common.sh"
 cd "$ROOT"
@@ -95,8 +96,20 @@ mpiexec --allow-run-as-root --oversubscribe -n 2 pvbatch --symmetric tests/parav
 "$INR" decode "$WORK/synth.inr" --dims 40,36,20 --time 0.5 -o "$WORK/mpi-ref.vti"
 pvpython tests/paraview/check_pieces.py "$WORK/mpi" "$WORK/mpi-ref.vti" 2
 
-log "rendering: plugin output next to the reference decode (Xvfb)"
+log "rendering (Xvfb): plugin output next to the reference decode; a Cinema database of isosurfaces"
 "$INR" decode "$WORK/synth.inr" --time 0.5 -o "$WORK/render-ref.vti"
-xvfb-run -a -s "-screen 0 1280x1024x24" pvpython tests/paraview/render_compare.py \
-  "$PLUGIN" "$WORK/synth.inr" "$WORK/render-ref.vti" "$WORK"
+rm -rf "$WORK/sweep.cdb"
+# One X server for both: a second xvfb-run right after the first can race the
+# first server's shutdown and abort.
+xvfb-run -a -s "-screen 0 1280x1024x24" bash -c '
+  set -e
+  pvpython tests/paraview/render_compare.py "$1" "$2" "$3" "$4"
+  pvpython scripts/render_sweep.py "$5" "$4/sweep.cdb" --array velocityMag --iso 20,40 --steps 2 --theta 3 --phi 2 --size 48
+  pvpython tests/paraview/sweep_checks.py "$4/sweep.cdb" 2 20,40 3 2 48
+  mkdir -p "$4/not-a-db" && touch "$4/not-a-db/keep"
+  if pvpython scripts/render_sweep.py "$5" "$4/not-a-db" --array velocityMag --iso 20 --size 16; then
+    echo "FAILED: render_sweep.py replaced a folder that is not a Cinema database"; exit 1
+  fi
+  test -f "$4/not-a-db/keep" && echo "ok: render_sweep.py refuses to replace a folder that is not a database"
+' sh "$PLUGIN" "$WORK/synth.inr" "$WORK/render-ref.vti" "$WORK" "$ROOT/../shared/data/isabel/isabel.pvd"
 echo "plugin tests: all passed"
