@@ -473,10 +473,15 @@ pub fn run(args: &EncodeArgs) -> Result<()> {
         series.steps.truncate(n.max(1));
     }
     let samples = Samples::from_series(&series, &args.vars)?;
+    let run = Run {
+        args,
+        samples: &samples,
+        start,
+    };
     match args.method {
-        Method::McInr => return super::encode_mc::run(args, &samples, start, interrupt_flag()),
-        Method::Ecnr => return super::encode_ecnr::run(args, &samples, start, interrupt_flag()),
-        Method::Stsr => return super::encode_stsr::run(args, &samples, start, interrupt_flag()),
+        Method::McInr => return super::encode_mc::run(&run, interrupt_flag()),
+        Method::Ecnr => return super::encode_ecnr::run(&run, interrupt_flag()),
+        Method::Stsr => return super::encode_stsr::run(&run, interrupt_flag()),
         Method::ResidualSiren => {}
     }
     let opts = args.options(&samples, interrupt_flag())?;
@@ -488,11 +493,6 @@ pub fn run(args: &EncodeArgs) -> Result<()> {
         shape.parameters(),
         opts.train.lr
     );
-    let run = Run {
-        args,
-        samples: &samples,
-        start,
-    };
     run.encode(&what, |progress| encode::encode(&samples, &opts, progress))
 }
 

@@ -3,11 +3,9 @@
 
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
-use std::time::Instant;
 
 use inr_core::error::{Error, Result};
 use inr_encode::ecnr::{self, EcnrOptions};
-use inr_encode::Samples;
 
 use super::encode::{EncodeArgs, Run};
 
@@ -44,19 +42,9 @@ fn options(args: &EncodeArgs, interrupt: Arc<AtomicBool>) -> Result<EcnrOptions>
     })
 }
 
-/// Runs the ECNR encode of `samples` and writes the file and report.
-pub fn run(
-    args: &EncodeArgs,
-    samples: &Samples,
-    start: Instant,
-    interrupt: Arc<AtomicBool>,
-) -> Result<()> {
-    let opts = options(args, interrupt)?;
-    let run = Run {
-        args,
-        samples,
-        start,
-    };
+/// Runs the ECNR encode of `run.samples` and writes the file and report.
+pub(super) fn run(run: &Run, interrupt: Arc<AtomicBool>) -> Result<()> {
+    let opts = options(run.args, interrupt)?;
     let what = format!("ECNR, {} scales", opts.scales);
-    run.encode(&what, |progress| ecnr::encode(samples, &opts, progress))
+    run.encode(&what, |progress| ecnr::encode(run.samples, &opts, progress))
 }

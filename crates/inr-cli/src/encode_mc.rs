@@ -3,11 +3,9 @@
 
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
-use std::time::Instant;
 
 use inr_core::error::{Error, Result};
 use inr_encode::mc_inr::{self, GroupTraining, McInrOptions, MetaOptions, Schedule, Weighting};
-use inr_encode::Samples;
 
 use super::encode::{ClusterWeights, EncodeArgs, LrSchedule, Run};
 
@@ -74,22 +72,14 @@ fn options(args: &EncodeArgs, interrupt: Arc<AtomicBool>) -> Result<McInrOptions
     })
 }
 
-/// Runs the MC-INR encode of `samples` and writes the file and report.
-pub fn run(
-    args: &EncodeArgs,
-    samples: &Samples,
-    start: Instant,
-    interrupt: Arc<AtomicBool>,
-) -> Result<()> {
-    let opts = options(args, interrupt)?;
-    let run = Run {
-        args,
-        samples,
-        start,
-    };
+/// Runs the MC-INR encode of `run.samples` and writes the file and report.
+pub(super) fn run(run: &Run, interrupt: Arc<AtomicBool>) -> Result<()> {
+    let opts = options(run.args, interrupt)?;
     let what = format!(
         "MC-INR, {} clusters, trunk {} / branch {} blocks",
         opts.clusters, opts.trunk_blocks, opts.branch_blocks
     );
-    run.encode(&what, |progress| mc_inr::encode(samples, &opts, progress))
+    run.encode(&what, |progress| {
+        mc_inr::encode(run.samples, &opts, progress)
+    })
 }

@@ -3,11 +3,9 @@
 
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
-use std::time::Instant;
 
 use inr_core::error::{Error, Result};
 use inr_encode::stsr::{self, StsrOptions, Vad};
-use inr_encode::Samples;
 
 use super::encode::{EncodeArgs, Run, DEFAULT_BITS};
 
@@ -57,19 +55,9 @@ fn options(args: &EncodeArgs, interrupt: Arc<AtomicBool>) -> Result<StsrOptions>
     })
 }
 
-/// Runs the STSR-INR encode of `samples` and writes the file and report.
-pub fn run(
-    args: &EncodeArgs,
-    samples: &Samples,
-    start: Instant,
-    interrupt: Arc<AtomicBool>,
-) -> Result<()> {
-    let opts = options(args, interrupt)?;
-    let run = Run {
-        args,
-        samples,
-        start,
-    };
+/// Runs the STSR-INR encode of `run.samples` and writes the file and report.
+pub(super) fn run(run: &Run, interrupt: Arc<AtomicBool>) -> Result<()> {
+    let opts = options(run.args, interrupt)?;
     let what = format!("STSR-INR, train stride {:?}", opts.train_stride);
-    run.encode(&what, |progress| stsr::encode(samples, &opts, progress))
+    run.encode(&what, |progress| stsr::encode(run.samples, &opts, progress))
 }

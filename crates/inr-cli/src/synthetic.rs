@@ -248,10 +248,7 @@ fn stsr(spec: &SyntheticSpec, args: &SyntheticArgs) -> Result<(String, u64, Vec<
     s.width = args.width;
     s.residual_blocks = args.blocks;
     s.encoding = args.encoding.into();
-    let bytes = s.build()?;
-    let model = inr_core::decode::Decoder::from_bytes(bytes.clone())?;
-    let family = format!("STSR-INR, {}", model.model().family().describe());
-    Ok((family, model.model().parameter_count(), bytes))
+    described("STSR-INR", s.build()?)
 }
 
 /// The ECNR model of `--ecnr S` on the image domain, time steps and point
@@ -292,9 +289,14 @@ fn ecnr(spec: &SyntheticSpec, args: &SyntheticArgs) -> Result<(String, u64, Vec<
             ))
         }
     };
-    let bytes = e.build()?;
+    described("ECNR", e.build()?)
+}
+
+/// The file's `bytes` with the family `name` and its description read back
+/// from them, and its parameter count.
+fn described(name: &str, bytes: Vec<u8>) -> Result<(String, u64, Vec<u8>)> {
     let model = inr_core::decode::Decoder::from_bytes(bytes.clone())?;
-    let family = format!("ECNR, {}", model.model().family().describe());
+    let family = format!("{name}, {}", model.model().family().describe());
     Ok((family, model.model().parameter_count(), bytes))
 }
 

@@ -32,35 +32,31 @@ pub struct Collection {
 /// pixels would exceed `max_bytes`.
 pub fn read(dir: &Path, max_bytes: u64) -> Result<Collection> {
     let (parameters, rows) = read_index(dir)?;
-    let first = rows
-        .first()
-        .ok_or_else(|| invalid(dir, "data.csv lists no image"))?;
-    let (width, height) = png_size(&image_path(dir, &first.1)?)?;
-    let bytes = (width as u64 * height as u64 * 4).saturating_mul(rows.len() as u64);
-    if bytes > max_bytes {
-        return Err(Error::LimitExceeded(format!(
-            "{}: {} images of {width} x {height} need {bytes} bytes of pixels, above {max_bytes}",
-            dir.display(),
-            rows.len()
-        )));
-    }
-    let mut views = Vec::with_capacity(rows.len());
-    let mut pixels = Vec::with_capacity(rows.len());
+    let count = rows.len();
+    let mut views = Vec::with_capacity(count);
+    let mut pixels = Vec::with_capacity(count);
+    let mut size = None;
     for (values, file) in rows {
         let path = image_path(dir, &file)?;
-        let rgba = read_png(&path)?;
-        if (rgba.0, rgba.1) != (width, height) {
-            return Err(invalid(
-                &path,
-                &format!(
-                    "{} x {}, not {width} x {height} as the first image",
-                    rgba.0, rgba.1
-                ),
-            ));
+        let (w, h, rgba) = read_png(&path)?;
+        match size {
+            // The first image sets the size: refuse before decoding the rest.
+            None => {
+                check_budget(dir, w, h, count, max_bytes)?;
+                size = Some((w, h));
+            }
+            Some((width, height)) if (w, h) != (width, height) => {
+                return Err(invalid(
+                    &path,
+                    &format!("{w} x {h}, not {width} x {height} as the first image"),
+                ))
+            }
+            Some(_) => {}
         }
         views.push(values);
-        pixels.push(rgba.2);
+        pixels.push(rgba);
     }
+    let (width, height) = size.ok_or_else(|| invalid(dir, "data.csv lists no image"))?;
     Ok(Collection {
         parameters,
         width,
@@ -68,6 +64,18 @@ pub fn read(dir: &Path, max_bytes: u64) -> Result<Collection> {
         views,
         pixels,
     })
+}
+
+/// Refuses `count` RGBA8 images of `w` x `h` above `max_bytes`.
+fn check_budget(dir: &Path, w: usize, h: usize, count: usize, max_bytes: u64) -> Result<()> {
+    let bytes = (w as u64 * h as u64 * 4).saturating_mul(count as u64);
+    if bytes > max_bytes {
+        return Err(Error::LimitExceeded(format!(
+            "{}: {count} images of {w} x {h} need {bytes} bytes of pixels, above {max_bytes}",
+            dir.display()
+        )));
+    }
+    Ok(())
 }
 
 fn invalid(path: &Path, what: &str) -> Error {
@@ -130,24 +138,14 @@ fn image_path(dir: &Path, file: &str) -> Result<PathBuf> {
     Ok(dir.join(rel))
 }
 
-fn png_reader(path: &Path) -> Result<png::Reader<BufReader<File>>> {
+/// Width, height and RGBA8 pixels of a PNG.
+fn read_png(path: &Path) -> Result<(usize, usize, Vec<u8>)> {
     let file = File::open(path).map_err(|e| Error::io(path, e))?;
     let mut decoder = png::Decoder::new(BufReader::new(file));
     // 8-bit RGB(A), gray expanded; 16-bit samples cut to 8.
     decoder.set_transformations(png::Transformations::EXPAND | png::Transformations::STRIP_16);
-    decoder
-        .read_info()
-        .map_err(|e| invalid(path, &format!("not a readable PNG: {e}")))
-}
-
-fn png_size(path: &Path) -> Result<(usize, usize)> {
-    let info = png_reader(path)?.info().clone();
-    Ok((info.width as usize, info.height as usize))
-}
-
-/// Width, height and RGBA8 pixels of a PNG.
-fn read_png(path: &Path) -> Result<(usize, usize, Vec<u8>)> {
-    let mut reader = png_reader(path)?;
+    let mut reader =
+        (decoder.read_info()).map_err(|e| invalid(path, &format!("not a readable PNG: {e}")))?;
     let mut buf = vec![0; reader.output_buffer_size()];
     let frame =
         (reader.next_frame(&mut buf)).map_err(|e| invalid(path, &format!("bad PNG data: {e}")))?;

@@ -42,8 +42,9 @@ impl Param {
     /// The same values as variable `name` of `p`: shared through a k-means
     /// codebook of `levels` entries, or free (f32 in the file) without.
     pub(crate) fn quantized(&self, p: &Path, name: &str, levels: Option<usize>) -> Result<Param> {
-        let values = self.values()?;
-        let shape = self.value().size();
+        let value = self.value();
+        let shape = value.size();
+        let values = tensor_values(&value)?;
         let Some(levels) = levels else {
             let t = Tensor::from_slice(&values).view(shape.as_slice());
             return Ok(Param::Free(p.var_copy(name, &t)));

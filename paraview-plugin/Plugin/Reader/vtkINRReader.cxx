@@ -596,10 +596,19 @@ void vtkINRReader::AttachArrays(vtkDataSet* output, const std::vector<size_t>& v
 
 bool vtkINRReader::DecodeArrays(vtkDataSet* output, const int extent[6], double time)
 {
+  inr_decode_options options;
+  this->FillOptions(&options);
+  return this->DecodeGrid(
+    output, extent, time, this->SelectedVariables(), options, "Decoding failed", nullptr);
+}
+
+bool vtkINRReader::DecodeGrid(vtkDataSet* output, const int extent[6], double time,
+  const std::vector<size_t>& variables, const inr_decode_options& options, const char* failure,
+  const char* name)
+{
   uint64_t dims[3];
   this->DecodeDimensions(dims);
   const int64_t ext[6] = { extent[0], extent[1], extent[2], extent[3], extent[4], extent[5] };
-  const std::vector<size_t> variables = this->SelectedVariables();
   std::vector<vtkSmartPointer<vtkFloatArray>> arrays;
   std::vector<float*> outputs;
   std::vector<size_t> lengths;
@@ -612,8 +621,6 @@ bool vtkINRReader::DecodeArrays(vtkDataSet* output, const int extent[6], double 
   {
     return true;
   }
-  inr_decode_options options;
-  this->FillOptions(&options);
   const int status = inr_decode_grid(this->Model, dims, ext, variables.data(), variables.size(),
     time, outputs.data(), lengths.data(), &options);
   if (status == INR_ERROR_CANCELLED)
@@ -622,8 +629,12 @@ bool vtkINRReader::DecodeArrays(vtkDataSet* output, const int extent[6], double 
   }
   if (status != INR_OK)
   {
-    this->ReportError("Decoding failed", status);
+    this->ReportError(failure, status);
     return false;
+  }
+  if (name)
+  {
+    arrays[0]->SetName(name);
   }
   this->AttachArrays(output, variables, arrays, true);
   return true;
@@ -665,40 +676,16 @@ bool vtkINRReader::ResolveBlend(size_t* from, size_t* to)
 bool vtkINRReader::DecodeBlend(
   vtkDataSet* output, const int extent[6], double time, size_t from, size_t to)
 {
-  uint64_t dims[3];
-  this->DecodeDimensions(dims);
-  const int64_t ext[6] = { extent[0], extent[1], extent[2], extent[3], extent[4], extent[5] };
-  const std::vector<size_t> variables{ from };
-  std::vector<vtkSmartPointer<vtkFloatArray>> arrays;
-  std::vector<float*> outputs;
-  std::vector<size_t> lengths;
-  auto count = [&](size_t v, size_t* n) { return inr_grid_value_count(this->Model, dims, ext, v, n); };
-  if (!this->MakeArrays(variables, count, arrays, outputs, lengths))
-  {
-    return false;
-  }
   inr_decode_options options;
   this->FillOptions(&options);
   options.blend_with = static_cast<uint32_t>(to + 1);
   options.blend_alpha = this->LatentBlendAlpha;
-  const int status = inr_decode_grid(this->Model, dims, ext, variables.data(), 1, time,
-    outputs.data(), lengths.data(), &options);
-  if (status == INR_ERROR_CANCELLED)
-  {
-    return true;
-  }
-  if (status != INR_OK)
-  {
-    this->ReportError("Decoding the latent blend failed", status);
-    return false;
-  }
   char alpha[32];
   std::snprintf(alpha, sizeof alpha, "%g", this->LatentBlendAlpha);
   const std::string name =
     std::string(this->LatentBlendFrom) + "~" + this->LatentBlendTo + "@" + alpha;
-  arrays[0]->SetName(name.c_str());
-  this->AttachArrays(output, variables, arrays, true);
-  return true;
+  return this->DecodeGrid(output, extent, time, { from }, options,
+    "Decoding the latent blend failed", name.c_str());
 }
 
 int vtkINRReader::RequestData(vtkInformation*, vtkInformationVector**,

@@ -218,6 +218,12 @@ private:
   std::vector<size_t> SelectedVariables() const;
   /// Decodes `extent` of the grid into `output`'s point and cell data.
   bool DecodeArrays(vtkDataSet* output, const int extent[6], double time);
+  /// Decodes `variables` on `extent` with `options` into new arrays of
+  /// `output` (the one array renamed `name` when given); `failure` heads
+  /// the error message.
+  bool DecodeGrid(vtkDataSet* output, const int extent[6], double time,
+    const std::vector<size_t>& variables, const struct inr_decode_options& options,
+    const char* failure, const char* name);
   /// The blend asked for: false (with an error) when it names unknown
   /// variables or the model embeds none; `from` is SIZE_MAX for no blend.
   bool ResolveBlend(size_t* from, size_t* to);
