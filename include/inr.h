@@ -40,7 +40,7 @@
 /**
  * Minor version of the C ABI: grows when functions are added.
  */
-#define INR_ABI_VERSION_MINOR 3
+#define INR_ABI_VERSION_MINOR 4
 
 /**
  * Result of every libinr call.
@@ -301,6 +301,73 @@ const char *inr_last_error_message(void);
  * any value is safe to pass. Never NULL.
  */
 const char *inr_status_name(int32_t status);
+
+/**
+ * Width and height in pixels of the images of an images file (NeRVI);
+ * INR_ERROR_UNSUPPORTED for other files.
+ */
+enum inr_status inr_image_size(const struct inr_model *model, uint64_t *width, uint64_t *height);
+
+/**
+ * Number of view parameters of an images file (e.g. 2 for theta and phi).
+ */
+enum inr_status inr_view_parameter_count(const struct inr_model *model, size_t *out);
+
+/**
+ * The name of view parameter `index` (NUL-terminated UTF-8), owned by the
+ * model.
+ */
+enum inr_status inr_view_parameter_name(const struct inr_model *model,
+                                        size_t index,
+                                        const char **out);
+
+/**
+ * Number of stored views (parameter tuples) of an images file.
+ */
+enum inr_status inr_view_count(const struct inr_model *model, size_t *out);
+
+/**
+ * Copies the stored views into `out` (`capacity` doubles, at least
+ * views x parameters): view after view, one value per parameter. Any view
+ * between them can be decoded; values beyond each parameter's stored range
+ * are clamped to it.
+ */
+enum inr_status inr_views(const struct inr_model *model, double *out, size_t capacity);
+
+/**
+ * Decodes one image of an images file at `time` (NaN: the first step;
+ * clamped to the stored range; static files ignore it) and `view`
+ * (`n_view` values, one per view parameter, each clamped to its stored
+ * range), for `n_variables` variables (0: all; `variables` may be NULL).
+ * `outputs[i]` receives variable i's values, `output_lens[i]` floats,
+ * exactly width x height x components: pixel after pixel, the top row
+ * first (as in image files; VTK's image data starts at the bottom),
+ * components interleaved, in physical units.
+ */
+enum inr_status inr_decode_image(const struct inr_model *model,
+                                 double time,
+                                 const double *view,
+                                 size_t n_view,
+                                 const size_t *variables,
+                                 size_t n_variables,
+                                 float *const *outputs,
+                                 const size_t *output_lens,
+                                 const struct inr_decode_options *options);
+
+/**
+ * Decodes the composite of an images file (NeRVI's `mask x color + (1 -
+ * mask) x background`) as 8-bit RGBA into `out` (`out_len` bytes, exactly
+ * width x height x 4): pixel after pixel, the top row first, alpha 255.
+ * Time and view as `inr_decode_image`. INR_ERROR_UNSUPPORTED when the file
+ * names no composite.
+ */
+enum inr_status inr_decode_image_rgba(const struct inr_model *model,
+                                      double time,
+                                      const double *view,
+                                      size_t n_view,
+                                      uint8_t *out,
+                                      size_t out_len,
+                                      const struct inr_decode_options *options);
 
 /**
  * The library version, e.g. "0.1.0". Static; never NULL.

@@ -9,7 +9,7 @@ use std::io::Write;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::time::{Duration, Instant};
 
-use inr::decode::{DecodeOptions, Decoder, GridRequest};
+use inr::decode::{DecodeOptions, Decoder, GridRequest, ImageRequest};
 use inr::format::header::HEADER_LEN;
 use inr::format::{Compression, FileBuilder, Header, InrFile, Metadata, WeightEncoding};
 use inr::Error;
@@ -48,8 +48,21 @@ fn small_file(compress_metadata: bool) -> Vec<u8> {
 
 type Decoded = Vec<Vec<u32>>;
 
-/// A small grid decode of all variables, as bits.
+/// A small grid decode of all variables, as bits; for an images file, the
+/// image of its first stored view.
 fn decode(d: &Decoder) -> inr::Result<Decoded> {
+    let options = DecodeOptions {
+        threads: 1,
+        ..Default::default()
+    };
+    if let Some(set) = d.image_set() {
+        let req = ImageRequest {
+            view: set.view(0).to_vec(),
+            ..Default::default()
+        };
+        let img = d.decode_image(&req, &options)?;
+        return Ok(bits(&img.arrays));
+    }
     let req = GridRequest {
         dims: Some([3, 3, 3]),
         ..Default::default()
@@ -61,10 +74,13 @@ fn decode(d: &Decoder) -> inr::Result<Decoded> {
             ..Default::default()
         },
     )?;
-    Ok(g.arrays
-        .iter()
+    Ok(bits(&g.arrays))
+}
+
+fn bits(arrays: &[inr::decode::DecodedArray]) -> Decoded {
+    (arrays.iter())
         .map(|a| a.values.iter().map(|v| v.to_bits()).collect())
-        .collect())
+        .collect()
 }
 
 fn reference(bytes: &[u8]) -> Decoded {
@@ -1170,9 +1186,9 @@ fn contradictory_files_are_rejected() {
         &["Unsupported"],
     );
     cases.add(
-        "a family the format reserves",
+        "another family's name on a residual SIREN",
         model(|m| m["family"] = json!("nervi")),
-        &["Unsupported"],
+        &["Invalid"],
     );
     cases.add(
         "no family",
@@ -2078,4 +2094,229 @@ fn stsr_contradictions_and_absurd_sizes_are_rejected() {
     let bytes = with_meta(&meta, &raws, |m| m["model"]["sites"] = "point".into());
     let e = Decoder::from_bytes(bytes).map(|_| ()).unwrap_err();
     assert!(e.to_string().contains("sites"), "{e}");
+}
+
+fn nervi_spec() -> inr_testkit::nervi::NerviSpec {
+    let mut s = inr_testkit::nervi::NerviSpec::small(41);
+    s.mlp = vec![6];
+    s.reshape = [4, 2, 3];
+    s.upscale = vec![(2, 4), (2, 3)];
+    s
+}
+
+/// A NeRVI file's metadata and its sections, decompressed.
+fn nervi_parts() -> (Value, Vec<Raw>) {
+    let (meta, raws) = parts(&nervi_spec().build().unwrap());
+    let plain = (raws.iter())
+        .map(|r| match zstd::stream::decode_all(&r.stored[..]) {
+            Ok(b) if r.name == "weights" => Raw::plain(&r.name, b),
+            _ => Raw::plain(&r.name, r.stored.clone()),
+        })
+        .collect();
+    (meta, plain)
+}
+
+#[test]
+fn nervi_metadata_and_section_byte_changes_never_panic() {
+    let (meta, raws) = nervi_parts();
+    let tally = fuzz_fixed_checksums(&meta, &raws, 5);
+    tally.check("NeRVI metadata and sections with fixed checksums");
+    mutate_every_byte(&nervi_spec().build().unwrap(), "NeRVI file");
+}
+
+#[test]
+fn nervi_contradictions_and_absurd_sizes_are_rejected() {
+    let (meta, raws) = nervi_parts();
+    let edited = |f: &dyn Fn(&mut Value)| with_meta(&meta, &raws, f);
+    let model = |f: fn(&mut Value)| -> Edit { Box::new(move |m: &mut Value| f(&mut m["model"])) };
+    let cases: Vec<(&str, Edit, &str)> = vec![
+        ("inputs", model(|m| m["inputs"] = 2.into()), "inputs"),
+        (
+            "scales",
+            model(|m| m["input_scale"] = json!([1.0])),
+            "scales",
+        ),
+        ("no mlp", model(|m| m["mlp"] = json!([])), "mlp"),
+        (
+            "reshape",
+            model(|m| m["reshape"] = json!([4, 3, 2])),
+            "images",
+        ),
+        (
+            "zero reshape",
+            model(|m| m["reshape"][0] = 0.into()),
+            "reshape",
+        ),
+        (
+            "factor 0",
+            model(|m| m["upscale"][0]["factor"] = 0.into()),
+            "factor",
+        ),
+        (
+            "factor 17",
+            model(|m| m["upscale"][0]["factor"] = 17.into()),
+            "factor",
+        ),
+        (
+            "factor 3",
+            model(|m| m["upscale"][1]["factor"] = 3.into()),
+            "channels",
+        ),
+        ("no upscale", model(|m| m["upscale"] = json!([])), "images"),
+        (
+            "head channels",
+            model(|m| m["head"]["weight"]["shape"][0] = 3.into()),
+            "bias",
+        ),
+        (
+            "even kernel",
+            model(|m| m["head"]["weight"]["shape"] = json!([4, 3, 2, 2])),
+            "odd k",
+        ),
+        (
+            "kernel 9",
+            model(|m| m["head"]["weight"]["shape"] = json!([4, 3, 9, 9])),
+            "odd k",
+        ),
+        (
+            "bias shape",
+            model(|m| m["head"]["bias"]["shape"] = json!([5])),
+            "bias",
+        ),
+        (
+            "levels",
+            model(|m| m["encoding"]["levels"] = 33.into()),
+            "levels",
+        ),
+        (
+            "base",
+            model(|m| m["encoding"]["base"] = json!(-2.0)),
+            "base",
+        ),
+        (
+            "unknown encoding",
+            model(|m| m["encoding"]["kind"] = "hash".into()),
+            "unknown variant",
+        ),
+        (
+            "activation",
+            model(|m| m["output_activation"] = "relu".into()),
+            "unknown variant",
+        ),
+        (
+            "composite variable",
+            model(|m| m["composite"]["color"] = "rgb".into()),
+            "composite",
+        ),
+        (
+            "composite background",
+            model(|m| m["composite"]["background"] = json!([1.0])),
+            "composite",
+        ),
+        (
+            "composite mask of 3 components",
+            model(|m| m["composite"]["mask"] = "image".into()),
+            "composite",
+        ),
+        (
+            "projected kind without shortcut",
+            model(|m| m["mlp"][0]["kind"] = "residual_sine".into()),
+            "mlp layer 0",
+        ),
+        (
+            "a linear layer",
+            model(|m| m["mlp"][1]["kind"] = "linear".into()),
+            "unknown variant",
+        ),
+        ("w0", model(|m| m["mlp"][1]["w0"] = json!(1e7)), "w0"),
+        (
+            "image width",
+            Box::new(|m: &mut Value| m["domain"]["width"] = 25.into()),
+            "images",
+        ),
+        (
+            "no parameters",
+            Box::new(|m: &mut Value| m["domain"]["parameters"] = json!([])),
+            "parameters",
+        ),
+        (
+            "views not a multiple",
+            Box::new(|m: &mut Value| m["domain"]["views"]["count"] = 9.into()),
+            "view values",
+        ),
+        (
+            "views of another dtype",
+            Box::new(|m: &mut Value| m["domain"]["views"]["dtype"] = "u8".into()),
+            "floats",
+        ),
+        (
+            "a cell variable",
+            Box::new(|m: &mut Value| m["variables"][1]["association"] = "cell".into()),
+            "point data",
+        ),
+        (
+            "another family on images",
+            Box::new(|m: &mut Value| m["model"]["family"] = "residual_siren".into()),
+            "residual_siren",
+        ),
+        (
+            "nervi on an image domain",
+            Box::new(|m: &mut Value| {
+                m["domain"] = json!({"kind": "image", "dims": [24, 16, 1],
+                    "origin": [0.0, 0.0, 0.0], "spacing": [1.0, 1.0, 1.0]});
+            }),
+            "images domain",
+        ),
+    ];
+    let mut wrong = Vec::new();
+    for (name, edit, want) in cases {
+        match Decoder::from_bytes(edited(&*edit)) {
+            Err(e) if e.to_string().contains(want) => {}
+            Err(e) => wrong.push(format!("{name}: {e}")),
+            Ok(_) => wrong.push(format!("{name}: accepted")),
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+    // Non-finite views are refused.
+    let (meta, mut raws) = nervi_parts();
+    let views = raws.iter_mut().find(|r| r.name == "views").unwrap();
+    views.stored[..8].copy_from_slice(&f64::NAN.to_le_bytes());
+    let e = Decoder::from_bytes(assemble(&meta, &raws))
+        .map(|_| ())
+        .unwrap_err();
+    assert!(e.to_string().contains("non-finite view"), "{e}");
+}
+
+#[test]
+fn nervi_feature_maps_beyond_the_limit_are_refused_before_allocating() {
+    // A 2^24 x 2^24 image from one 1x1 map upscaled 16x six times: the
+    // shapes alone must be refused, without reading the declared tensors.
+    let (meta, raws) = nervi_parts();
+    let bytes = with_meta(&meta, &raws, |m| {
+        m["domain"]["width"] = (1u64 << 24).into();
+        m["domain"]["height"] = (1u64 << 24).into();
+        let model = &mut m["model"];
+        model["reshape"] = json!([4, 1, 1]);
+        let mlp_out = model["mlp"][1]["weight"]["shape"][1].clone();
+        model["mlp"][1]["weight"]["shape"] = json!([4, mlp_out]);
+        model["mlp"][1]["bias"]["shape"] = json!([4]);
+        let block = json!({"factor": 16, "weight": model["upscale"][0]["weight"].clone(),
+            "bias": model["upscale"][0]["bias"].clone()});
+        model["upscale"] = Value::Array(vec![block; 6]);
+        for u in model["upscale"].as_array_mut().unwrap() {
+            u["weight"]["shape"] = json!([1024, 4, 3, 3]);
+            u["bias"]["shape"] = json!([1024]);
+        }
+        model["head"]["weight"]["shape"] = json!([4, 4, 3, 3]);
+    });
+    let start = Instant::now();
+    let e = Decoder::from_bytes(bytes).map(|_| ()).unwrap_err();
+    assert!(start.elapsed() < Duration::from_secs(1));
+    assert!(
+        matches!(
+            e,
+            Error::LimitExceeded(_) | Error::Shape(_) | Error::OutOfBounds(_)
+        ),
+        "{e:?}"
+    );
 }

@@ -13,6 +13,7 @@
 
 mod decode;
 mod error;
+mod image;
 mod info;
 mod mesh;
 mod mesh_view;
@@ -21,6 +22,7 @@ mod resample;
 
 pub use decode::*;
 pub use error::*;
+pub use image::*;
 pub use info::*;
 pub use mesh::*;
 pub use mesh_view::*;
@@ -31,4 +33,4 @@ pub use resample::*;
 /// meaning changes incompatibly.
 pub const INR_ABI_VERSION_MAJOR: u32 = 1;
 /// Minor version of the C ABI: grows when functions are added.
-pub const INR_ABI_VERSION_MINOR: u32 = 3;
+pub const INR_ABI_VERSION_MINOR: u32 = 4;

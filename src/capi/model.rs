@@ -16,6 +16,8 @@ pub struct inr_model {
     pub(crate) names: Vec<CString>,
     pub(crate) units: Vec<Option<CString>>,
     pub(crate) family: CString,
+    /// View parameter names of an images file.
+    pub(crate) view_parameters: Vec<CString>,
 }
 
 impl inr_model {
@@ -29,6 +31,9 @@ impl inr_model {
                 .map(|v| v.units.as_deref().map(c_string))
                 .collect(),
             family: c_string(meta.model_family()),
+            view_parameters: (decoder.image_set()).map_or_else(Vec::new, |s| {
+                s.parameters.iter().map(|p| c_string(p)).collect()
+            }),
             decoder,
         })
     }

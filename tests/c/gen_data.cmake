@@ -157,6 +157,8 @@ inr(_ synthetic -o mctets.inr --seed 9 --mesh tets --mesh-cells 4,3,2 --clusters
 inr(_ synthetic -o ecnr.inr --seed 10 --ecnr 3)
 # An STSR-INR model (variables as latent vectors, 3 x 2 x 1 heads).
 inr(_ synthetic -o stsr.inr --seed 11 --stsr --width 12)
+# A NeRVI model of rendered images (24 x 16 pixels, theta and phi, 3 steps).
+inr(_ synthetic -o views.inr --seed 12 --nervi --width 8)
 foreach(_name img tets hexes mcimg mctets ecnr stsr)
   describe(${_name})
 endforeach()

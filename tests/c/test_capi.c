@@ -2379,6 +2379,121 @@ static int test_blend(const char *stsr_path, const char *img_path)
   return 0;
 }
 
+/*
+ * A file of rendered images (NeRVI, `inr synthetic --nervi`: 24 x 16 pixels,
+ * views over theta and phi, 3 time steps, an RGB image and a mask): its
+ * size and views, images by time and view (clamped beyond the stored ones,
+ * the same on any number of threads), the RGBA composite against the float
+ * variables, and every refusal; field files refuse the image calls.
+ */
+static bool cancel_at_once(void *user_data, double fraction)
+{
+  (void)user_data;
+  (void)fraction;
+  return false;
+}
+
+static int test_images(const char *images_path, const char *img_path)
+{
+  inr_model *m = open_or_die(images_path), *field = open_or_die(img_path);
+  uint64_t w = 0, h = 0;
+  CHECK_OK(inr_image_size(m, &w, &h));
+  CHECK_EQ_U64(w, 24);
+  CHECK_EQ_U64(h, 16);
+  size_t np = 0, nv = 0;
+  CHECK_OK(inr_view_parameter_count(m, &np));
+  CHECK_EQ_U64(np, 2);
+  const char *name = NULL;
+  CHECK_OK(inr_view_parameter_name(m, 1, &name));
+  CHECK_EQ_STR(name, "phi");
+  CHECK_FAILS(inr_view_parameter_name(m, 2, &name), INR_ERROR_INVALID_ARGUMENT);
+  CHECK_OK(inr_view_count(m, &nv));
+  CHECK_EQ_U64(nv, 5);
+  double views[10] = {0};
+  CHECK_FAILS(inr_views(m, views, 9), INR_ERROR_INVALID_ARGUMENT);
+  CHECK_OK(inr_views(m, views, 10));
+  const double stored[10] = {0, -30, 90, -30, 180, 0, 270, 30, 45, 60};
+  for (int i = 0; i < 10; i++) CHECK_SAME_F64(views[i], stored[i]);
+  enum inr_domain kind;
+  CHECK_OK(inr_domain_kind(m, &kind));
+  CHECK(kind == INR_DOMAIN_IMAGES);
+
+  /* both variables of one view, on 1 and 3 threads: the same bits */
+  const size_t px = (size_t)(w * h);
+  float *color = malloc(px * 3 * sizeof(float)), *mask = malloc(px * sizeof(float));
+  float *color3 = malloc(px * 3 * sizeof(float)), *mask3 = malloc(px * sizeof(float));
+  uint8_t *rgba = malloc(px * 4);
+  REQUIRE(color && mask && color3 && mask3 && rgba);
+  float *outs[2] = {color, mask}, *outs3[2] = {color3, mask3};
+  size_t lens[2] = {px * 3, px};
+  const double view[2] = {45, 10};
+  CHECK_OK(inr_decode_image(m, 1.5, view, 2, NULL, 0, outs, lens, &ONE_THREAD));
+  inr_decode_options three = {3, NULL, NULL, 0, 0, 0.0};
+  CHECK_OK(inr_decode_image(m, 1.5, view, 2, NULL, 0, outs3, lens, &three));
+  CHECK(memcmp(color, color3, px * 3 * sizeof(float)) == 0);
+  CHECK(memcmp(mask, mask3, px * sizeof(float)) == 0);
+  /* the composite: mask x color over white, rounded to 8 bits */
+  CHECK_OK(inr_decode_image_rgba(m, 1.5, view, 2, rgba, px * 4, NULL));
+  int partial = 0;
+  for (size_t p = 0; p < px; p++) {
+    double k = mask[p] < 0 ? 0 : mask[p] > 1 ? 1 : mask[p];
+    partial += k > 0 && k < 1;
+    for (int c = 0; c < 3; c++) {
+      double v = color[p * 3 + c] < 0 ? 0 : color[p * 3 + c] > 1 ? 1 : color[p * 3 + c];
+      double want = 255.0 * (k * v + (1.0 - k));
+      CHECKF(fabs(rgba[p * 4 + c] - want) <= 0.5 + 1e-3, "pixel %zu channel %d: %d vs %g", p, c,
+             rgba[p * 4 + c], want);
+    }
+    CHECK(rgba[p * 4 + 3] == 255);
+  }
+  CHECK(partial > 0);
+  /* beyond the stored ranges: clamped to theta 270, phi 60, t 3 */
+  const size_t mask_var = 1;
+  float *a = outs[1], *b = outs3[1];
+  const double far[2] = {1e6, 1e6}, corner[2] = {270, 60};
+  CHECK_OK(inr_decode_image(m, 99.0, far, 2, &mask_var, 1, &a, &lens[1], NULL));
+  CHECK_OK(inr_decode_image(m, 3.0, corner, 2, &mask_var, 1, &b, &lens[1], NULL));
+  CHECK(memcmp(a, b, px * sizeof(float)) == 0);
+  /* another view, another image */
+  CHECK_OK(inr_decode_image(m, NAN, stored, 2, &mask_var, 1, &b, &lens[1], NULL));
+  CHECK(memcmp(a, b, px * sizeof(float)) != 0);
+
+  /* refusals */
+  CHECK_FAILS(inr_decode_image(m, 0, view, 1, NULL, 0, outs, lens, NULL), INR_ERROR_INVALID_ARGUMENT);
+  CHECK_FAILS(inr_decode_image(m, 0, NULL, 2, NULL, 0, outs, lens, NULL), INR_ERROR_NULL_ARGUMENT);
+  CHECK_FAILS(inr_decode_image(NULL, 0, view, 2, NULL, 0, outs, lens, NULL), INR_ERROR_NULL_ARGUMENT);
+  CHECK_FAILS(inr_decode_image(m, 0, view, 2, NULL, 0, NULL, lens, NULL), INR_ERROR_NULL_ARGUMENT);
+  size_t short_lens[2] = {px * 3, px - 1};
+  CHECK_FAILS(inr_decode_image(m, 0, view, 2, NULL, 0, outs, short_lens, NULL), INR_ERROR_INVALID_ARGUMENT);
+  const size_t bad_var = 2;
+  CHECK_FAILS(inr_decode_image(m, 0, view, 2, &bad_var, 1, outs, lens, NULL), INR_ERROR_INVALID_ARGUMENT);
+  const double nan_view[2] = {NAN, 0};
+  CHECK_FAILS(inr_decode_image(m, 0, nan_view, 2, NULL, 0, outs, lens, NULL), INR_ERROR_INVALID_ARGUMENT);
+  CHECK_FAILS(inr_decode_image_rgba(m, 0, view, 2, rgba, px * 4 - 1, NULL), INR_ERROR_INVALID_ARGUMENT);
+  CHECK_FAILS(inr_decode_image_rgba(m, 0, view, 2, NULL, px * 4, NULL), INR_ERROR_NULL_ARGUMENT);
+  CHECK_FAILS(inr_image_size(m, NULL, &h), INR_ERROR_NULL_ARGUMENT);
+  CHECK_FAILS(inr_view_count(m, NULL), INR_ERROR_NULL_ARGUMENT);
+  CHECK_FAILS(inr_views(m, NULL, 10), INR_ERROR_NULL_ARGUMENT);
+  /* a cancelled image decode */
+  inr_decode_options cancel = {1, cancel_at_once, NULL, 0, 0, 0.0};
+  CHECK_FAILS(inr_decode_image(m, 0, view, 2, NULL, 0, outs, lens, &cancel), INR_ERROR_CANCELLED);
+  /* images refuse grids; fields refuse images */
+  size_t count = 0;
+  const uint64_t dims[3] = {4, 4, 1};
+  CHECK_FAILS(inr_grid_value_count(m, dims, NULL, 0, &count), INR_ERROR_UNSUPPORTED);
+  CHECK_FAILS(inr_image_size(field, &w, &h), INR_ERROR_UNSUPPORTED);
+  CHECK_FAILS(inr_view_parameter_count(field, &np), INR_ERROR_UNSUPPORTED);
+  CHECK_FAILS(inr_decode_image_rgba(field, 0, view, 2, rgba, px * 4, NULL), INR_ERROR_UNSUPPORTED);
+  free(color);
+  free(mask);
+  free(color3);
+  free(mask3);
+  free(rgba);
+  inr_close(field);
+  inr_close(m);
+  return 0;
+}
+
 int main(int argc, char **argv)
 {
   /* no failure yet on this thread */
@@ -2403,6 +2518,8 @@ int main(int argc, char **argv)
     rc = test_detail(argv[2], argv[3]);
   } else if (argc == 4 && strcmp(argv[1], "blend") == 0) {
     rc = test_blend(argv[2], argv[3]);
+  } else if (argc == 4 && strcmp(argv[1], "images") == 0) {
+    rc = test_images(argv[2], argv[3]);
   } else {
     fprintf(stderr,
             "usage: %s image IMG.inr IMG.expect IMG.probe VERSION.expect\n"
@@ -2411,8 +2528,9 @@ int main(int argc, char **argv)
             "       %s files IMG.inr IMG.expect MESH.inr MESH.expect TMPDIR\n"
             "       %s progress IMG.inr MESH.inr\n"
             "       %s detail ECNR.inr IMG.inr\n"
-            "       %s blend STSR.inr IMG.inr\n",
-            argv[0], argv[0], argv[0], argv[0], argv[0], argv[0], argv[0]);
+            "       %s blend STSR.inr IMG.inr\n"
+            "       %s images IMAGES.inr IMG.inr\n",
+            argv[0], argv[0], argv[0], argv[0], argv[0], argv[0], argv[0], argv[0]);
     return 2;
   }
   if (g_good) inr_close(g_good);

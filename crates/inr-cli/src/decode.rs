@@ -36,6 +36,13 @@ them are clamped to the first or last step. --detail K decodes a multiscale
 variable B's by ALPHA (0: A, 1: B): the paper's latent-space interpolation,
 written as one array named A~B@ALPHA.
 
+Image files (NeRVI, rendered images by time and view): --params picks the
+time and view, e.g. --params t=2,theta=30,phi=0 (parameters not given take
+the first stored view's values; values between the stored ones are decoded
+too, values beyond them clamped). The composite (mask x color over the
+background) is written as an RGBA .png, or with -o NAME.vti the variables
+(--vars) as a 2-D VTK image.
+
 Unstructured files: by default the stored mesh is written (.vtu) with point
 variables at its nodes and cell variables at the cell centroids; --refine L
 refines every cell L times first (a tetrahedron into 8, a hexahedron into 8,
@@ -50,7 +57,8 @@ progress percentage while decoding when stderr is a terminal.
 
 Example:
   inr decode run42.inr --dims 256,256,128 --vars pressure,velocity --time 0.5 -o p.vti
-  inr decode mesh.inr --refine 2 -o fine.vtu";
+  inr decode mesh.inr --refine 2 -o fine.vtu
+  inr decode views.inr --params t=2,theta=30,phi=0 -o view.png";
 
 /// Arguments of `inr decode`.
 #[derive(Debug, Args)]
@@ -92,7 +100,16 @@ pub struct DecodeArgs {
     /// variable B by ALPHA instead of --vars.
     #[arg(long, value_name = "A,B,ALPHA", conflicts_with = "vars")]
     pub latent: Option<String>,
-    /// Output file [default: FILE with the extension .vti, .vtr or .vtu].
+    /// Image files (NeRVI): the time and view to decode, e.g.
+    /// t=2,theta=30,phi=0 [default: the first stored view].
+    #[arg(
+        long,
+        value_delimiter = ',',
+        value_name = "NAME=VALUE,...",
+        allow_hyphen_values = true
+    )]
+    pub params: Vec<String>,
+    /// Output file [default: FILE with the extension .vti, .vtr, .vtu or .png].
     #[arg(short, long, value_name = "OUT")]
     pub output: Option<PathBuf>,
 }
@@ -100,6 +117,14 @@ pub struct DecodeArgs {
 /// Checks every argument, decodes, writes, reports.
 pub fn run(args: &DecodeArgs) -> Result<()> {
     let decoder = Decoder::open(&args.file)?;
+    if let Some(set) = decoder.image_set() {
+        return super::decode_image::run(&decoder, set, args);
+    }
+    if !args.params.is_empty() {
+        return Err(Error::InvalidArgument(
+            "--params: this file holds a field, not images (use --time and --dims)".into(),
+        ));
+    }
     if decoder.native_grid().is_none() {
         if args.latent.is_some() {
             return Err(Error::Unsupported(
@@ -190,9 +215,10 @@ pub(super) fn output_path(args: &DecodeArgs, extension: &str) -> Result<PathBuf>
         return bad("that is the input file");
     }
     let given = output.extension().and_then(|e| e.to_str()).unwrap_or("");
-    if given != extension && ["vti", "vtr", "vtu"].contains(&given) {
+    if given != extension && ["vti", "vtr", "vtu", "png"].contains(&given) {
         return bad(match extension {
             "vti" => "a uniform grid is written as .vti",
+            "png" => "an image's composite is written as .png (its variables as .vti)",
             "vtr" => "the stored grid of a rectilinear file is written as .vtr (or give --dims to resample it uniformly as .vti)",
             _ => "a mesh is written as .vtu (or give --dims to resample it as .vti)",
         });

@@ -10,6 +10,7 @@
 pub mod bench;
 pub mod decode;
 pub mod decode_bench;
+pub mod decode_image;
 pub mod decode_mesh;
 #[cfg(feature = "encoder")]
 pub mod encode;

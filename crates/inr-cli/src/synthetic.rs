@@ -12,6 +12,7 @@ use inr_core::format::Association;
 use inr_core::format::WeightEncoding;
 use inr_core::mesh::generate::box_mesh;
 use inr_testkit::ecnr::{EcnrEncoding, EcnrSpec};
+use inr_testkit::nervi::NerviSpec;
 use inr_testkit::stsr::StsrSpec;
 use inr_testkit::synthetic::{ClusterSpec, SyntheticSpec};
 
@@ -53,12 +54,18 @@ and a modulator network of --width and --blocks residual blocks, 3 x 2 x 1
 heads over every second sample in x and z; its variables can be blended
 (`inr decode --latent`).
 
+With --nervi, the model is a NeRVI one of rendered images instead: 24 x 16
+RGB images with a mask over (theta, phi) at 5 stored views and 3 time
+steps, an MLP of --blocks residual blocks of --width, upscale blocks x2 and
+x4, and a composite on white (`inr decode --params`).
+
 Example:
   inr synthetic -o demo.inr --width 64 --blocks 3 --dims 64,64,32 --encoding f16
   inr synthetic -o mesh.inr --mesh tets --mesh-cells 8,4,4
   inr synthetic -o mc.inr --mesh tets --clusters 6 --splits 2 --blend-width 0.2
   inr synthetic -o ecnr.inr --ecnr 3 --dims 48,40,32
-  inr synthetic -o stsr.inr --stsr --width 12";
+  inr synthetic -o stsr.inr --stsr --width 12
+  inr synthetic -o views.inr --nervi --width 16";
 
 /// Low corner of the box of `--mesh`.
 const MESH_LO: [f64; 3] = [-1.0, 0.0, 2.0];
@@ -145,6 +152,10 @@ pub struct SyntheticArgs {
     /// Make an STSR-INR model (image domains).
     #[arg(long, conflicts_with_all = ["mesh", "clusters", "ecnr"])]
     pub stsr: bool,
+    /// Make a NeRVI model of rendered images (24 x 16 pixels, views over
+    /// theta and phi, 3 time steps).
+    #[arg(long, conflicts_with_all = ["mesh", "clusters", "ecnr", "stsr"])]
+    pub nervi: bool,
     /// With --clusters: split the first N clusters into two.
     #[arg(long, default_value_t = 0, requires = "clusters")]
     pub splits: usize,
@@ -167,6 +178,7 @@ pub struct SyntheticArgs {
 pub fn run(args: &SyntheticArgs) -> Result<()> {
     let mut spec = SyntheticSpec::small(args.seed);
     let domain = match args.mesh {
+        None if args.nervi => "images".to_string(),
         None => {
             spec.dims = super::dims3(&args.dims)?.map(|d| d as u64);
             format!("grid {}", super::format_dims(&spec.dims))
@@ -193,6 +205,7 @@ pub fn run(args: &SyntheticArgs) -> Result<()> {
     let (family, parameters, bytes) = match args.clusters {
         None if args.ecnr.is_some() => ecnr(&spec, args)?,
         None if args.stsr => stsr(&spec, args)?,
+        None if args.nervi => nervi(args)?,
         None => {
             let (model, bytes) = spec.build()?;
             let family = format!(
@@ -249,6 +262,17 @@ fn stsr(spec: &SyntheticSpec, args: &SyntheticArgs) -> Result<(String, u64, Vec<
     s.residual_blocks = args.blocks;
     s.encoding = args.encoding.into();
     described("STSR-INR", s.build()?)
+}
+
+/// The NeRVI model of `--nervi`: an MLP of residual blocks --width wide
+/// (at least 4), the test kit's upscale blocks.
+fn nervi(args: &SyntheticArgs) -> Result<(String, u64, Vec<u8>)> {
+    let mut s = NerviSpec::small(args.seed);
+    s.mlp = vec![args.width.max(4); args.blocks.max(1)];
+    s.encoding = args.encoding.into();
+    let (w, h) = s.size();
+    let (family, parameters, bytes) = described("NeRVI", s.build()?)?;
+    Ok((format!("{family}; {w} x {h} pixels"), parameters, bytes))
 }
 
 /// The ECNR model of `--ecnr S` on the image domain, time steps and point

@@ -126,7 +126,7 @@ fn info_of_an_unsupported_model_prints_metadata_then_fails() {
         .unwrap();
     let original = InrFile::from_bytes(bytes).unwrap();
     let mut meta = original.metadata().clone();
-    meta.model["family"] = "nervi".into();
+    meta.model["family"] = "transformer".into();
     let mut builder = FileBuilder::new();
     let section = builder.new_section("weights", Compression::Zstd);
     builder.append(section, &original.read_section(0).unwrap());
@@ -134,7 +134,7 @@ fn info_of_an_unsupported_model_prints_metadata_then_fails() {
 
     let o = inr(dir.path(), &["info", "m.inr"]);
     let err = assert_error(&o);
-    assert!(err.contains("nervi"), "{err}");
+    assert!(err.contains("transformer"), "{err}");
     let text = stdout(&o);
     assert!(field(&text, "model").contains("cannot be loaded"), "{text}");
     assert!(field(&text, "compression").ends_with("bytes)"), "{text}");
@@ -702,4 +702,76 @@ fn quiet_and_verbose_set_what_stderr_shows() {
     assert!(assert_error(&inr(dir.path(), &["-q", "info", "missing.inr"])).contains("missing"));
     let both = inr(dir.path(), &["-q", "-v", "info", "s.inr"]);
     assert_eq!(both.status.code(), Some(2), "{}", stderr(&both));
+}
+
+/// `inr decode --params` of a NeRVI file: the PNG holds the decoder's
+/// composite byte for byte, the .vti its variables flipped to VTK's
+/// bottom-up rows; bad parameters and field options are refused.
+#[test]
+fn decode_params_of_an_images_file_writes_the_composite_and_the_variables() {
+    let dir = tempfile::tempdir().unwrap();
+    assert_ok(&inr(
+        dir.path(),
+        &["synthetic", "-o", "v.inr", "--nervi", "--seed", "3"],
+    ));
+    let d = Decoder::open(dir.path().join("v.inr")).unwrap();
+    let args = [
+        "decode",
+        "v.inr",
+        "--params",
+        "t=1.5,theta=45,phi=-10",
+        "-o",
+        "v.png",
+    ];
+    assert_ok(&inr(dir.path(), &args));
+    let png = png::Decoder::new(std::fs::File::open(dir.path().join("v.png")).unwrap());
+    let mut reader = png.read_info().unwrap();
+    let mut pixels = vec![0; reader.output_buffer_size()];
+    let info = reader.next_frame(&mut pixels).unwrap();
+    assert_eq!(
+        (info.width, info.height, info.color_type),
+        (24, 16, png::ColorType::Rgba)
+    );
+    let want = d
+        .decode_rgba(Some(1.5), &[45.0, -10.0], &DecodeOptions::default())
+        .unwrap();
+    assert_eq!(&pixels[..info.buffer_size()], &want[..]);
+
+    let args = [
+        "decode", "v.inr", "--params", "theta=90", "--vars", "mask", "-o", "m.vti",
+    ];
+    assert_ok(&inr(dir.path(), &args));
+    let vti = vti::read_image_data(&dir.path().join("m.vti")).unwrap();
+    assert_eq!(vti.extent, [0, 23, 0, 15, 0, 0]);
+    let req = inr_core::decode::ImageRequest {
+        time: None,
+        view: vec![90.0, -30.0], // phi from the first stored view
+        variables: vec![1],
+    };
+    let img = d.decode_image(&req, &DecodeOptions::default()).unwrap();
+    let top_row_of_picture = &img.arrays[0].values[..24];
+    let last_vtk_row: Vec<f32> = vti.arrays[0].values[15 * 24..]
+        .iter()
+        .map(|&v| v as f32)
+        .collect();
+    assert_eq!(last_vtk_row, top_row_of_picture);
+
+    for (args, want) in [
+        (vec!["--params", "rho=1"], "theta, phi and t"),
+        (vec!["--params", "theta"], "NAME=VALUE"),
+        (vec!["--params", "theta=x"], "not a number"),
+        (vec!["--dims", "4,4,1"], "this file holds images"),
+        (vec!["-o", "v.vtr"], ".png"),
+    ] {
+        let mut all = vec!["decode", "v.inr"];
+        all.extend(&args);
+        let err = assert_error(&inr(dir.path(), &all));
+        assert!(err.contains(want), "{args:?}: {err}");
+    }
+    assert_ok(&inr(dir.path(), &["synthetic", "-o", "f.inr"]));
+    let err = assert_error(&inr(
+        dir.path(),
+        &["decode", "f.inr", "--params", "theta=1"],
+    ));
+    assert!(err.contains("not images"), "{err}");
 }

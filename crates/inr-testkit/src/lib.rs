@@ -5,8 +5,10 @@
 pub mod ecnr;
 pub mod fields;
 pub mod meshes;
+pub mod nervi;
 pub mod reference;
 pub mod reference_ecnr;
+pub mod reference_nervi;
 pub mod reference_stsr;
 pub mod stsr;
 pub mod synthetic;

@@ -194,7 +194,7 @@ impl StsrSpec {
 }
 
 /// A random `[out, in]` layer, values in `[-limit, limit]`.
-fn dense(rng: &mut ChaCha8Rng, inp: usize, out: usize, limit: f32) -> Dense {
+pub(crate) fn dense(rng: &mut ChaCha8Rng, inp: usize, out: usize, limit: f32) -> Dense {
     Dense {
         out_features: out,
         in_features: inp,

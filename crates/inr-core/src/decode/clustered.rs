@@ -43,7 +43,7 @@ impl Family for McInr {
         )
     }
 
-    fn prepare<'a>(&'a self, request: &OutputRequest) -> Box<dyn Evaluator + 'a> {
+    fn prepare<'a>(&'a self, request: &OutputRequest) -> Result<Box<dyn Evaluator + 'a>> {
         let maps = request.output_maps(true);
         let plans = self
             .leaves
@@ -63,7 +63,7 @@ impl Family for McInr {
                 (plan, affine)
             })
             .collect();
-        Box::new(Clustered { model: self, plans })
+        Ok(Box::new(Clustered { model: self, plans }))
     }
 
     fn as_any(&self) -> &dyn Any {

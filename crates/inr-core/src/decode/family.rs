@@ -14,21 +14,22 @@ use crate::error::{Error, Result};
 use crate::format::{InrFile, Metadata};
 use crate::kernels::mlp::TILE;
 use crate::model::{
-    Ecnr, McInr, ResidualSiren, Stsr, FAMILY_ECNR, FAMILY_MC_INR, FAMILY_RESIDUAL_SIREN,
-    FAMILY_STSR_INR, KNOWN_FAMILIES,
+    Ecnr, McInr, Nervi, ResidualSiren, Stsr, FAMILY_ECNR, FAMILY_MC_INR, FAMILY_NERVI,
+    FAMILY_RESIDUAL_SIREN, FAMILY_STSR_INR, KNOWN_FAMILIES,
 };
 
 /// Loads a family's model from an open file.
 type Loader = fn(&InrFile) -> Result<Box<dyn Family>>;
 
 /// The families this build decodes, by the name the metadata gives.
-const FAMILIES: [(&str, Loader); 4] = [
+const FAMILIES: [(&str, Loader); 5] = [
     (FAMILY_RESIDUAL_SIREN, |f| {
         Ok(Box::new(ResidualSiren::from_file(f)?))
     }),
     (FAMILY_MC_INR, |f| Ok(Box::new(McInr::from_file(f)?))),
     (FAMILY_ECNR, |f| Ok(Box::new(Ecnr::from_file(f)?))),
     (FAMILY_STSR_INR, |f| Ok(Box::new(Stsr::from_file(f)?))),
+    (FAMILY_NERVI, |f| Ok(Box::new(Nervi::from_file(f)?))),
 ];
 
 /// A loaded model, as the decoder uses it.
@@ -42,7 +43,8 @@ pub trait Family: Any + Send + Sync + Debug {
 
     /// The model prepared to give the components of the variables of
     /// `request`, in order.
-    fn prepare<'a>(&'a self, request: &OutputRequest) -> Box<dyn Evaluator + 'a>;
+    /// Families that are not point-wise (NeRVI's whole images) refuse.
+    fn prepare<'a>(&'a self, request: &OutputRequest) -> Result<Box<dyn Evaluator + 'a>>;
 
     /// For [`Model::get`].
     fn as_any(&self) -> &dyn Any;

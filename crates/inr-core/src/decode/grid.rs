@@ -86,7 +86,7 @@ impl Decoder {
     }
 
     /// The requested variable indices, checked; empty means all.
-    fn requested(&self, variables: &[usize]) -> Result<Vec<usize>> {
+    pub(crate) fn requested(&self, variables: &[usize]) -> Result<Vec<usize>> {
         let n = self.metadata().variables.len();
         if let Some(&bad) = variables.iter().find(|&&v| v >= n) {
             return Err(Error::InvalidArgument(format!(

@@ -6,6 +6,8 @@ pub mod clustered;
 pub mod ecnr;
 pub mod family;
 pub mod grid;
+pub mod image;
+pub mod nervi;
 pub mod nodes;
 pub mod parallel;
 pub mod passes;
@@ -27,6 +29,7 @@ use once_cell::sync::OnceCell;
 
 pub use family::{Evaluator, Family, Model, OutputRequest, Outputs};
 pub use grid::{DecodedArray, DecodedGrid, GridRequest};
+pub use image::{DecodedImage, ImageRequest, ImageSet};
 pub use parallel::{Blend, DecodeOptions, Progress};
 pub(crate) use passes::Sites;
 pub use points::PointTimes;
@@ -42,6 +45,8 @@ pub struct Decoder {
     mesh: OnceCell<Mesh>,
     /// The spatial index over the mesh's cells, built on the first resample.
     locator: OnceCell<CellLocator>,
+    /// The stored views of an `images` file.
+    images: Option<ImageSet>,
 }
 
 impl Decoder {
@@ -57,6 +62,14 @@ impl Decoder {
 
     fn new(file: InrFile) -> Result<Decoder> {
         let model = Model::load(&file)?;
+        let images = ImageSet::read(&file)?;
+        if images.is_some() != model.get::<crate::model::Nervi>().is_some() {
+            return Err(Error::Unsupported(format!(
+                "a {} model on an {} domain (images domains go with nervi models only)",
+                file.metadata().model_family(),
+                file.metadata().domain.kind_name()
+            )));
+        }
         let native = native_grid(&file)?;
         let bounds = match (&file.metadata().domain, &native) {
             (_, Some(g)) => {
@@ -72,6 +85,14 @@ impl Decoder {
                 }
                 *bounds
             }
+            (Domain::Images { width, height, .. }, None) => [
+                0.0,
+                (*width - 1) as f64,
+                0.0,
+                (*height - 1) as f64,
+                0.0,
+                0.0,
+            ],
             (d, None) => {
                 return Err(Error::Unsupported(format!(
                     "decoding {} domains",
@@ -86,6 +107,7 @@ impl Decoder {
             native,
             mesh: OnceCell::new(),
             locator: OnceCell::new(),
+            images,
         })
     }
 
@@ -123,6 +145,10 @@ impl Decoder {
     /// The sampling grid of `dims` points over the domain's bounds; `None`
     /// or the native dims give the stored grid itself.
     pub fn sampling_grid(&self, dims: Option<[usize; 3]>) -> Result<SamplingGrid> {
+        if self.images.is_some() {
+            // The family's own refusal, which names the image calls.
+            self.prepare(&[0], &DecodeOptions::default())?;
+        }
         match (&self.native, dims) {
             (Some(native), None) => Ok(native.clone()),
             (Some(native), Some(d)) if native.dims() == d => Ok(native.clone()),
@@ -176,11 +202,11 @@ impl Decoder {
         if let Some(b) = options.blend {
             self.check_blend(variables, b)?;
         }
-        Ok(self.model.family().prepare(&OutputRequest {
+        self.model.family().prepare(&OutputRequest {
             variables,
             meta,
             blend: options.blend,
-        }))
+        })
     }
 
     /// A blend needs a model that embeds variables, a variable to blend

@@ -29,12 +29,12 @@ impl Family for ResidualSiren {
         )
     }
 
-    fn prepare<'a>(&'a self, request: &OutputRequest) -> Box<dyn Evaluator + 'a> {
+    fn prepare<'a>(&'a self, request: &OutputRequest) -> Result<Box<dyn Evaluator + 'a>> {
         let maps: Vec<_> = request.output_maps(false).into_iter().flatten().collect();
-        Box::new(SingleNetwork {
+        Ok(Box::new(SingleNetwork {
             plan: plan::residual_siren(self, &maps),
             affine: Affine::of(self.inputs, &self.input_scale, &self.input_shift),
-        })
+        }))
     }
 
     fn as_any(&self) -> &dyn Any {

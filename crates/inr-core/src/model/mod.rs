@@ -1,11 +1,12 @@
 //! Model families' weights. Each family parses its part of the metadata,
 //! loads its weights from the file's sections and validates every shape
 //! before the decoder sees it (`decode::family` registers them). The
-//! residual SIREN, MC-INR, ECNR and STSR-INR families are implemented; the format
-//! reserves the others (see docs/format.md).
+//! residual SIREN, MC-INR, ECNR, STSR-INR and NeRVI families are implemented
+//! (see docs/format.md).
 
 pub mod ecnr;
 pub mod mc_inr;
+pub mod nervi;
 pub mod normalization;
 pub mod residual_siren;
 pub mod shared_codebook;
@@ -20,6 +21,7 @@ use crate::format::InrFile;
 
 pub use ecnr::{Ecnr, EcnrMeta};
 pub use mc_inr::{CoordNetB, McInr, McInrMeta};
+pub use nervi::{Nervi, NerviMeta};
 pub use residual_siren::{Dense, Layer, ResidualSiren, ResidualSirenMeta};
 pub use stsr::{Stsr, StsrMeta};
 
@@ -28,7 +30,8 @@ pub const FAMILY_RESIDUAL_SIREN: &str = "residual_siren";
 pub const FAMILY_MC_INR: &str = "mc_inr";
 pub const FAMILY_ECNR: &str = "ecnr";
 pub const FAMILY_STSR_INR: &str = "stsr_inr";
-/// Families the format describes; this build decodes the first four.
+pub const FAMILY_NERVI: &str = "nervi";
+/// Families the format describes; this build decodes all of them.
 pub const KNOWN_FAMILIES: [&str; 5] = ["residual_siren", "mc_inr", "ecnr", "stsr_inr", "nervi"];
 
 /// The file's `"model"` object as a family's metadata (`parse`), and the

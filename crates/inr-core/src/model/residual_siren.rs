@@ -133,7 +133,7 @@ impl Dense {
         [self.out_features as u64, self.in_features as u64]
     }
 
-    fn load<'a>(
+    pub(crate) fn load<'a>(
         weight: &TensorRef,
         bias: &TensorRef,
         section: &dyn Fn(u32) -> Result<&'a [u8]>,

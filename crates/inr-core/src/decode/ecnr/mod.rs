@@ -49,8 +49,8 @@ impl Family for Ecnr {
         )
     }
 
-    fn prepare<'a>(&'a self, request: &OutputRequest) -> Box<dyn Evaluator + 'a> {
-        Box::new(self.evaluator(request))
+    fn prepare<'a>(&'a self, request: &OutputRequest) -> Result<Box<dyn Evaluator + 'a>> {
+        Ok(Box::new(self.evaluator(request)))
     }
 
     fn as_any(&self) -> &dyn Any {
