@@ -8,10 +8,12 @@
 # hexahedra: the mesh, refined, resampled against VTK's probe filter); a
 # multiscale (ECNR) file at every Level Of Detail against `inr decode
 # --detail` and between time steps; an STSR-INR file's latent blends against
-# `inr decode --latent`; bad files; two MPI ranks each decoding
-# their own piece of a grid and of a mesh; a rendering of the plugin's
-# output next to the reference decode's; and a Cinema database of Isabel's
-# isosurfaces from scripts/render_sweep.py (NeRVI's input).
+# `inr decode --latent`; a file of rendered images (NeRVI) as 2-D images by
+# time and view against `inr decode --params` (.vti and .png); bad files;
+# two MPI ranks each decoding their own piece of a grid and of a mesh; a
+# rendering of the plugin's output next to the reference decode's; and a
+# Cinema database of Isabel's isosurfaces from scripts/render_sweep.py
+# (NeRVI's input).
 # Prints `ok: ...` per check; exits non-zero on the first failure.
 source "$(dirname "$0")/common.sh"
 cd "$ROOT"
@@ -43,6 +45,7 @@ INR="$(inr_bin)"
 "$INR" synthetic -o "$WORK/mc.inr" --mesh tets --mesh-cells 6,4,3 --clusters 4 --splits 1 --blend-width 0.3
 "$INR" synthetic -o "$WORK/ecnr.inr" --ecnr 3 --seed 5
 "$INR" synthetic -o "$WORK/stsr.inr" --stsr --width 12 --seed 4
+"$INR" synthetic -o "$WORK/views.inr" --nervi --seed 4
 "$INR" encode "$ROOT/../shared/data/cth/cth.vtr" -o "$WORK/cth.inr" --width 12 --blocks 1 --steps 30 \
   --device cpu > "$W/cth-encode.log" 2>&1 || { cat "$W/cth-encode.log"; exit 1; }
 "$INR" decode "$WORK/cth.inr" -o "$WORK/cth-ref.vtr"
@@ -78,6 +81,9 @@ pvpython tests/paraview/ecnr_tests.py "$PLUGIN" "$INR" "$WORK"
 
 log "an STSR-INR file: latent blends between variables (pvpython)"
 pvpython tests/paraview/stsr_tests.py "$PLUGIN" "$INR" "$WORK"
+
+log "a file of rendered images (NeRVI): 2-D images by time and view (pvpython)"
+pvpython tests/paraview/nervi_tests.py "$PLUGIN" "$INR" "$WORK"
 
 log "unstructured files: mesh, refined mesh, resampled image (pvpython)"
 pvpython tests/paraview/mesh_tests.py "$PLUGIN" "$INR" "$WORK"

@@ -62,6 +62,19 @@ modulator network turns into modulations of a synthesis network (w0 = 5,
 still covers every sample, and the report compares the network with
 trilinear + linear interpolation at the held-out samples.
 
+--method nervi encodes rendered images as NeRVI does: INPUT is a Cinema
+database (data.csv with parameter columns and FILE, RGBA PNGs whose alpha
+is the foreground mask; scripts/render_sweep.py writes one) holding every
+combination of its time steps (column `time`, if any) and views (the other
+columns; `theta` is an azimuth in degrees, periodic). One network maps the
+Fourier features of (t, view) through two SIREN residual blocks to a small
+feature map that upscale blocks (convolution, pixel shuffle, GELU) grow to
+the image, with a color and a mask head, trained on the paper's loss (L1
+on the foreground and the mask, SSIM), then quantized (--bits, min-max).
+--ratio counts the images as 4 bytes per pixel; --width sets the
+convolutions' channels instead. The report gives PSNR and SSIM of the
+composite (mask x color over --background) at every stored image.
+
 After writing, the file is decoded with the pure-Rust decoder at every data
 site. The report gives, per variable, PSNR (20 log10(max - min) - 10
 log10(MSE), over the data's range), NRMSE (RMSE / range), the largest
@@ -75,7 +88,8 @@ Example:
   inr encode series.pvd -o series.inr --size 200 --blocks 2
   inr encode data.vtr -o data.inr --width 64 --blocks 3 --bits 0
   inr encode series.pvd -o series.inr --method ecnr --ratio 500 --max-minutes 3
-  inr encode series.pvd -o series.inr --method stsr --train-stride 2,2 --max-minutes 3";
+  inr encode series.pvd -o series.inr --method stsr --train-stride 2,2 --max-minutes 3
+  inr encode isabel.cdb -o isabel-views.inr --method nervi --ratio 100 --max-minutes 5";
 
 /// Which model family to train.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -92,6 +106,10 @@ pub enum Method {
     /// per sub-volume (STSR-INR); --train-stride trains on a coarser grid
     /// for spatiotemporal super-resolution.
     Stsr,
+    /// Rendered images (NeRVI): INPUT is a Cinema database of images by
+    /// time and view (scripts/render_sweep.py); one network gives each
+    /// whole image and its mask.
+    Nervi,
 }
 
 /// What MC-INR's k-means counts per site.
@@ -224,6 +242,26 @@ pub struct EncodeArgs {
     pub ecnr: EcnrArgs,
     #[command(flatten)]
     pub stsr: StsrArgs,
+    #[command(flatten)]
+    pub nervi: NerviArgs,
+}
+
+/// Options of `--method nervi`; --width sets the convolutions' channels
+/// (the paper's c2) instead of --ratio.
+#[derive(Debug, Args)]
+pub struct NerviArgs {
+    /// Width of the first residual block of the MLP (the paper's c1).
+    #[arg(long, default_value_t = 64, help_heading = "NeRVI")]
+    pub nervi_mlp_width: usize,
+    /// Fourier levels per parameter (the paper's L).
+    #[arg(long, default_value_t = 4, help_heading = "NeRVI")]
+    pub levels: usize,
+    /// Images per minibatch.
+    #[arg(long, default_value_t = 4, help_heading = "NeRVI")]
+    pub images_per_batch: usize,
+    /// Background of the composite (mask x color over it), R,G,B in [0, 1].
+    #[arg(long, value_delimiter = ',', value_name = "R,G,B", default_values_t = [1.0, 1.0, 1.0], help_heading = "NeRVI")]
+    pub background: Vec<f64>,
 }
 
 /// Options of `--method stsr` (the paper's defaults but for the rate: the
@@ -468,6 +506,9 @@ pub(super) fn interrupt_flag() -> Arc<AtomicBool> {
 /// Runs `inr encode`.
 pub fn run(args: &EncodeArgs) -> Result<()> {
     let start = Instant::now();
+    if args.method == Method::Nervi {
+        return super::encode_nervi::run(args, start, interrupt_flag());
+    }
     let mut series = inr_vtk::vtkxml::read_series(&args.input)?;
     if let Some(n) = args.time_steps {
         series.steps.truncate(n.max(1));
@@ -482,7 +523,7 @@ pub fn run(args: &EncodeArgs) -> Result<()> {
         Method::McInr => return super::encode_mc::run(&run, interrupt_flag()),
         Method::Ecnr => return super::encode_ecnr::run(&run, interrupt_flag()),
         Method::Stsr => return super::encode_stsr::run(&run, interrupt_flag()),
-        Method::ResidualSiren => {}
+        Method::ResidualSiren | Method::Nervi => {}
     }
     let opts = args.options(&samples, interrupt_flag())?;
     let shape = encode::choose_shape(&samples, &opts)?;
@@ -534,13 +575,29 @@ pub(super) fn write_outputs<D: Details>(
     report: &EncodeReport<D>,
     start: Instant,
 ) -> Result<()> {
-    write_atomically(&args.output, &report.bytes)?;
+    let seconds = start.elapsed().as_secs_f64();
+    let json = report_json(args, report, seconds);
+    write_outputs_with(args, &report.bytes, json, start, |s| {
+        report_text(args, report, s)
+    })
+}
+
+/// Writes `bytes` (atomically), then `json` if a JSON report was asked for
+/// (with the seconds since `start`), then prints `text(seconds)`.
+pub(super) fn write_outputs_with(
+    args: &EncodeArgs,
+    bytes: &[u8],
+    mut json: serde_json::Value,
+    start: Instant,
+    text: impl FnOnce(f64) -> String,
+) -> Result<()> {
+    write_atomically(&args.output, bytes)?;
     let seconds = start.elapsed().as_secs_f64();
     if let Some(path) = &args.report_json {
-        let json = report_json(args, report, seconds);
+        json["seconds"] = seconds.into();
         write_atomically(path, format!("{json:#}\n").as_bytes())?;
     }
-    super::print_out(&report_text(args, report, seconds))
+    super::print_out(&text(seconds))
 }
 
 /// The progress bar of training and fine-tuning: step, loss, the PSNR the

@@ -19,6 +19,8 @@ pub mod encode_ecnr;
 #[cfg(feature = "encoder")]
 pub mod encode_mc;
 #[cfg(feature = "encoder")]
+pub mod encode_nervi;
+#[cfg(feature = "encoder")]
 pub mod encode_stsr;
 pub mod info;
 pub mod probe;

@@ -450,3 +450,113 @@ fn stsr_from_the_command_line_then_a_latent_blend() {
     );
     assert!(!text.contains("Name=\"Pressure\""));
 }
+
+/// A Cinema database of 2 x 3 views (theta, phi) of 16 x 16 RGBA squares
+/// whose place follows theta, in `dir`.
+fn cinema(dir: &Path) {
+    std::fs::create_dir_all(dir.join("image")).unwrap();
+    let mut csv = String::from("theta,phi,FILE\n");
+    for (i, theta) in [-180.0, -60.0, 60.0].iter().enumerate() {
+        for (j, phi) in [-30.0, 30.0].iter().enumerate() {
+            let mut px = vec![0u8; 16 * 16 * 4];
+            for y in 4..10 {
+                for x in 4 * i..4 * i + 6 {
+                    px[(y * 16 + x) * 4..][..4].copy_from_slice(&[
+                        200,
+                        40 + 100 * j as u8,
+                        30,
+                        255,
+                    ]);
+                }
+            }
+            let name = format!("image/{i}_{j}.png");
+            let file = std::fs::File::create(dir.join(&name)).unwrap();
+            let mut enc = png::Encoder::new(file, 16, 16);
+            enc.set_color(png::ColorType::Rgba);
+            enc.write_header().unwrap().write_image_data(&px).unwrap();
+            csv += &format!("{theta},{phi},{name}\n");
+        }
+    }
+    std::fs::write(dir.join("data.csv"), csv).unwrap();
+}
+
+#[test]
+fn nervi_from_a_cinema_database_then_a_view() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("views.cdb");
+    cinema(&db);
+    let out = dir.path().join("views.inr");
+    let json = dir.path().join("report.json");
+    let result = inr()
+        .args(["encode", db.to_str().unwrap(), "-o", out.to_str().unwrap()])
+        .args([
+            "--method", "nervi", "--width", "8", "--steps", "60", "--device", "cpu",
+        ])
+        .args(["--nervi-mlp-width", "16", "--levels", "2"])
+        .args(["--report-json", json.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&result.stdout);
+    assert!(
+        result.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&result.stderr)
+    );
+    for word in [
+        "PSNR",
+        "SSIM",
+        "6 images of 16 x 16",
+        "upscale",
+        "file (decoder)",
+    ] {
+        assert!(stdout.contains(word), "{word} missing from\n{stdout}");
+    }
+    let report: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    assert_eq!(report["method"], "nervi");
+    assert_eq!(
+        report["file_bytes"].as_u64(),
+        Some(std::fs::metadata(&out).unwrap().len())
+    );
+    assert_eq!(report["raw_bytes"].as_u64(), Some(6 * 16 * 16 * 4));
+    assert_eq!(report["training"]["steps"].as_u64(), Some(60));
+    assert_eq!(report["channels"].as_u64(), Some(8));
+    let psnr = report["file_quality"]["psnr"].as_f64().unwrap();
+    assert!(psnr.is_finite() && psnr > 5.0, "{psnr}");
+    let d = Decoder::open(&out).unwrap();
+    let set = d.image_set().unwrap();
+    assert_eq!((set.width, set.height, set.view_count()), (16, 16, 6));
+    assert_eq!(set.parameters, ["theta", "phi"]);
+    let png = dir.path().join("v.png");
+    let decode = inr()
+        .args([
+            "decode",
+            out.to_str().unwrap(),
+            "--params",
+            "theta=0,phi=10",
+            "-o",
+            png.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        decode.status.success(),
+        "{}",
+        String::from_utf8_lossy(&decode.stderr)
+    );
+    // Not a database: a clear error and nothing written.
+    let bad = inr()
+        .args([
+            "encode",
+            dir.path().to_str().unwrap(),
+            "-o",
+            "x.inr",
+            "--method",
+            "nervi",
+        ])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("data.csv"));
+    assert!(!dir.path().join("x.inr").exists());
+}

@@ -17,6 +17,7 @@ pub mod ecnr;
 pub mod export;
 pub mod levels;
 pub mod mc_inr;
+pub mod nervi;
 pub(crate) mod param;
 pub mod pipeline;
 pub mod progress;

@@ -39,7 +39,7 @@ std::string LastError()
 bool IsPresented(int kind)
 {
   return kind == INR_DOMAIN_IMAGE || kind == INR_DOMAIN_RECTILINEAR ||
-    kind == INR_DOMAIN_UNSTRUCTURED;
+    kind == INR_DOMAIN_UNSTRUCTURED || kind == INR_DOMAIN_IMAGES;
 }
 
 /// Whether a blend property names no variable.
@@ -59,6 +59,10 @@ vtkINRReader::vtkINRReader()
   : PointSelection(vtkDataArraySelection::New())
   , CellSelection(vtkDataArraySelection::New())
   , LatentBlendChoices(vtkStringArray::New())
+  , ViewParameterNames(vtkStringArray::New())
+  , ViewParameterRanges(vtkDoubleArray::New())
+  , StoredViews(vtkDoubleArray::New())
+  , DefaultViewParameters(vtkDoubleArray::New())
 {
   this->SetNumberOfInputPorts(0);
   this->SetNumberOfOutputPorts(1);
@@ -73,6 +77,10 @@ vtkINRReader::~vtkINRReader()
   this->SetLatentBlendFrom(nullptr);
   this->SetLatentBlendTo(nullptr);
   this->LatentBlendChoices->Delete();
+  this->ViewParameterNames->Delete();
+  this->ViewParameterRanges->Delete();
+  this->StoredViews->Delete();
+  this->DefaultViewParameters->Delete();
 }
 
 void vtkINRReader::PrintSelf(ostream& os, vtkIndent indent)
@@ -91,6 +99,12 @@ void vtkINRReader::PrintSelf(ostream& os, vtkIndent indent)
   os << indent << "LatentBlendTo: " << (this->LatentBlendTo ? this->LatentBlendTo : "(none)")
      << "\n";
   os << indent << "LatentBlendAlpha: " << this->LatentBlendAlpha << "\n";
+  os << indent << "ViewParameters:";
+  for (double value : this->ViewParameters)
+  {
+    os << " " << value;
+  }
+  os << "\n" << indent << "StoredView: " << this->StoredView << "\n";
 }
 
 vtkMTimeType vtkINRReader::GetMTime()
@@ -180,6 +194,11 @@ void vtkINRReader::CloseFile()
   this->NumberOfScales = 0;
   this->LevelOfDetailRange[0] = this->LevelOfDetailRange[1] = 0;
   this->LatentBlendChoices->Initialize();
+  this->ViewParameterNames->Initialize();
+  this->ViewParameterRanges->Initialize();
+  this->StoredViews->Initialize();
+  this->DefaultViewParameters->Initialize();
+  this->StoredViewRange[0] = this->StoredViewRange[1] = -1;
 }
 
 bool vtkINRReader::OpenFile()
@@ -208,8 +227,8 @@ bool vtkINRReader::OpenFile()
   if (status != INR_OK || !IsPresented(kind))
   {
     vtkErrorMacro(<< this->FileName
-                  << ": only image, rectilinear and unstructured domains are presented by this "
-                     "reader version (this file's domain kind is "
+                  << ": only image, rectilinear, unstructured and images domains are presented by "
+                     "this reader version (this file's domain kind is "
                   << (status == INR_OK ? static_cast<int>(kind) : -1) << ").");
     inr_close(model);
     return false;
@@ -367,26 +386,37 @@ int vtkINRReader::RequestInformation(vtkInformation*, vtkInformationVector**,
   {
     return 0;
   }
+  vtkInformation* outInfo = outputVector->GetInformationObject(0);
+  // Images files have no grid: their own path from here.
+  if (!(this->IsImages() ? this->DescribeImages(outInfo) : this->DescribeGrid(outInfo)))
+  {
+    return 0;
+  }
+  this->DescribeTime(outInfo);
+  return this->ListVariables() ? 1 : 0;
+}
+
+bool vtkINRReader::DescribeGrid(vtkInformation* outInfo)
+{
   uint64_t native[3] = { 0, 0, 0 };
   int status = this->IsMesh() ? INR_OK : inr_native_dims(this->Model, native);
   if (status != INR_OK)
   {
     this->ReportError("Cannot read the grid dimensions", status);
-    return 0;
+    return false;
   }
   for (int a = 0; a < 3; ++a)
   {
     if (native[a] > static_cast<uint64_t>(std::numeric_limits<int>::max()))
     {
       vtkErrorMacro(<< "The stored grid is too large for VTK extents.");
-      return 0;
+      return false;
     }
     this->NativeDimensions[a] = static_cast<int>(native[a]);
   }
   uint64_t dims[3];
   this->DecodeDimensions(dims);
 
-  vtkInformation* outInfo = outputVector->GetInformationObject(0);
   outInfo->Remove(vtkStreamingDemandDrivenPipeline::WHOLE_EXTENT());
   outInfo->Remove(CAN_PRODUCE_SUB_EXTENT());
   outInfo->Remove(CAN_HANDLE_PIECE_REQUEST());
@@ -408,12 +438,16 @@ int vtkINRReader::RequestInformation(vtkInformation*, vtkInformationVector**,
     if (status != INR_OK)
     {
       this->ReportError("Cannot compute the grid geometry", status);
-      return 0;
+      return false;
     }
     outInfo->Set(vtkDataObject::ORIGIN(), origin, 3);
     outInfo->Set(vtkDataObject::SPACING(), spacing, 3);
   }
+  return true;
+}
 
+void vtkINRReader::DescribeTime(vtkInformation* outInfo)
+{
   outInfo->Remove(vtkStreamingDemandDrivenPipeline::TIME_STEPS());
   outInfo->Remove(vtkStreamingDemandDrivenPipeline::TIME_RANGE());
   if (!this->TimeValues.empty())
@@ -423,10 +457,13 @@ int vtkINRReader::RequestInformation(vtkInformation*, vtkInformationVector**,
     const double range[2] = { this->TimeValues.front(), this->TimeValues.back() };
     outInfo->Set(vtkStreamingDemandDrivenPipeline::TIME_RANGE(), range, 2);
   }
+}
 
+bool vtkINRReader::ListVariables()
+{
   // Offer every variable; settings the user made survive (AddArray keeps them).
   size_t count = 0;
-  status = inr_variable_count(this->Model, &count);
+  int status = inr_variable_count(this->Model, &count);
   bool embeds = false;
   if (status == INR_OK)
   {
@@ -435,7 +472,7 @@ int vtkINRReader::RequestInformation(vtkInformation*, vtkInformationVector**,
   if (status != INR_OK)
   {
     this->ReportError("Cannot list the variables", status);
-    return 0;
+    return false;
   }
   this->LatentBlendChoices->Initialize();
   for (size_t v = 0; v < count; ++v)
@@ -446,7 +483,7 @@ int vtkINRReader::RequestInformation(vtkInformation*, vtkInformationVector**,
       inr_variable_association(this->Model, v, &association) != INR_OK)
     {
       this->ReportError("Cannot read a variable", INR_ERROR_CORRUPT);
-      return 0;
+      return false;
     }
     vtkDataArraySelection* selection =
       association == INR_ASSOCIATION_CELL ? this->CellSelection : this->PointSelection;
@@ -459,7 +496,7 @@ int vtkINRReader::RequestInformation(vtkInformation*, vtkInformationVector**,
       this->LatentBlendChoices->InsertNextValue(name);
     }
   }
-  return 1;
+  return true;
 }
 
 bool vtkINRReader::Progress(void* self, double fraction)
@@ -724,6 +761,10 @@ int vtkINRReader::RequestData(vtkInformation*, vtkInformationVector**,
   if (IsEmpty(extent))
   {
     return 1;
+  }
+  if (this->IsImages())
+  {
+    return this->RequestImagesData(output, extent, time);
   }
 
   if (vtkImageData* image = vtkImageData::SafeDownCast(output))

@@ -34,6 +34,16 @@
  * vtkGhostType (as ParaView's Resample With Dataset marks them). Mesh
  * outputs carry vtkOriginalCellIds, the stored cell of each cell.
  *
+ * Files of rendered images (NeRVI: the images domain, e.g. isosurface
+ * renderings by time and camera) give one 2-D vtkImageData of width x
+ * height x 1 points (origin 0, spacing 1, the picture's top row last, as
+ * VTK's y points up) per time and view: each selected variable as a float
+ * point array and, when the file names a composite, its 8-bit picture as
+ * the 4-component point array "RGBA" (shown as is with Map Scalars off).
+ * The view is one value per view parameter (ViewParameterNames, e.g. theta
+ * and phi), any values between the stored ones (beyond them, clamped):
+ * ViewParameters, or stored view StoredView. Time is continuous as above.
+ *
  * Parallel: for grids the reader sets CAN_PRODUCE_SUB_EXTENT, and decodes
  * only the update extent it is asked for; pieces equal the whole grid bit for
  * bit. For meshes it sets CAN_HANDLE_PIECE_REQUEST: each rank decodes its
@@ -57,7 +67,9 @@
 
 class vtkDataArraySelection;
 class vtkDataSet;
+class vtkDoubleArray;
 class vtkFloatArray;
+class vtkImageData;
 class vtkStringArray;
 struct inr_model;
 
@@ -84,7 +96,7 @@ public:
   ///@}
 
   /// Points per axis of the stored grid (0 0 0 before a file is read, and
-  /// for unstructured files).
+  /// for unstructured files; width, height and 1 for images files).
   vtkGetVector3Macro(NativeDimensions, int);
 
   /// What an unstructured file gives.
@@ -118,6 +130,40 @@ public:
   vtkSetClampMacro(LevelOfDetail, int, 0, VTK_INT_MAX);
   vtkGetMacro(LevelOfDetail, int);
   ///@}
+
+  /// 1 when the open file holds rendered images (NeRVI).
+  int GetIsImages() const { return this->IsImages() ? 1 : 0; }
+
+  ///@{
+  /// The view of an images file: one value per view parameter, in the
+  /// file's order. None (the default) means the first stored view; another
+  /// count than the file's parameters is an error. Used while StoredView is
+  /// -1. Ignored for other files.
+  void SetNumberOfViewParameters(int count);
+  void SetViewParameter(int index, double value);
+  int GetNumberOfViewParameters() const { return static_cast<int>(this->ViewParameters.size()); }
+  double GetViewParameter(int index) const;
+  ///@}
+
+  ///@{
+  /// Decodes stored view k of an images file (0 to its number of views - 1)
+  /// instead of ViewParameters; -1 (the default) uses ViewParameters.
+  vtkSetClampMacro(StoredView, int, -1, VTK_INT_MAX);
+  vtkGetMacro(StoredView, int);
+  ///@}
+
+  /// What the open images file stores (empty for other files): the names of
+  /// its view parameters; their stored [min, max], parameter after
+  /// parameter; its stored views, one tuple of one value per parameter
+  /// each; and its first stored view (what an empty ViewParameters means).
+  vtkStringArray* GetViewParameterNames() { return this->ViewParameterNames; }
+  vtkDoubleArray* GetViewParameterRanges() { return this->ViewParameterRanges; }
+  vtkDoubleArray* GetStoredViews() { return this->StoredViews; }
+  vtkDoubleArray* GetDefaultViewParameters() { return this->DefaultViewParameters; }
+
+  /// The range of StoredView for the open file: -1 and its number of stored
+  /// views - 1 (-1 -1 for files without views).
+  vtkGetVector2Macro(StoredViewRange, int);
 
   /// Scales of the open file's multiscale (ECNR) model, coarsest first; 0
   /// for other model families and before a file is read.
@@ -190,6 +236,11 @@ private:
   /// Opens FileName unless it is open already; reports errors.
   bool OpenFile();
   void CloseFile();
+  /// RequestInformation's parts: the extent and geometry of a grid or mesh
+  /// output, the time steps, and the variables offered for selection.
+  bool DescribeGrid(vtkInformation* outInfo);
+  void DescribeTime(vtkInformation* outInfo);
+  bool ListVariables();
   /// The dimensions to decode: SamplingDimensions, or the stored (for a
   /// mesh, the default resampling) ones.
   void DecodeDimensions(uint64_t dims[3]) const;
@@ -200,6 +251,20 @@ private:
   /// its arrays, and the resampled image's arrays with the mask.
   int RequestMeshData(vtkInformation* outInfo, vtkDataObject* output, double time);
   bool ResampleArrays(vtkDataSet* output, const int extent[6], double time);
+  bool IsImages() const;
+  /// Images outputs (vtkINRReaderImages.cxx): the image's extent and
+  /// geometry (reading the stored views), and one image's arrays for
+  /// `extent` (a non-empty update extent).
+  bool DescribeImages(vtkInformation* outInfo);
+  bool ReadViews();
+  int RequestImagesData(vtkDataObject* output, const int extent[6], double time);
+  /// The view to decode (StoredView, ViewParameters or the first stored
+  /// one); false with an error for a bad setting.
+  bool ResolveView(std::vector<double>& view);
+  bool DecodeImageArrays(
+    vtkImageData* output, const int extent[6], double time, const std::vector<double>& view);
+  bool DecodeComposite(
+    vtkImageData* output, const int extent[6], double time, const std::vector<double>& view);
   /// Fills `arrays` with new float arrays for `variables`, sized by `count`
   /// (the library's value count of one variable); `pointers` and `lengths`
   /// as the decode functions take them.
@@ -248,6 +313,13 @@ private:
   char* LatentBlendTo = nullptr;
   double LatentBlendAlpha = 0.5;
   vtkStringArray* LatentBlendChoices;
+  std::vector<double> ViewParameters;
+  int StoredView = -1;
+  int StoredViewRange[2] = { -1, -1 };
+  vtkStringArray* ViewParameterNames;
+  vtkDoubleArray* ViewParameterRanges;
+  vtkDoubleArray* StoredViews;
+  vtkDoubleArray* DefaultViewParameters;
   double Bounds[6] = { 0, 0, 0, 0, 0, 0 };
   vtkDataArraySelection* PointSelection;
   vtkDataArraySelection* CellSelection;
