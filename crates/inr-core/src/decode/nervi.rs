@@ -143,7 +143,7 @@ fn with_progress<'a>(
 }
 
 /// `layer` applied to `input` (`[cin, h, w]`), its output channels shared
-/// among the threads.
+/// among the threads, or its rows when it has too few channels to share.
 fn conv(
     layer: &ConvLayer,
     input: &[f32],
@@ -151,12 +151,27 @@ fn conv(
     w: usize,
     options: &DecodeOptions,
 ) -> Result<Vec<f32>> {
-    let Conv { cin, cout, k } = layer.shape;
-    let mut out = vec![0.0f32; cout * h * w];
     let threads = match options.threads {
         0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
         n => n,
     };
+    if layer.shape.cout >= 2 * MIN_JOB_CHANNELS * threads || h < 2 * threads {
+        conv_by_channels(layer, input, h, w, threads, options)
+    } else {
+        conv_by_rows(layer, input, h, w, threads, options)
+    }
+}
+
+fn conv_by_channels(
+    layer: &ConvLayer,
+    input: &[f32],
+    h: usize,
+    w: usize,
+    threads: usize,
+    options: &DecodeOptions,
+) -> Result<Vec<f32>> {
+    let Conv { cin, cout, k } = layer.shape;
+    let mut out = vec![0.0f32; cout * h * w];
     let per_job = cout.div_ceil(4 * threads).max(MIN_JOB_CHANNELS).min(cout);
     let jobs: Vec<(usize, &mut [f32])> = out
         .chunks_mut(per_job * h * w)
@@ -181,6 +196,44 @@ fn conv(
             );
         },
     )?;
+    Ok(out)
+}
+
+/// Each job computes a band of rows for every channel; the bands are then
+/// placed into the channel-major map.
+fn conv_by_rows(
+    layer: &ConvLayer,
+    input: &[f32],
+    h: usize,
+    w: usize,
+    threads: usize,
+    options: &DecodeOptions,
+) -> Result<Vec<f32>> {
+    let cout = layer.shape.cout;
+    let per_job = h.div_ceil(4 * threads).max(1);
+    let mut bands: Vec<(usize, Vec<f32>)> = (0..h)
+        .step_by(per_job)
+        .map(|y0| (y0, vec![0.0f32; cout * per_job.min(h - y0) * w]))
+        .collect();
+    let jobs: Vec<&mut (usize, Vec<f32>)> = bands.iter_mut().collect();
+    parallel::run(
+        jobs,
+        options,
+        || (),
+        |_, (y0, dst)| {
+            let rows = *y0..*y0 + dst.len() / (cout * w);
+            layer
+                .shape
+                .apply_rows(input, h, w, &layer.weight, &layer.bias, rows, dst);
+        },
+    )?;
+    let mut out = vec![0.0f32; cout * h * w];
+    for (y0, band) in &bands {
+        let n = band.len() / cout;
+        for (o, part) in band.chunks_exact(n).enumerate() {
+            out[o * h * w + y0 * w..][..n].copy_from_slice(part);
+        }
+    }
     Ok(out)
 }
 

@@ -7,6 +7,8 @@ use inr_core::error::{Error, Result};
 
 /// Fewest channels of an upscale block's output.
 pub const MIN_CHANNELS: usize = 4;
+/// Narrowest MLP a ratio may shrink it to.
+pub const MIN_MLP_WIDTH: usize = 8;
 /// Largest first feature map, `H0 x W0` pixels.
 pub const MAX_MAP_PIXELS: usize = 256;
 /// Kernel size of every convolution.
@@ -98,7 +100,8 @@ impl NerviShape {
     }
 
     /// The largest `c2` (from [`MIN_CHANNELS`]) whose network has at most
-    /// `budget` parameters.
+    /// `budget` parameters; the MLP's `width` halves (down to
+    /// [`MIN_MLP_WIDTH`]) when even the fewest channels do not fit.
     pub fn fitting(
         size: [usize; 2],
         inputs: usize,
@@ -106,16 +109,25 @@ impl NerviShape {
         width: usize,
         budget: u64,
     ) -> Result<NerviShape> {
-        let fits = |c: usize| -> Result<Option<NerviShape>> {
+        let mut width = width;
+        let fits = |c: usize, width: usize| -> Result<Option<NerviShape>> {
             let s = NerviShape::new(size, inputs, levels, width, c)?;
             Ok((s.parameters() <= budget).then_some(s))
         };
-        let Some(mut best) = fits(MIN_CHANNELS)? else {
-            return Err(Error::InvalidArgument(format!(
-                "no network of width {width} fits {budget} parameters: ask for a lower ratio \
-                 or a smaller --width"
-            )));
+        let mut best = loop {
+            match fits(MIN_CHANNELS, width)? {
+                Some(s) => break s,
+                None if width / 2 >= MIN_MLP_WIDTH => width /= 2,
+                None => {
+                    return Err(Error::InvalidArgument(format!(
+                        "no network fits {budget} parameters (the smallest, MLP width {width} \
+                         and {MIN_CHANNELS} channels, has {}): ask for a lower ratio",
+                        NerviShape::new(size, inputs, levels, width, MIN_CHANNELS)?.parameters()
+                    )))
+                }
+            }
         };
+        let fits = |c: usize| fits(c, width);
         for c in MIN_CHANNELS + 1..=4096 {
             match fits(c)? {
                 Some(s) => best = s,
@@ -147,5 +159,9 @@ mod tests {
         assert!(fit.parameters() <= 200_000);
         let bigger = NerviShape::new([256, 256], 3, 4, 64, fit.blocks[0].1 + 1).unwrap();
         assert!(bigger.parameters() > 200_000);
+        // A small budget narrows the MLP first.
+        let tiny = NerviShape::fitting([128, 128], 4, 4, 64, 11_184).unwrap();
+        assert!(tiny.width < 64 && tiny.parameters() <= 11_184, "{tiny:?}");
+        assert!(NerviShape::fitting([128, 128], 4, 4, 64, 500).is_err());
     }
 }
