@@ -13,6 +13,7 @@ use crate::format::metadata::{Association, Domain, Metadata};
 use crate::format::InrFile;
 use crate::kernels::conv::Conv;
 use crate::model::residual_siren::Dense;
+use crate::model::stacked::finite;
 use crate::model::SectionCache;
 
 pub use meta::{
@@ -454,18 +455,9 @@ fn load_conv<'a>(
             bias.shape, shape.cout
         )));
     }
-    let layer = ConvLayer {
+    Ok(ConvLayer {
         shape,
-        weight: weight.decode(section)?,
-        bias: bias.decode(section)?,
-    };
-    if layer
-        .weight
-        .iter()
-        .chain(&layer.bias)
-        .any(|v| !v.is_finite())
-    {
-        return Err(Error::Invalid("non-finite convolution weight".into()));
-    }
-    Ok(layer)
+        weight: finite(weight, section)?,
+        bias: finite(bias, section)?,
+    })
 }
