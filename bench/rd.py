@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
-"""Rate-distortion benchmark: inr encode vs SZ3 and ZFP at equal compression ratio.
+"""Rate-distortion benchmark: inr encode vs SZ3, ZFP, SPERR and TTHRESH at equal compression ratio.
 
-Usage (from the repository root, with the python3 of the torch venv: numpy, pysz, zfpy):
+Usage (from the repository root, with the python3 of the torch venv: numpy, pysz, zfpy,
+numcodecs-wasm-sperr==0.2.3, numcodecs-wasm-tthresh==0.3.2):
   python3 bench/rd.py DATASET... [--ratios 100 200 500] [--steps 3000] [--max-minutes 2] [--libtorch]
   python3 bench/rd.py DATASET... --baselines-only [--ratios 100 200 500]
   python3 -m doctest bench/rd.py        # checks the bench_libtorch RESULT-line parser
@@ -43,9 +44,18 @@ import time
 import zlib
 import xml.etree.ElementTree as ET
 
+import importlib.metadata
 import numpy as np
 import zfpy
 from pysz import sz, szConfig, szErrorBoundMode
+
+# numcodecs 0.16 parses zfpy's version as integers and fails on zfpy 1.0.1.post0 (what pip
+# installs beside pysz); it is only read at import time, so the import sees "1.0.1".
+_version = importlib.metadata.version
+importlib.metadata.version = lambda n: "1.0.1" if n == "zfpy" else _version(n)
+from numcodecs_wasm_sperr import Sperr  # noqa: E402
+from numcodecs_wasm_tthresh import Tthresh  # noqa: E402
+importlib.metadata.version = _version
 
 DATA = "/work/shared/data"
 DATASETS = {
@@ -169,7 +179,27 @@ def _zfp(a, tol):
     return len(buf), dec, tc, time.perf_counter() - t
 
 
-CODECS = {"sz3": _sz3, "zfp": _zfp}
+def _numcodec(codec, a):
+    t = time.perf_counter()
+    buf = codec.encode(np.ascontiguousarray(a))
+    tc = time.perf_counter() - t
+    t = time.perf_counter()
+    dec = np.asarray(codec.decode(buf)).reshape(a.shape)
+    return len(bytes(buf)), dec, tc, time.perf_counter() - t
+
+
+def _sperr(a, eb):
+    # Point-wise absolute error, as SZ3's ABS mode (WebAssembly build, numcodecs-wasm-sperr).
+    return _numcodec(Sperr(mode="pwe", pwe=float(eb)), a)
+
+
+def _tthresh(a, eb):
+    # TTHRESH bounds the RMSE, not each value: the bound is only bisected to reach a ratio.
+    return _numcodec(Tthresh(eb_mode="rmse", eb_rmse=float(eb)), a)
+
+
+CODECS = {"sz3": _sz3, "zfp": _zfp, "sperr": _sperr, "tthresh": _tthresh}
+NAMES = {"sz3": "SZ3", "zfp": "ZFP", "sperr": "SPERR", "tthresh": "TTHRESH"}
 
 
 def round_trips_4d(codec):
@@ -377,9 +407,8 @@ def summary(row):
     s = f"CR {row['ratio_asked']:g}: "
     if inr:
         s += f"inr {inr['ratio']:.1f} {inr['mean_psnr']:.2f} dB | "
-    z = row["zfp"]
-    return s + (f"SZ3 {row['sz3']['ratio']:.1f} {row['sz3']['mean_psnr']:.2f} dB | "
-                f"ZFP {z['ratio']:.1f}{'' if z['reached'] else ' (max)'} {z['mean_psnr']:.2f} dB")
+    return s + " | ".join(f"{NAMES[c]} {row[c]['ratio']:.1f}{'' if row[c]['reached'] else ' (max)'} "
+                          f"{row[c]['mean_psnr']:.2f} dB" for c in CODECS)
 
 
 # ---------------------------------------------------------------- markdown
@@ -434,7 +463,7 @@ def markdown(res):
     """The dataset's results as markdown: main table, bounds, PSNR per variable, commands."""
     v0, rows, m, st = res["variables"][0], res["rows"], res["machine"], res["settings"]
     layout = {c: next((r[c]["layout"] for r in rows if c in r), "—") for c in CODECS}
-    md = [f"# {res['dataset']}: rate-distortion, inr vs SZ3 and ZFP",
+    md = [f"# {res['dataset']}: rate-distortion, inr vs SZ3, ZFP, SPERR and TTHRESH",
           f"Data: `{res['input']}`: {len(res['variables'])} float32 variable(s) of shape {tuple(v0['shape'])} "
           f"({'t, ' if len(v0['shape']) == 4 else ''}z, y, x), {res['raw_f32_bytes']} bytes as float32. "
           f"{res['date']}, {m['cpu']}, nproc {m['nproc']}.",
@@ -451,21 +480,21 @@ def markdown(res):
              if st.get("method") == "mc-inr" else
              f"(its --report-json), encoded with `--steps {st['steps']} --max-minutes {st['max_minutes']:g}`. ")
           + (f"Extra encoder arguments: `{st['extra']}`. " if st.get("extra") else "")
-          + "SZ3 (ABS) and ZFP (accuracy mode): each variable on its own, error bound = rel * its range, "
-          f"SZ3 layout {layout['sz3']}, ZFP layout {layout['zfp']}; rel bisected in [1e-9, {st['max_rel']:g}] so "
-          "SZ3's total ratio is within 1 % of "
+          + "SZ3 (ABS), ZFP (accuracy mode), SPERR (point-wise error) and TTHRESH (RMSE bound): each "
+          "variable on its own, bound = rel * its range, layouts "
+          + ", ".join(f"{NAMES[c]} {layout[c]}" for c in CODECS)
+          + f"; rel bisected in [1e-9, {st['max_rel']:g}] so each total ratio is within 1 % of "
           + ("the asked one (--baselines-only)" if res["baselines_only"] else "inr's actual one")
-          + ", ZFP's nearest; \"(max)\": the ratio at the largest bound tried, still below the target. "
-          f"SZ3/ZFP single-threaded, times the best of {st['repeats']} runs.",
+          + " (ZFP's steps at powers of two: its nearest); \"(max)\": the ratio at the largest bound tried, "
+          f"still below the target. Codecs single-threaded, times the best of {st['repeats']} runs.",
           _table(["CR asked", "inr CR", "inr net (width/blocks)", "inr PSNR", "inr steps (stop reason)",
-                  "inr encode s", "SZ3 CR", "SZ3 PSNR", "SZ3 comp/decomp s", "ZFP CR", "ZFP PSNR",
-                  "ZFP comp/decomp s"],
-                 [[f"{r['ratio_asked']:g}"] + _inr_cells(r.get("inr")) + _codec_cells(r.get("sz3"))
-                  + _codec_cells(r.get("zfp")) for r in rows]),
+                  "inr encode s"] + [f"{NAMES[c]} {h}" for c in CODECS for h in ("CR", "PSNR", "comp/decomp s")],
+                 [[f"{r['ratio_asked']:g}"] + _inr_cells(r.get("inr"))
+                  + [cell for c in CODECS for cell in _codec_cells(r.get(c))] for r in rows]),
           "Baseline bounds, relative to each variable's range:",
-          _table(["CR asked", "target CR", "SZ3 rel error bound", "ZFP rel tolerance"],
-                 [[f"{r['ratio_asked']:g}", f"{r['sz3']['target']:.1f}", f"{r['sz3']['rel']:.3g}",
-                   f"{r['zfp']['rel']:.3g}"] for r in rows if "sz3" in r])]
+          _table(["CR asked", "target CR"] + [f"{NAMES[c]} rel bound" for c in CODECS],
+                 [[f"{r['ratio_asked']:g}", f"{r['sz3']['target']:.1f}"] + [f"{r[c]['rel']:.3g}" for c in CODECS]
+                  for r in rows if "sz3" in r])]
     if len(res["variables"]) > 1:
         md += per_variable(res)
     notes = [n for r in rows for n in r.get("inr", {}).get("checks", [])]
@@ -490,12 +519,12 @@ def per_variable(res):
             continue
         rep = _inr_report(r)
         inr = {v["name"]: v["psnr"] for v in rep["variables"]} if rep else {}
-        ratios = ([f"inr {rep['ratio']:.1f}"] if rep else []) + [f"SZ3 {r['sz3']['ratio']:.1f}", f"ZFP {r['zfp']['ratio']:.1f}"]
+        ratios = ([f"inr {rep['ratio']:.1f}"] if rep else []) + [f"{NAMES[c]} {r[c]['ratio']:.1f}" for c in CODECS]
         out.append(f"CR asked {r['ratio_asked']:g} ({', '.join(ratios)}):")
-        out.append(_table(["variable", "range", "inr", "SZ3", "ZFP"],
-                          [[v["name"], f"{v['range']:.4g}", f"{inr[v['name']]:.2f}" if v["name"] in inr else "—",
-                            f"{s:.2f}", f"{z:.2f}"]
-                           for v, s, z in zip(res["variables"], r["sz3"]["psnr"], r["zfp"]["psnr"])]))
+        out.append(_table(["variable", "range", "inr"] + [NAMES[c] for c in CODECS],
+                          [[v["name"], f"{v['range']:.4g}", f"{inr[v['name']]:.2f}" if v["name"] in inr else "—"]
+                           + [f"{r[c]['psnr'][i]:.2f}" for c in CODECS]
+                           for i, v in enumerate(res["variables"])]))
     return out
 
 
