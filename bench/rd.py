@@ -25,6 +25,9 @@ Method, per dataset and target ratio R:
   the tolerance); marked "max" where the largest rel stays below the target.
   With --baselines-only the targets are the asked ratios. Both codecs run single-threaded; the
   timings are the best of --repeats runs.
+- SPERR (point-wise absolute error, like SZ3's ABS) and TTHRESH (an RMSE bound: it bounds no single
+  value), WebAssembly builds through numcodecs, bisected the same way ("(max)" where the largest
+  bound stays below the target).
 - PSNR = 20 log10(max - min) - 10 log10(MSE) per variable over the original data (all steps), and
   its mean over the variables.
 - --libtorch: bench_libtorch (release example) on the file of ratio 200 (else the first ratio):
