@@ -130,15 +130,10 @@ fn conv_macs(c: Conv, h: usize, w: usize) -> f64 {
     (c.cout * c.cin * c.k * c.k) as f64 * (h * w) as f64
 }
 
-fn with_progress<'a>(
-    options: &DecodeOptions,
-    p: &'a (dyn Fn(f64) -> bool + Sync),
-) -> DecodeOptions<'a> {
+fn with_progress<'a>(options: &DecodeOptions<'a>, p: Progress<'a>) -> DecodeOptions<'a> {
     DecodeOptions {
-        threads: options.threads,
-        progress: options.progress.map(|_| p as Progress),
-        detail: options.detail,
-        blend: options.blend,
+        progress: options.progress.map(|_| p),
+        ..*options
     }
 }
 
@@ -151,10 +146,7 @@ fn conv(
     w: usize,
     options: &DecodeOptions,
 ) -> Result<Vec<f32>> {
-    let threads = match options.threads {
-        0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
-        n => n,
-    };
+    let threads = parallel::thread_count(options.threads);
     if layer.shape.cout >= 2 * MIN_JOB_CHANNELS * threads || h < 2 * threads {
         conv_by_channels(layer, input, h, w, threads, options)
     } else {

@@ -64,12 +64,16 @@ pub fn scaled_progress<'a>(
 static POOLS: Lazy<Mutex<HashMap<usize, Arc<rayon::ThreadPool>>>> =
     Lazy::new(|| Mutex::new(HashMap::new()));
 
+/// The threads a decode runs on: `threads`, or one per core for 0.
+pub(crate) fn thread_count(threads: usize) -> usize {
+    match threads {
+        0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+        n => n,
+    }
+}
+
 fn pool(threads: usize) -> Result<Arc<rayon::ThreadPool>> {
-    let n = if threads == 0 {
-        std::thread::available_parallelism().map_or(1, |n| n.get())
-    } else {
-        threads
-    };
+    let n = thread_count(threads);
     let mut pools = POOLS.lock().unwrap_or_else(|p| p.into_inner());
     if let Some(p) = pools.get(&n) {
         return Ok(p.clone());

@@ -432,18 +432,20 @@ pub(crate) fn layer_metas(layers: &[Layer], push: &mut PushDense) -> Result<Vec<
         .collect()
 }
 
+/// A sine frequency as stored: finite with `|w0| < 10^6` (section 10.1).
+pub(crate) fn w0(w: f64) -> Result<f32> {
+    if w.is_finite() && w.abs() < 1e6 {
+        Ok(w as f32)
+    } else {
+        Err(Error::Invalid(format!("w0 = {w}")))
+    }
+}
+
 /// Loads one layer's weights from the decoded sections.
 pub(crate) fn load_layer<'a>(
     l: &LayerMeta,
     section: &dyn Fn(u32) -> Result<&'a [u8]>,
 ) -> Result<Layer> {
-    let w0 = |w: f64| -> Result<f32> {
-        if w.is_finite() && w.abs() < 1e6 {
-            Ok(w as f32)
-        } else {
-            Err(Error::Invalid(format!("w0 = {w}")))
-        }
-    };
     Ok(match l {
         LayerMeta::Sine {
             w0: w,

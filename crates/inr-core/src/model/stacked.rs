@@ -75,12 +75,7 @@ impl StackedLayer {
         let (out, inp) = shape(meta, mlps)?;
         let [weight, bias] = meta.tensors();
         let w0 = match meta {
-            StackedLayerMeta::Sine { w0, .. } if w0.is_finite() && w0.abs() < 1e6 => {
-                Some(*w0 as f32)
-            }
-            StackedLayerMeta::Sine { w0, .. } => {
-                return Err(Error::Invalid(format!("w0 = {w0}")));
-            }
+            StackedLayerMeta::Sine { w0, .. } => Some(crate::model::residual_siren::w0(*w0)?),
             StackedLayerMeta::Linear { .. } => None,
         };
         Ok(StackedLayer {

@@ -12,7 +12,7 @@ use crate::format::limits;
 use crate::format::metadata::{Association, Domain, Metadata};
 use crate::format::InrFile;
 use crate::kernels::conv::Conv;
-use crate::model::residual_siren::Dense;
+use crate::model::residual_siren::{w0, Dense};
 use crate::model::stacked::finite;
 use crate::model::SectionCache;
 
@@ -372,14 +372,6 @@ fn composite(c: &CompositeMeta, meta: &Metadata) -> Result<Composite> {
         mask,
         background: c.background.iter().map(|&v| v as f32).collect(),
     })
-}
-
-fn w0(w: f64) -> Result<f32> {
-    if w.is_finite() && w.abs() < 1e6 {
-        Ok(w as f32)
-    } else {
-        Err(Error::Invalid(format!("w0 = {w}")))
-    }
 }
 
 fn load_mlp_layer<'a>(
