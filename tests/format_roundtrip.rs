@@ -244,6 +244,7 @@ fn image_file(compress_metadata: bool) -> (FileBuilder, Metadata, ExpectedSectio
             crc32: 4,
         }],
         attributes: attributes(),
+        corrections: None,
     };
     // the raw bytes each section must decode to
     let mut weights_raw = Vec::new();
@@ -347,6 +348,7 @@ fn no_time_axis_no_attributes_no_units_are_omitted_and_come_back_empty() {
         model: model_value,
         sections: vec![],
         attributes: BTreeMap::new(),
+        corrections: None,
     };
     let bytes = b.to_bytes(metadata.clone()).unwrap();
     let file = InrFile::from_bytes(bytes.clone()).unwrap();
@@ -410,6 +412,7 @@ fn rectilinear_domain_coordinates_round_trip() {
             model: model_value,
             sections: vec![],
             attributes: BTreeMap::new(),
+            corrections: None,
         };
         let bytes = b.to_bytes(metadata.clone()).unwrap();
         let file = InrFile::from_bytes(bytes.clone()).unwrap();
@@ -493,6 +496,7 @@ fn unstructured_and_images_domains_round_trip() {
         model: model_value,
         sections: vec![],
         attributes: attributes(),
+        corrections: None,
     };
     let bytes = b.to_bytes(metadata.clone()).unwrap();
     let file = InrFile::from_bytes(bytes.clone()).unwrap();
@@ -554,6 +558,7 @@ fn unstructured_and_images_domains_round_trip() {
         model: model_value,
         sections: vec![],
         attributes: BTreeMap::new(),
+        corrections: None,
     };
     let bytes = b.to_bytes(metadata.clone()).unwrap();
     let file = InrFile::from_bytes(bytes.clone()).unwrap();
@@ -633,6 +638,7 @@ fn store_tensors(list: &[(&[f32], &[u64], WeightEncoding)], compress_metadata: b
         model: serde_json::json!({"family": "test_tensors", "tensors": refs}),
         sections: vec![],
         attributes: BTreeMap::new(),
+        corrections: None,
     };
     let file = InrFile::from_bytes(b.to_bytes(metadata).unwrap()).unwrap();
     let tensors: Vec<TensorRef> =
@@ -1067,6 +1073,7 @@ fn siren_file(
         model: model_value,
         sections: vec![],
         attributes: BTreeMap::new(),
+        corrections: None,
     };
     b.to_bytes(metadata).unwrap()
 }

@@ -183,7 +183,9 @@ pub unsafe extern "C" fn inr_mesh_view_value_count(
 /// at its points, cell data at its cell centroids, at `time` (NaN: first
 /// step). Buffers as in `inr_decode_nodes`, each `inr_mesh_view_value_count`
 /// floats. At the stored points of a view the values equal those of
-/// `inr_decode_nodes` bit for bit.
+/// `inr_decode_nodes` bit for bit, corrections included (an error-bounded
+/// file's corrections apply at stored points, and at the cells of an
+/// unrefined view, at a stored time step).
 #[no_mangle]
 pub unsafe extern "C" fn inr_decode_mesh_view(
     model: *const inr_model,
@@ -197,12 +199,12 @@ pub unsafe extern "C" fn inr_decode_mesh_view(
 ) -> inr_status {
     boundary(|| {
         let m = model_ref(model)?;
-        let mesh = &view_ref(view)?.mesh;
+        let view = view_ref(view)?;
         let vars = variables_arg(m, variables, n_variables)?;
         let mut outs = outputs_arg(outputs, output_lens, vars.len())?;
         with_options(options, |o| {
             m.decoder
-                .decode_mesh_into(mesh, &vars, time_arg(time), &mut outs, o)
+                .decode_view_into(view, &vars, time_arg(time), &mut outs, o)
         })?;
         Ok(())
     })

@@ -48,7 +48,7 @@ fn mesh(decoder: &Decoder, args: &DecodeArgs) -> Result<()> {
         .collect::<Result<_>>()?;
     with_progress(args, None, |options| {
         let mut outs: Vec<&mut [f32]> = values.iter_mut().map(Vec::as_mut_slice).collect();
-        decoder.decode_mesh_into(&view.mesh, &variables, args.time, &mut outs, options)
+        decoder.decode_view_into(&view, &variables, args.time, &mut outs, options)
     })?;
     let decoding = start.elapsed().as_secs_f64();
     let meta = decoder.metadata();

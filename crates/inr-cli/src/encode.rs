@@ -14,6 +14,7 @@ use tch::Device;
 
 use inr_core::error::{Error, Result};
 use inr_core::format::writer::write_atomically;
+use inr_encode::bound::{self, ErrorBound};
 use inr_encode::{
     self as encode, device_name, Details, EncodeOptions, EncodeReport, Samples, Size, TrainOptions,
 };
@@ -157,11 +158,14 @@ impl std::str::FromStr for DeviceChoice {
     }
 }
 
+/// The compression ratio when none is asked for.
+pub const DEFAULT_RATIO: f64 = 50.0;
+
 /// Codebook bits of the residual SIREN and MC-INR.
 pub const DEFAULT_BITS: u8 = 9;
 
 /// Arguments of `inr encode`.
-#[derive(Debug, Args)]
+#[derive(Clone, Debug, Args)]
 pub struct EncodeArgs {
     /// The data: .vti, .vtr, .vtu, or a .pvd collection of them.
     #[arg(value_name = "INPUT")]
@@ -170,9 +174,20 @@ pub struct EncodeArgs {
     #[arg(short, long, value_name = "FILE")]
     pub output: PathBuf,
     /// Target compression ratio (float32 data bytes / file bytes; / model
-    /// bytes for a mesh).
-    #[arg(long, default_value_t = 50.0, conflicts_with_all = ["width", "size"])]
-    pub ratio: f64,
+    /// bytes for a mesh) [default: 50, or searched with an error bound].
+    #[arg(long, conflicts_with_all = ["width", "size"])]
+    pub ratio: Option<f64>,
+    /// Largest absolute error at every stored site (grid point or cell,
+    /// mesh node or cell, every time step), in the variables' units:
+    /// sites the network misses by more get stored corrections. Without
+    /// --ratio, --size or --width, the network size giving the smallest
+    /// file is searched for.
+    #[arg(long, value_name = "ABS", conflicts_with = "max_rel_error")]
+    pub max_error: Option<f64>,
+    /// As --max-error, a fraction of each variable's range (max - min over
+    /// its components and steps), e.g. 1e-3.
+    #[arg(long, value_name = "R")]
+    pub max_rel_error: Option<f64>,
     /// Target file size in kilobytes (1000 bytes; the model's, for a mesh),
     /// instead of --ratio.
     #[arg(long, value_name = "KB", conflicts_with = "width")]
@@ -248,7 +263,7 @@ pub struct EncodeArgs {
 
 /// Options of `--method nervi`; --width sets the convolutions' channels
 /// (the paper's c2) instead of --ratio.
-#[derive(Debug, Args)]
+#[derive(Clone, Debug, Args)]
 pub struct NerviArgs {
     /// Width of the first residual block of the MLP (the paper's c1).
     #[arg(long, default_value_t = 64, help_heading = "NeRVI")]
@@ -267,7 +282,7 @@ pub struct NerviArgs {
 /// Options of `--method stsr` (the paper's defaults but for the rate: the
 /// residual SIREN's --lr default for the width, cosine over --steps or
 /// --max-minutes). --blocks, --omega and --latent-dim are other families'.
-#[derive(Debug, Args)]
+#[derive(Clone, Debug, Args)]
 pub struct StsrArgs {
     /// Heads along x, y, z; each must divide the training samples of its
     /// axis [default: 2 where that number is even, else 1].
@@ -316,7 +331,7 @@ pub struct StsrArgs {
 /// Options of `--method ecnr` (the paper's defaults). --width sets the
 /// MLPs' width and keeps every block that is not negligible instead of a
 /// size target; --lr defaults to 3e-3, --bits to 8.
-#[derive(Debug, Args)]
+#[derive(Clone, Debug, Args)]
 pub struct EcnrArgs {
     /// Scales of the Laplacian pyramid over space and time.
     #[arg(long, default_value_t = 3, help_heading = "ECNR")]
@@ -350,7 +365,7 @@ pub struct EcnrArgs {
 }
 
 /// Options of `--method mc-inr` (the paper's defaults).
-#[derive(Debug, Args)]
+#[derive(Clone, Debug, Args)]
 pub struct McArgs {
     /// Clusters of the initial k-means over the sites.
     #[arg(long, default_value_t = 20, help_heading = "MC-INR")]
@@ -450,8 +465,23 @@ impl EncodeArgs {
                     "--size {kb} (must be above 0)"
                 )))
             }
-            (None, None) => Size::Ratio(self.ratio),
+            (None, None) => Size::Ratio(self.ratio.unwrap_or(DEFAULT_RATIO)),
         })
+    }
+
+    /// The error bound asked for, if any.
+    pub(super) fn bound(&self) -> Result<Option<ErrorBound>> {
+        let bound = match (self.max_error, self.max_rel_error) {
+            (Some(a), _) => ErrorBound::Absolute(a),
+            (None, Some(r)) => ErrorBound::Relative(r),
+            (None, None) => return Ok(None),
+        };
+        bound.check().map(Some)
+    }
+
+    /// Whether the network's size was asked for (else a bound searches it).
+    fn size_given(&self) -> bool {
+        self.ratio.is_some() || self.size.is_some() || self.width.is_some()
     }
 
     /// The options for `samples`: the network's shape resolved (the
@@ -525,7 +555,8 @@ pub fn run(args: &EncodeArgs) -> Result<()> {
         Method::Stsr => return super::encode_stsr::run(&run, interrupt_flag()),
         Method::ResidualSiren | Method::Nervi => {}
     }
-    let opts = args.options(&samples, interrupt_flag())?;
+    let interrupt = interrupt_flag();
+    let opts = args.options(&samples, interrupt.clone())?;
     let shape = encode::choose_shape(&samples, &opts)?;
     let what = format!(
         "network width {} blocks {} ({} parameters), learning rate {:.1e}",
@@ -534,7 +565,10 @@ pub fn run(args: &EncodeArgs) -> Result<()> {
         shape.parameters(),
         opts.train.lr
     );
-    run.encode(&what, |progress| encode::encode(&samples, &opts, progress))
+    run.encode(&what, |args, progress| {
+        let opts = args.options(&samples, interrupt.clone())?;
+        encode::encode(&samples, &opts, progress)
+    })
 }
 
 /// One encode of `samples` as the command line asked for it.
@@ -550,7 +584,7 @@ impl Run<'_> {
     pub(super) fn encode<D: Details>(
         &self,
         what: &str,
-        encode: impl FnOnce(&mut dyn FnMut(&encode::Progress)) -> Result<EncodeReport<D>>,
+        encode: impl Fn(&EncodeArgs, &mut dyn FnMut(&encode::Progress)) -> Result<EncodeReport<D>>,
     ) -> Result<()> {
         let samples = self.samples;
         log::info!(
@@ -562,7 +596,16 @@ impl Run<'_> {
             device_name(self.args.device()?),
         );
         let mut bar = ProgressView::new(self.args.max_time());
-        let report = encode(&mut |p| bar.update(p))?;
+        let mut progress = |p: &encode::Progress| bar.update(p);
+        let report = match self.args.bound()? {
+            None => encode(self.args, &mut progress)?,
+            Some(b) if self.args.size_given() => {
+                let mut report = encode(self.args, &mut progress)?;
+                bound::correct(samples, &mut report, b)?;
+                report
+            }
+            Some(b) => super::encode_bound::smallest(self, b, &encode, &mut progress)?,
+        };
         bar.finish();
         write_outputs(self.args, &report, self.start)
     }
@@ -700,6 +743,9 @@ fn report_text<D: Details>(args: &EncodeArgs, report: &EncodeReport<D>, seconds:
         report.model_bytes,
         report.raw_bytes,
     );
+    if let Some(c) = &report.corrections {
+        out += &bound_text(c);
+    }
     out += &report.details.text(&device_name(report.device));
     out += &quality_rows(
         &report.file_quality,
@@ -707,6 +753,38 @@ fn report_text<D: Details>(args: &EncodeArgs, report: &EncodeReport<D>, seconds:
         &report.encoder_quality,
     );
     out += &format!("total time {seconds:.1} s\n");
+    out
+}
+
+/// The error bound's lines: what it guarantees, what the corrections cost,
+/// the sizes searched.
+fn bound_text(c: &bound::CorrectionReport) -> String {
+    let bounds: Vec<String> = c.bounds.iter().map(|b| format!("{b:.4e}")).collect();
+    let mut out = format!(
+        "error bound {} per variable at every stored site; corrections {} \
+         ({} of {} values, {:.2} %)\n",
+        bounds.join(", "),
+        super::format_bytes(c.bytes as u128),
+        c.corrected,
+        c.values,
+        100.0 * c.corrected as f64 / c.values.max(1) as f64
+    );
+    out += &format!(
+        "network alone: mean PSNR {:.2} dB, largest error {:.4e}\n",
+        encode::quality::mean_psnr(&c.network_quality),
+        c.network_quality
+            .iter()
+            .map(|q| q.max_abs_error)
+            .fold(0.0, f64::max)
+    );
+    if !c.searched.is_empty() {
+        let tried: Vec<String> = c
+            .searched
+            .iter()
+            .map(|(r, b)| format!("ratio {r} -> {}", super::format_bytes(*b as u128)))
+            .collect();
+        out += &format!("network sizes tried: {}\n", tried.join(", "));
+    }
     out
 }
 
@@ -777,6 +855,16 @@ fn report_json<D: Details>(
         "mean_psnr": encode::quality::mean_psnr(&report.file_quality),
         "seconds": seconds,
     });
+    if let Some(c) = &report.corrections {
+        value["error_bound"] = json!({
+            "bounds": c.bounds,
+            "corrections_bytes": c.bytes,
+            "corrected_values": c.corrected,
+            "values": c.values,
+            "network_mean_psnr": encode::quality::mean_psnr(&c.network_quality),
+            "searched": c.searched,
+        });
+    }
     if let serde_json::Value::Object(m) = &mut value {
         m.extend(report.details.json());
     }

@@ -44,7 +44,10 @@ fn options(args: &EncodeArgs, interrupt: Arc<AtomicBool>) -> Result<EcnrOptions>
 
 /// Runs the ECNR encode of `run.samples` and writes the file and report.
 pub(super) fn run(run: &Run, interrupt: Arc<AtomicBool>) -> Result<()> {
-    let opts = options(run.args, interrupt)?;
+    let opts = options(run.args, interrupt.clone())?;
     let what = format!("ECNR, {} scales", opts.scales);
-    run.encode(&what, |progress| ecnr::encode(run.samples, &opts, progress))
+    run.encode(&what, |args, progress| {
+        let opts = options(args, interrupt.clone())?;
+        ecnr::encode(run.samples, &opts, progress)
+    })
 }

@@ -74,12 +74,13 @@ fn options(args: &EncodeArgs, interrupt: Arc<AtomicBool>) -> Result<McInrOptions
 
 /// Runs the MC-INR encode of `run.samples` and writes the file and report.
 pub(super) fn run(run: &Run, interrupt: Arc<AtomicBool>) -> Result<()> {
-    let opts = options(run.args, interrupt)?;
+    let opts = options(run.args, interrupt.clone())?;
     let what = format!(
         "MC-INR, {} clusters, trunk {} / branch {} blocks",
         opts.clusters, opts.trunk_blocks, opts.branch_blocks
     );
-    run.encode(&what, |progress| {
+    run.encode(&what, |args, progress| {
+        let opts = options(args, interrupt.clone())?;
         mc_inr::encode(run.samples, &opts, progress)
     })
 }

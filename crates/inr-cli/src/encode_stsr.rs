@@ -57,7 +57,10 @@ fn options(args: &EncodeArgs, interrupt: Arc<AtomicBool>) -> Result<StsrOptions>
 
 /// Runs the STSR-INR encode of `run.samples` and writes the file and report.
 pub(super) fn run(run: &Run, interrupt: Arc<AtomicBool>) -> Result<()> {
-    let opts = options(run.args, interrupt)?;
+    let opts = options(run.args, interrupt.clone())?;
     let what = format!("STSR-INR, train stride {:?}", opts.train_stride);
-    run.encode(&what, |progress| stsr::encode(run.samples, &opts, progress))
+    run.encode(&what, |args, progress| {
+        let opts = options(args, interrupt.clone())?;
+        stsr::encode(run.samples, &opts, progress)
+    })
 }

@@ -89,6 +89,9 @@ fn summary(path: &Path, file: &InrFile, decoder: Option<&Decoder>) -> String {
     if let Some(text) = decoder.and_then(scales_description) {
         line(&mut s, "scales", &text);
     }
+    if let Some(text) = bound_description(meta) {
+        line(&mut s, "error bound", &text);
+    }
     let stored: u64 = meta.sections.iter().map(|e| e.stored_length).sum();
     line(
         &mut s,
@@ -127,6 +130,35 @@ fn summary(path: &Path, file: &InrFile, decoder: Option<&Decoder>) -> String {
         line(&mut s, &format!("attribute {key}"), value);
     }
     s
+}
+
+/// The guaranteed largest error of an error-bounded file, per variable
+/// (per component when they differ), and what its corrections take.
+fn bound_description(meta: &Metadata) -> Option<String> {
+    let c = meta.corrections.as_ref()?;
+    let per_variable: Vec<String> = meta
+        .variables
+        .iter()
+        .zip(&c.bound)
+        .map(|(v, b)| match b.iter().all(|&x| x == b[0]) {
+            true => format!("{} {:.4e}", v.name, b[0]),
+            false => {
+                let each: Vec<String> = b.iter().map(|x| format!("{x:.4e}")).collect();
+                format!("{} [{}]", v.name, each.join(", "))
+            }
+        })
+        .collect();
+    let bytes: u64 = c
+        .sections
+        .iter()
+        .filter_map(|&i| meta.sections.get(i as usize))
+        .map(|e| e.stored_length)
+        .sum();
+    Some(format!(
+        "{} at every stored site and time step (corrections: {}); elsewhere the network's value",
+        per_variable.join(", "),
+        super::format_bytes(bytes.into())
+    ))
 }
 
 /// One `key:  value` line with the values aligned.

@@ -15,6 +15,8 @@ pub mod decode_mesh;
 #[cfg(feature = "encoder")]
 pub mod encode;
 #[cfg(feature = "encoder")]
+pub mod encode_bound;
+#[cfg(feature = "encoder")]
 pub mod encode_ecnr;
 #[cfg(feature = "encoder")]
 pub mod encode_mc;

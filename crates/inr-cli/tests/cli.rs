@@ -503,6 +503,7 @@ fn write_rectilinear(path: &Path) {
         model,
         sections: Vec::new(),
         attributes: [("source".to_string(), "made up".to_string())].into(),
+        corrections: None,
     };
     builder.write(meta, path).unwrap();
 }

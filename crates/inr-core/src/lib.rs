@@ -3,6 +3,7 @@
 //! line, no VTK files, no libtorch: the C library and ParaView plugin are
 //! built on this alone.
 
+pub mod corrections;
 pub mod decode;
 pub mod error;
 pub mod format;

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use inr_core::decode::{DecodeOptions, Decoder, PointTimes};
+use inr_core::decode::Decoder;
 use inr_core::error::{Error, Result};
 use inr_core::format::section::Compression;
 use inr_core::format::{
@@ -117,6 +117,7 @@ fn file_bytes_with(
         model: model_value,
         sections: Vec::new(),
         attributes,
+        corrections: None,
     };
     builder.to_bytes(metadata)
 }
@@ -154,23 +155,11 @@ fn domain(samples: &Samples, builder: &mut FileBuilder, copy: MeshCopy) -> Resul
 }
 
 /// Opens `bytes` with the decoder and measures every variable at every
-/// site of the samples.
+/// site of the samples, as the native grid or stored mesh decodes it.
 pub fn decoder_quality(samples: &Samples, bytes: &[u8]) -> Result<Vec<VariableQuality>> {
     let decoder = Decoder::from_bytes(bytes.to_vec())?;
-    let timed = samples.times.len() > 1;
-    quality::measure(samples, |p| {
-        let part = &samples.parts[p];
-        let mut out = vec![0f32; part.targets.len()];
-        let times = PointTimes::Fixed(timed.then_some(part.time));
-        decoder.evaluate(
-            &part.coordinates(),
-            times,
-            &part.variables,
-            &mut out,
-            &DecodeOptions::default(),
-        )?;
-        Ok(out.into_iter().map(f64::from).collect())
-    })
+    let values = crate::bound::stored_values(&decoder, samples)?;
+    quality::measure(samples, |p| Ok(values[p].clone()))
 }
 
 /// One tetrahedron with the mesh's point precision.

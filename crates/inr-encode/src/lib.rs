@@ -8,6 +8,7 @@
 //! [`export`] writes the file, [`quality`] holds the error measures;
 //! [`residual_siren`] and [`mc_inr`] are the families.
 
+pub mod bound;
 pub mod cinema;
 pub mod clock;
 pub mod cluster;

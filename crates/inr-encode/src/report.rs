@@ -32,6 +32,8 @@ pub struct EncodeReport<D> {
     pub file_quality: Vec<VariableQuality>,
     pub device: Device,
     pub elapsed: Duration,
+    /// The corrections of an error-bounded file.
+    pub corrections: Option<crate::bound::CorrectionReport>,
     /// The family's own account.
     pub details: D,
 }
@@ -96,6 +98,7 @@ pub fn finish<D>(f: Finish, details: D) -> Result<EncodeReport<D>> {
         file_quality,
         device: f.device,
         elapsed: f.start.elapsed(),
+        corrections: None,
         details,
     })
 }

@@ -134,6 +134,7 @@ impl EcnrSpec {
             model: model.to_value()?,
             sections: Vec::new(),
             attributes: Default::default(),
+            corrections: None,
         };
         builder.to_bytes(metadata)
     }

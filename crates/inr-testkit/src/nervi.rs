@@ -195,6 +195,7 @@ impl NerviSpec {
             model,
             sections: Vec::new(),
             attributes: Default::default(),
+            corrections: None,
         };
         builder.to_bytes(metadata)
     }

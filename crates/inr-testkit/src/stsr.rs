@@ -188,6 +188,7 @@ impl StsrSpec {
             model,
             sections: Vec::new(),
             attributes: Default::default(),
+            corrections: None,
         };
         builder.to_bytes(metadata)
     }

@@ -207,6 +207,7 @@ impl SyntheticSpec {
             model,
             sections: Vec::new(),
             attributes: Default::default(),
+            corrections: None,
         };
         builder.to_bytes(metadata)
     }

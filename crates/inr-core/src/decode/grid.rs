@@ -1,6 +1,7 @@
 //! Decoding onto sampling grids: the whole grid or a sub-extent (a parallel
 //! piece), for any subset of the variables, at one time. Point variables are
-//! evaluated at the grid points, cell variables at the cell centers.
+//! evaluated at the grid points, cell variables at the cell centers; at the
+//! native grid and a stored time, the file's corrections are added.
 
 use crate::decode::parallel::DecodeOptions;
 use crate::decode::{Decoder, Sites};
@@ -131,7 +132,10 @@ impl Decoder {
                 }),
             }
         };
-        self.decode_passes(variables, outs, t, options, &sites)
+        let fixes = self.grid_fixes(grid, extent, variables, t, options)?;
+        self.decode_passes(variables, outs, t, options, &sites)?;
+        fixes.apply(outs);
+        Ok(())
     }
 }
 

@@ -144,10 +144,11 @@ impl Decoder {
         let (set, model) = self.images_model()?;
         let c = self.image_inputs(req.time, &req.view)?;
         let variables = self.requested(&req.variables)?;
-        let channels = model.eval(&c, options)?;
         let pixels = set.width * set.height;
+        let fixes = self.image_fixes(set, &c, &variables, options)?;
+        let channels = model.eval(&c, options)?;
         let meta = self.metadata();
-        let arrays = variables
+        let mut arrays: Vec<DecodedArray> = variables
             .iter()
             .map(|&v| {
                 let var = &meta.variables[v];
@@ -173,11 +174,33 @@ impl Decoder {
                 }
             })
             .collect();
+        let mut outs: Vec<&mut [f32]> = arrays.iter_mut().map(|a| &mut a.values[..]).collect();
+        fixes.apply(&mut outs);
         Ok(DecodedImage {
             width: set.width,
             height: set.height,
             arrays,
         })
+    }
+
+    /// The corrections of an image at network inputs `c`: those of the
+    /// stored view it is, at a stored time.
+    fn image_fixes(
+        &self,
+        set: &ImageSet,
+        c: &[f64],
+        variables: &[usize],
+        options: &DecodeOptions,
+    ) -> Result<super::correct::Fixes<'static>> {
+        let timed = self.metadata().time.is_some();
+        let t = if timed { c[0] } else { 0.0 };
+        let params = &c[usize::from(timed)..];
+        let Some(view) = (0..set.view_count()).find(|&v| set.view(v) == params) else {
+            return Ok(Default::default());
+        };
+        let len = set.width * set.height;
+        let map = move |_| Some(super::correct::SiteMap::Range { start: 0, len });
+        self.fixes(t, view, variables, options, &map)
     }
 
     /// The file's composite (section 10.6) as 8-bit RGBA, the top row first:

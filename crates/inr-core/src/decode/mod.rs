@@ -3,6 +3,7 @@
 //! variables, at any time.
 
 pub mod clustered;
+mod correct;
 pub mod ecnr;
 pub mod family;
 pub mod grid;
@@ -20,6 +21,7 @@ pub mod stsr;
 use std::path::Path;
 use std::sync::Arc;
 
+use crate::corrections::Corrections;
 use crate::error::{Error, Result};
 use crate::format::{Domain, InrFile, Metadata};
 use crate::mesh::locate::CellLocator;
@@ -47,6 +49,8 @@ pub struct Decoder {
     locator: OnceCell<CellLocator>,
     /// The stored views of an `images` file.
     images: Option<ImageSet>,
+    /// Residuals that bound the error at the stored sites.
+    corrections: Option<Corrections>,
 }
 
 impl Decoder {
@@ -70,6 +74,8 @@ impl Decoder {
                 file.metadata().domain.kind_name()
             )));
         }
+        let views = images.as_ref().map_or(1, ImageSet::view_count);
+        let corrections = Corrections::of(file.metadata(), views)?;
         let native = native_grid(&file)?;
         let bounds = match (&file.metadata().domain, &native) {
             (_, Some(g)) => {
@@ -108,6 +114,7 @@ impl Decoder {
             mesh: OnceCell::new(),
             locator: OnceCell::new(),
             images,
+            corrections,
         })
     }
 
@@ -135,6 +142,11 @@ impl Decoder {
     /// Bounding box `[xmin, xmax, ymin, ymax, zmin, zmax]` of the domain.
     pub fn bounds(&self) -> [f64; 6] {
         self.bounds
+    }
+
+    /// The corrections that bound the error at the stored sites, if any.
+    pub fn corrections(&self) -> Option<&Corrections> {
+        self.corrections.as_ref()
     }
 
     /// The stored grid of a structured domain.

@@ -61,9 +61,28 @@ impl Decoder {
         self.decode_mesh_into(self.mesh()?, variables, time, outs, options)
     }
 
+    /// Decodes `variables` at `view`'s mesh into one buffer per variable,
+    /// each of [`Decoder::mesh_value_count`] values; the file's corrections
+    /// apply at the stored points and (unrefined) cells the view holds.
+    pub fn decode_view_into(
+        &self,
+        view: &MeshView,
+        variables: &[usize],
+        time: Option<f64>,
+        outs: &mut [&mut [f32]],
+        options: &DecodeOptions,
+    ) -> Result<()> {
+        let t = self.effective_time(time)?;
+        let fixes = self.mesh_fixes(view, variables, t, options)?;
+        self.decode_mesh_into(&view.mesh, variables, time, outs, options)?;
+        fixes.apply(outs);
+        Ok(())
+    }
+
     /// Decodes `variables` at `mesh` (the stored mesh or one made from it)
     /// into one buffer per variable, each of [`Decoder::mesh_value_count`]
-    /// values.
+    /// values. Corrections apply only when `mesh` is the stored mesh itself
+    /// ([`Decoder::mesh`]); [`Decoder::decode_view_into`] maps a view's.
     pub fn decode_mesh_into(
         &self,
         mesh: &Mesh,
@@ -86,7 +105,16 @@ impl Decoder {
                 coords: Box::new(move |q: usize| [xyz[3 * q], xyz[3 * q + 1], xyz[3 * q + 2]]),
             }
         };
-        self.decode_passes(variables, outs, t, options, &sites)
+        let fixes = match self.mesh.get() {
+            Some(stored) if std::ptr::eq(stored, mesh) => {
+                let (p, c) = (mesh.num_points(), mesh.num_cells());
+                self.stored_mesh_fixes(p, c, variables, t, options)?
+            }
+            _ => Default::default(),
+        };
+        self.decode_passes(variables, outs, t, options, &sites)?;
+        fixes.apply(outs);
+        Ok(())
     }
 
     /// Decodes `variables` (empty: all) at the mesh into new buffers.

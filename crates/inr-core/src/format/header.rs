@@ -24,7 +24,7 @@ pub const MAGIC: [u8; 8] = [0x89, b'I', b'N', b'R', b'\r', b'\n', 0x1A, b'\n'];
 pub const FORMAT_MAJOR: u16 = 1;
 /// Minor version written. Readers accept any minor of their major: a newer minor
 /// only adds optional metadata fields that older readers ignore.
-pub const FORMAT_MINOR: u16 = 0;
+pub const FORMAT_MINOR: u16 = 1;
 /// Size of the fixed header.
 pub const HEADER_LEN: usize = 40;
 

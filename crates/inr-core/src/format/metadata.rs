@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
+use crate::format::corrections::CorrectionsMeta;
 use crate::format::limits;
 use crate::format::section::Compression;
 
@@ -31,6 +32,9 @@ pub struct Metadata {
     /// Free-form provenance (source file, encoder settings, quality report).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub attributes: BTreeMap<String, String>,
+    /// Residuals that bound the error at the stored sites (format 1.1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub corrections: Option<CorrectionsMeta>,
 }
 
 /// The spatial domain of the data.
@@ -216,7 +220,11 @@ impl Metadata {
         self.validate_sections(file_len, data_start)?;
         self.domain.validate(self.sections.len())?;
         self.validate_time()?;
-        self.validate_variables()
+        self.validate_variables()?;
+        match &self.corrections {
+            Some(c) => c.validate(&self.variables, self.time_steps(), self.sections.len()),
+            None => Ok(()),
+        }
     }
 
     fn validate_sections(&self, file_len: u64, data_start: u64) -> Result<()> {

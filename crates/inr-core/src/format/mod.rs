@@ -4,6 +4,7 @@
 
 pub mod array;
 pub mod bitpack;
+pub mod corrections;
 pub mod header;
 pub mod limits;
 pub mod metadata;
@@ -13,6 +14,7 @@ pub mod section;
 pub mod tensor;
 pub mod writer;
 
+pub use corrections::CorrectionsMeta;
 pub use header::{Header, FORMAT_MAJOR, FORMAT_MINOR, MAGIC};
 pub use metadata::{
     ArrayRef, Association, DType, Domain, Metadata, SectionEntry, TimeAxis, Variable,

@@ -123,6 +123,17 @@ impl InrFile {
         self.file_len
     }
 
+    /// The stored (possibly compressed) bytes of section `index`, unverified.
+    pub fn read_stored(&self, index: u32) -> Result<Vec<u8>> {
+        let entry = self.metadata.sections.get(index as usize).ok_or_else(|| {
+            Error::OutOfBounds(format!(
+                "section {index} of {}",
+                self.metadata.sections.len()
+            ))
+        })?;
+        self.source.read_at(entry.offset, entry.stored_length)
+    }
+
     /// Reads, verifies and decodes section `index`.
     pub fn read_section(&self, index: u32) -> Result<Vec<u8>> {
         let entry = self.metadata.sections.get(index as usize).ok_or_else(|| {

@@ -11,6 +11,7 @@ use crate::format::header::{Header, FORMAT_MAJOR, FORMAT_MINOR, HEADER_LEN};
 use crate::format::metadata::{ArrayRef, DType, Metadata, SectionEntry};
 use crate::format::section::{compress, crc32, Compression};
 use crate::format::tensor::{Location, TensorEncoding, TensorRef};
+use crate::format::InrFile;
 use crate::quantize;
 
 /// Sections start at multiples of this (arrays inside a section are packed
@@ -70,6 +71,8 @@ struct PendingSection {
     name: String,
     bytes: Vec<u8>,
     compression: Compression,
+    /// A section copied from a file: its stored bytes and decoded length.
+    stored: Option<(Vec<u8>, u64)>,
 }
 
 /// Accumulates sections, then writes a complete file.
@@ -95,8 +98,25 @@ impl FileBuilder {
             name: name.to_string(),
             bytes: Vec::new(),
             compression,
+            stored: None,
         });
         (self.sections.len() - 1) as u32
+    }
+
+    /// A builder holding every section of `file` as stored (verified, not
+    /// recompressed), and the file's metadata: to add sections to a file.
+    pub fn from_file(file: &InrFile) -> Result<(FileBuilder, Metadata)> {
+        let mut builder = FileBuilder::new();
+        for (i, e) in file.metadata().sections.iter().enumerate() {
+            file.read_section(i as u32)?; // verifies the checksum
+            builder.sections.push(PendingSection {
+                name: e.name.clone(),
+                bytes: Vec::new(),
+                compression: e.compression,
+                stored: Some((file.read_stored(i as u32)?, e.length)),
+            });
+        }
+        Ok((builder, file.metadata().clone()))
     }
 
     /// Appends bytes to a section, returning where they start.
@@ -289,12 +309,15 @@ impl FileBuilder {
             .sections
             .into_iter()
             .map(|s| {
-                let data = compress(&s.bytes, s.compression)?;
+                let (data, length) = match s.stored {
+                    Some(stored) => stored,
+                    None => (compress(&s.bytes, s.compression)?, s.bytes.len() as u64),
+                };
                 let entry = SectionEntry {
                     name: s.name,
                     offset: 0,
                     stored_length: data.len() as u64,
-                    length: s.bytes.len() as u64,
+                    length,
                     compression: s.compression,
                     crc32: crc32(&data),
                 };
@@ -340,7 +363,12 @@ impl FileBuilder {
             layout.ok_or_else(|| Error::Invalid("metadata layout did not converge".into()))?;
         let header = Header {
             major: FORMAT_MAJOR,
-            minor: FORMAT_MINOR,
+            // 1.1 adds the optional corrections; plainer files stay 1.0.
+            minor: if metadata.corrections.is_some() {
+                FORMAT_MINOR
+            } else {
+                0
+            },
             metadata_compression: meta_compression,
             metadata_stored_len: meta_stored.len() as u64,
             metadata_len: meta_len,

@@ -105,6 +105,7 @@ pub fn write(set: &ImageSet, model: Nervi, opts: &NerviOptions) -> Result<Vec<u8
             format!("NeRVI, {} bits, seed {}", opts.bits, opts.seed),
         )]
         .into(),
+        corrections: None,
     };
     b.to_bytes(metadata)
 }

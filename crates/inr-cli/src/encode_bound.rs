@@ -1,0 +1,59 @@
+//! `inr encode --max-error` (or `--max-rel-error`) without a size: the
+//! network's compression ratio is searched for the smallest file, network
+//! and corrections together.
+
+use inr_core::error::Result;
+use inr_encode::bound::{self, ErrorBound};
+use inr_encode::{self as encode, EncodeReport};
+
+use super::encode::{EncodeArgs, Run, DEFAULT_RATIO};
+
+/// Encodes tried at most; each gets this share of --max-minutes.
+pub const MAX_TRIALS: usize = 4;
+
+/// From the default ratio, doubles it while the file shrinks, or halves it
+/// when the first doubling grows the file; keeps the smallest file.
+pub(super) fn smallest<D>(
+    run: &Run,
+    bound: ErrorBound,
+    encode: &impl Fn(&EncodeArgs, &mut dyn FnMut(&encode::Progress)) -> Result<EncodeReport<D>>,
+    progress: &mut dyn FnMut(&encode::Progress),
+) -> Result<EncodeReport<D>> {
+    let mut trial = |ratio: f64| -> Result<EncodeReport<D>> {
+        let mut args = run.args.clone();
+        args.ratio = Some(ratio);
+        args.max_minutes = run.args.max_minutes.map(|m| m / MAX_TRIALS as f64);
+        let mut report = encode(&args, progress)?;
+        bound::correct(run.samples, &mut report, bound)?;
+        log::info!(
+            "network ratio {ratio}: file {} bytes ({} of corrections)",
+            report.bytes.len(),
+            report.corrections.as_ref().map_or(0, |c| c.bytes)
+        );
+        Ok(report)
+    };
+    let mut tried = vec![(DEFAULT_RATIO, 0u64)];
+    let mut best = trial(DEFAULT_RATIO)?;
+    tried[0].1 = best.bytes.len() as u64;
+    let mut factor = 2.0;
+    let mut ratio = DEFAULT_RATIO;
+    while tried.len() < MAX_TRIALS {
+        ratio *= factor;
+        let report = trial(ratio)?;
+        let size = report.bytes.len() as u64;
+        tried.push((ratio, size));
+        if size < best.bytes.len() as u64 {
+            best = report;
+        } else if tried.len() == 2 {
+            // Bigger networks may pay: go the other way.
+            factor = 0.5;
+            ratio = DEFAULT_RATIO;
+        } else {
+            break;
+        }
+    }
+    if let Some(c) = &mut best.corrections {
+        c.searched = tried;
+    }
+    Ok(best)
+}
