@@ -40,7 +40,7 @@
 /**
  * Minor version of the C ABI: grows when functions are added.
  */
-#define INR_ABI_VERSION_MINOR 4
+#define INR_ABI_VERSION_MINOR 5
 
 /**
  * Result of every libinr call.
@@ -463,6 +463,20 @@ enum inr_status inr_variable_range(const struct inr_model *model,
                                    double *out);
 
 /**
+ * The guaranteed largest absolute error of one component of a variable
+ * at the stored sites (grid points or cells, mesh nodes or cells, pixels of
+ * stored views) at every stored time step, where the file's corrections
+ * apply: decodes of the native grid, the stored mesh or a piece of it
+ * (its cells only unrefined), a stored view, at a stored time. Between
+ * sites and steps the value is the network's, with no bound. Writes 0 to
+ * `out` when the file has no bound.
+ */
+enum inr_status inr_error_bound(const struct inr_model *model,
+                                size_t index,
+                                uint32_t component,
+                                double *out);
+
+/**
  * Number of stored time steps; 0 for a file without a time axis.
  */
 enum inr_status inr_time_step_count(const struct inr_model *model, size_t *out);
@@ -635,7 +649,9 @@ enum inr_status inr_mesh_view_value_count(const struct inr_model *model,
  * at its points, cell data at its cell centroids, at `time` (NaN: first
  * step). Buffers as in `inr_decode_nodes`, each `inr_mesh_view_value_count`
  * floats. At the stored points of a view the values equal those of
- * `inr_decode_nodes` bit for bit.
+ * `inr_decode_nodes` bit for bit, corrections included (an error-bounded
+ * file's corrections apply at stored points, and at the cells of an
+ * unrefined view, at a stored time step).
  */
 enum inr_status inr_decode_mesh_view(const struct inr_model *model,
                                      const struct inr_mesh_view *view,

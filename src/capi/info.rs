@@ -294,6 +294,39 @@ pub unsafe extern "C" fn inr_variable_range(
     })
 }
 
+/// The guaranteed largest absolute error of one component of a variable
+/// at the stored sites (grid points or cells, mesh nodes or cells, pixels of
+/// stored views) at every stored time step, where the file's corrections
+/// apply: decodes of the native grid, the stored mesh or a piece of it
+/// (its cells only unrefined), a stored view, at a stored time. Between
+/// sites and steps the value is the network's, with no bound. Writes 0 to
+/// `out` when the file has no bound.
+#[no_mangle]
+pub unsafe extern "C" fn inr_error_bound(
+    model: *const inr_model,
+    index: usize,
+    component: u32,
+    out: *mut f64,
+) -> inr_status {
+    boundary(|| {
+        let m = model_ref(model)?;
+        let v = variable(m, index)?;
+        if component >= v.components {
+            return Err(invalid(format!(
+                "component {component} of variable {:?} with {} components",
+                v.name, v.components
+            )));
+        }
+        let bound = m
+            .decoder
+            .metadata()
+            .corrections
+            .as_ref()
+            .map_or(0.0, |c| c.bound[index][component as usize]);
+        write_out(out, "out", bound)
+    })
+}
+
 /// Number of stored time steps; 0 for a file without a time axis.
 #[no_mangle]
 pub unsafe extern "C" fn inr_time_step_count(

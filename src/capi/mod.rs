@@ -33,4 +33,4 @@ pub use resample::*;
 /// meaning changes incompatibly.
 pub const INR_ABI_VERSION_MAJOR: u32 = 1;
 /// Minor version of the C ABI: grows when functions are added.
-pub const INR_ABI_VERSION_MINOR: u32 = 4;
+pub const INR_ABI_VERSION_MINOR: u32 = 5;
