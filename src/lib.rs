@@ -7,6 +7,6 @@
 pub mod capi;
 
 /// cbindgen:ignore
-pub use inr_core::{decode, error, format, kernels, mesh, model, quantize, sampling};
+pub use inr_core::{corrections, decode, error, format, kernels, mesh, model, quantize, sampling};
 /// cbindgen:ignore
 pub use inr_core::{DecodeOptions, Decoder, Error, GridRequest, PointTimes, Result};

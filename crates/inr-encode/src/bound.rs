@@ -3,11 +3,9 @@
 //! multiples of a step just under twice the bound), stored beside the
 //! network; the decoder adds them at those sites (format section 10.9).
 
-use inr_core::corrections::{codec, site_lattice};
+use inr_core::corrections::write::{self, Units};
 use inr_core::decode::{DecodeOptions, Decoder, GridRequest};
 use inr_core::error::{Error, Result};
-use inr_core::format::section::Compression;
-use inr_core::format::{CorrectionsMeta, FileBuilder, InrFile};
 
 use crate::data::{Samples, VariableInfo};
 use crate::quality::{self, VariableQuality};
@@ -112,31 +110,16 @@ pub fn correct<D>(
         .zip(&bounds)
         .map(|(v, &b)| step_of(v, b))
         .collect::<Result<Vec<f64>>>()?;
-    let file = InrFile::from_bytes(report.bytes.clone())?;
     let decoder = Decoder::from_bytes(report.bytes.clone())?;
     let network = stored_values(&decoder, samples)?;
     let network_quality = quality::measure(samples, |p| Ok(network[p].clone()))?;
     let (units, corrected) = units_of(samples, &network, &steps);
-    let (mut builder, mut meta) = FileBuilder::from_file(&file)?;
-    let mut sections = Vec::new();
-    for (s, step_units) in units.iter().enumerate() {
-        let section = builder.new_section(&format!("corrections {s}"), Compression::Zstd);
-        let mut blocks = Vec::new();
-        for (v, var) in step_units.iter().enumerate() {
-            let lattice = site_lattice(&meta.domain, samples.variables[v].association);
-            for component in var {
-                codec::encode_block(component, lattice, &mut blocks);
-            }
-        }
-        builder.append(section, &blocks);
-        sections.push(section);
-    }
-    meta.corrections = Some(CorrectionsMeta {
-        bound: expand(samples, &bounds),
-        step: expand(samples, &steps),
-        sections,
-    });
-    let bytes = builder.to_bytes(meta)?;
+    let bytes = write::add(
+        &report.bytes,
+        expand(samples, &bounds),
+        expand(samples, &steps),
+        &units,
+    )?;
     let fixed = stored_values(&Decoder::from_bytes(bytes.clone())?, samples)?;
     let file_quality = quality::measure(samples, |p| Ok(fixed[p].clone()))?;
     check_bound(&file_quality, &bounds)?;
@@ -167,12 +150,8 @@ fn expand(samples: &Samples, per_variable: &[f64]) -> Vec<Vec<f64>> {
 
 /// Per time step, variable and component, the correction units at every
 /// stored site; and how many are nonzero.
-fn units_of(
-    samples: &Samples,
-    network: &[Vec<f64>],
-    steps: &[f64],
-) -> (Vec<Vec<Vec<Vec<i64>>>>, u64) {
-    let mut units: Vec<Vec<Vec<Vec<i64>>>> = samples
+fn units_of(samples: &Samples, network: &[Vec<f64>], steps: &[f64]) -> (Units, u64) {
+    let mut units: Units = samples
         .times
         .iter()
         .map(|_| {
@@ -193,7 +172,7 @@ fn units_of(
         let width = part.width(&samples.variables);
         let mut column = 0;
         for &v in &part.variables {
-            for c in 0..samples.variables[v].components {
+            for (c, slot) in units[s][v].iter_mut().enumerate() {
                 let field: Vec<i64> = (0..part.len())
                     .map(|q| {
                         let i = q * width + column;
@@ -202,7 +181,7 @@ fn units_of(
                     })
                     .collect();
                 corrected += field.iter().filter(|&&u| u != 0).count() as u64;
-                units[s][v][c] = field;
+                *slot = field;
                 column += 1;
             }
         }

@@ -101,11 +101,7 @@ fn worst(series: &Series, bytes: &[u8], threads: usize) -> f64 {
                             } else {
                                 z
                             };
-                        let split = if var.association == inr_core::format::Association::Cell {
-                            z / 2
-                        } else {
-                            z / 2
-                        } * per_layer;
+                        let split = z / 2 * per_layer;
                         assert_eq!(&pieces[0][..split], &whole[..split], "{}", var.name);
                         assert_eq!(
                             &pieces[1][pieces[1].len() - (whole.len() - split)..],

@@ -4,6 +4,7 @@
 //! at every stored site (grid point or cell, mesh node or cell, pixel).
 
 pub mod codec;
+pub mod write;
 
 use crate::error::{Error, Result};
 use crate::format::{Association, CorrectionsMeta, Domain, InrFile, Metadata};

@@ -94,21 +94,30 @@ fn apply(field: &Field, step: f64, comps: usize, comp: usize, out: &mut [f32], m
     }
 }
 
+/// The corrections of one decoded buffer.
+struct BufferFix<'m> {
+    /// Which buffer, and its components per tuple.
+    buffer: usize,
+    components: usize,
+    /// Per component, the field and its step.
+    fields: Vec<(Field, f64)>,
+    /// Which stored site each tuple is.
+    sites: SiteMap<'m>,
+}
+
 /// The corrections of one decode, read before the network runs so that a
 /// bad block fails the decode before any output is written.
 #[derive(Default)]
 pub(crate) struct Fixes<'m> {
-    /// Per corrected buffer: its index, components, and per component the
-    /// field and step, with the map of its tuples to sites.
-    buffers: Vec<(usize, usize, Vec<(Field, f64)>, SiteMap<'m>)>,
+    buffers: Vec<BufferFix<'m>>,
 }
 
 impl Fixes<'_> {
     /// Adds the corrections to the decoded buffers.
     pub(crate) fn apply(&self, outs: &mut [&mut [f32]]) {
-        for (b, comps, fields, map) in &self.buffers {
-            for (c, (field, step)) in fields.iter().enumerate() {
-                apply(field, *step, *comps, c, outs[*b], map);
+        for b in &self.buffers {
+            for (c, (field, step)) in b.fields.iter().enumerate() {
+                apply(field, *step, b.components, c, outs[b.buffer], &b.sites);
             }
         }
     }
@@ -151,9 +160,12 @@ impl Decoder {
             let fields = corr.fields(self.file(), step, v, view)?;
             let steps = corr.meta.step[v].iter().copied();
             let fields = fields.into_iter().zip(steps).collect();
-            fixes
-                .buffers
-                .push((b, var.components as usize, fields, sites));
+            fixes.buffers.push(BufferFix {
+                buffer: b,
+                components: var.components as usize,
+                fields,
+                sites,
+            });
         }
         Ok(fixes)
     }
