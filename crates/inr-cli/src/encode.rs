@@ -470,7 +470,7 @@ impl EncodeArgs {
     }
 
     /// The error bound asked for, if any.
-    pub(super) fn bound(&self) -> Result<Option<ErrorBound>> {
+    pub fn bound(&self) -> Result<Option<ErrorBound>> {
         let bound = match (self.max_error, self.max_rel_error) {
             (Some(a), _) => ErrorBound::Absolute(a),
             (None, Some(r)) => ErrorBound::Relative(r),

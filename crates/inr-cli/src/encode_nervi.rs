@@ -34,6 +34,7 @@ fn options(args: &EncodeArgs, interrupt: Arc<AtomicBool>) -> Result<NerviOptions
         device: args.device()?,
         max_time: args.max_time(),
         interrupt: Some(interrupt),
+        bound: args.bound()?,
     })
 }
 
@@ -98,6 +99,19 @@ fn text(args: &EncodeArgs, r: &NerviReport, seconds: f64) -> String {
     out += &format!("training: {}\n", nervi::train_line(&r.train));
     out += &q("network (f32)", &r.network);
     out += &q("file (decoder)", &r.file);
+    if let Some(c) = &r.corrections {
+        out += &format!(
+            "error bound {:.4e} at every stored pixel (color and mask); corrections {} ({} of {} \
+             values, {:.2} %); largest error: network {:.4e}, file {:.4e}\n",
+            c.bound,
+            super::format_bytes(c.bytes as u128),
+            c.corrected,
+            c.values,
+            100.0 * c.corrected as f64 / c.values.max(1) as f64,
+            c.network_error,
+            c.file_error
+        );
+    }
     out += &format!("time: {seconds:.1} s\n");
     out
 }
@@ -125,5 +139,9 @@ fn json(r: &NerviReport) -> serde_json::Value {
         "network_quality": q(&r.network),
         "file_quality": q(&r.file),
         "encode_seconds": r.elapsed.as_secs_f64(),
+        "error_bound": r.corrections.as_ref().map(|c| serde_json::json!({
+            "bound": c.bound, "corrections_bytes": c.bytes, "corrected_values": c.corrected,
+            "values": c.values, "network_max_error": c.network_error, "max_error": c.file_error,
+        })),
     })
 }

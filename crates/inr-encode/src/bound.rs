@@ -74,21 +74,27 @@ fn span(var: &VariableInfo) -> f64 {
     hi - lo
 }
 
-/// The step of `var` for absolute bound `bound`: twice the bound less a
-/// margin for float32 rounding (of the data, of the decoded value, and
-/// of the network's last bits on another machine).
+/// The step of `var` for absolute bound `bound`.
 fn step_of(var: &VariableInfo, bound: f64) -> Result<f64> {
-    let magnitude = var
-        .range
+    step_for(&var.name, &var.range, bound)
+}
+
+/// The step for absolute bound `bound` of a variable of `name` and
+/// component ranges `range`: twice the bound less a margin for float32
+/// rounding (of the data, of the decoded value, and of the network's last
+/// bits on another machine).
+pub fn step_for(name: &str, range: &[[f64; 2]], bound: f64) -> Result<f64> {
+    let magnitude = range
         .iter()
         .flat_map(|r| [r[0].abs(), r[1].abs()])
         .fold(0.0, f64::max);
-    let margin = (magnitude + span(var)) * 2f64.powi(-20);
+    let lo = range.iter().map(|r| r[0]).fold(f64::INFINITY, f64::min);
+    let hi = range.iter().map(|r| r[1]).fold(f64::NEG_INFINITY, f64::max);
+    let margin = (magnitude + (hi - lo)) * 2f64.powi(-20);
     if !(bound - margin >= 0.5 * bound && bound > 0.0) {
         return Err(Error::InvalidArgument(format!(
-            "error bound {bound:e} for {:?} is below what float32 values hold for it \
+            "error bound {bound:e} for {name:?} is below what float32 values hold for it \
              (at least {:e})",
-            var.name,
             2.0 * margin
         )));
     }

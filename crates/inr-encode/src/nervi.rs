@@ -4,6 +4,7 @@
 //! ratio, [`nervi::net`](net) is the network, [`nervi::fit`](fit) its
 //! training, [`nervi::file`](file) the written file and its measured quality.
 
+pub mod bound;
 pub mod data;
 pub mod file;
 pub mod fit;
@@ -21,6 +22,7 @@ use tch::Device;
 
 use inr_core::error::{Error, Result};
 
+use crate::bound::ErrorBound;
 use crate::clock::Clock;
 use crate::progress::Progress;
 use crate::size::Size;
@@ -53,6 +55,8 @@ pub struct NerviOptions {
     pub device: Device,
     pub max_time: Option<Duration>,
     pub interrupt: Option<Arc<AtomicBool>>,
+    /// Every stored pixel within this bound (section 10.9), if given.
+    pub bound: Option<ErrorBound>,
 }
 
 impl Default for NerviOptions {
@@ -71,6 +75,7 @@ impl Default for NerviOptions {
             device: Device::Cpu,
             max_time: None,
             interrupt: None,
+            bound: None,
         }
     }
 }
@@ -104,7 +109,12 @@ pub fn encode(
         net::quantize(&vs, opts.bits);
     }
     let model = net.export(set.input_scale.clone(), set.input_shift.clone())?;
-    let bytes = file::write(&set, model, opts)?;
+    let mut bytes = file::write(&set, model, opts)?;
+    let mut corrections = None;
+    if let Some(b) = opts.bound {
+        let (fixed, c) = bound::correct(&bytes, &set, opts.background, b)?;
+        (bytes, corrections) = (fixed, Some(c));
+    }
     let quality = file::file_quality(&bytes, &set, opts.background)?;
     Ok(NerviReport {
         raw_bytes,
@@ -116,6 +126,7 @@ pub fn encode(
         bits: opts.bits,
         network,
         file: quality,
+        corrections,
         elapsed: start.elapsed(),
         bytes,
     })

@@ -218,3 +218,63 @@ fn databases_that_are_not_a_product_of_times_and_views_are_refused() {
     let e = nervi::encode(tmp.path(), &bad, &mut |_| ()).err().unwrap();
     assert!(e.to_string().contains("background"), "{e}");
 }
+
+#[test]
+fn an_error_bounded_file_holds_every_stored_pixel_within_the_bound() {
+    let _lt = libtorch();
+    let tmp = tempfile::tempdir().unwrap();
+    let db = tmp.path().join("disc.cdb");
+    database(&db, 16);
+    let bound = 0.02;
+    let opts = NerviOptions {
+        size: Size::Width(8),
+        mlp_width: 8,
+        levels: 2,
+        steps: 20,
+        patience: 0,
+        bound: Some(inr_encode::bound::ErrorBound::Absolute(bound)),
+        ..Default::default()
+    };
+    let report = nervi::encode(&db, &opts, &mut |_| {}).unwrap();
+    let c = report.corrections.clone().unwrap();
+    assert!(c.network_error > bound, "the network alone met the bound");
+    assert!(c.corrected > 0 && c.file_error <= bound);
+    // Independently: every stored pixel against the rendered images.
+    let d = Decoder::from_bytes(report.bytes).unwrap();
+    // The database's order of parameters (phi, theta), as the file's.
+    let c = inr_encode::cinema::read(&db, inr_encode::cinema::MAX_PIXEL_BYTES).unwrap();
+    let set = ImageSet::new(&c, Device::Cpu).unwrap();
+    assert_eq!(d.image_set().unwrap().view(3), &set.views[3][..]);
+    assert_eq!(
+        d.metadata().corrections.as_ref().unwrap().bound,
+        [vec![bound; 3], vec![bound]]
+    );
+    let mut worst: f64 = 0.0;
+    for s in 0..2 {
+        for (v, view) in set.views.iter().enumerate() {
+            let req = ImageRequest {
+                time: Some(set.times[s]),
+                view: view.clone(),
+                variables: vec![0, 1],
+            };
+            let img = d.decode_image(&req, &DecodeOptions::default()).unwrap();
+            let index = Tensor::from_slice(&[(s * 16 + v) as i64]);
+            let (color, mask) = set.targets(&index, [1.0; 3]);
+            let color =
+                Vec::<f32>::try_from(color.squeeze().permute([1, 2, 0]).contiguous().view(-1))
+                    .unwrap();
+            let mask = Vec::<f32>::try_from(mask.contiguous().view(-1)).unwrap();
+            for p in 0..256 {
+                for k in 0..3 {
+                    let e = (img.arrays[0].values[p * 3 + k] - color[p * 3 + k]).abs();
+                    worst = worst.max(e as f64);
+                }
+                worst = worst.max((img.arrays[1].values[p] - mask[p]).abs() as f64);
+            }
+        }
+    }
+    assert!(
+        worst <= bound * (1.0 + 1e-5),
+        "largest error {worst} > {bound}"
+    );
+}

@@ -54,6 +54,8 @@ pub struct NerviReport {
     pub network: ImageQuality,
     /// The file, decoded by the pure-Rust decoder.
     pub file: ImageQuality,
+    /// The corrections of an error-bounded file.
+    pub corrections: Option<super::bound::ImageCorrections>,
     pub elapsed: Duration,
 }
 
