@@ -30,10 +30,13 @@ Crossover mode (no inr encoding): the INR points are the files of the equal-CPU-
 bench/results (3 minutes of one libtorch thread each: residual SIREN in siren_1thread/, ECNR
 <ds>_ecnr.json, STSR-INR stsr/<ds>_stsr.json, CoordNetB stsr/<ds>_mc_inr.json; --with-2thread adds
 the 2026-11-23 residual SIREN runs <ds>.json, 3 minutes of 2 threads). Each coder's PSNR-ratio curve
-is swept here: rel bound = 10^(-k * --sweep-step), k = 0, 1, ... until the ratio falls below
---min-ratio (default: the smallest INR ratio / 1.5); SZ3 and ZFP for a time series both as 4D and
-step by step, the better (upper envelope) kept, SPERR and TTHRESH as rd.py runs them. PSNR as
-rd.py's (mean over the variables). At each INR file's ratio r, best INR = the best family's PSNR
+is swept here: rel bound = 10^(-k * --sweep-step) (TTHRESH: --tthresh-step), k = 0, 1, ... until
+the ratio is below --min-ratio (default: the smallest INR ratio / 1.5) at a bound of 1e-2 or less;
+then, for SZ3, ZFP and SPERR, rel bisected between the swept bounds around each INR file's ratio
+(to within 1 %, at most 8 tries; --no-refine skips this). A time series goes to a coder both as one
+4D array (where it takes 4D, as rd.py probes) and step by step; all evaluations pooled and their
+upper envelope kept (ratio and PSNR: a coder's ratio is not monotone in its bound everywhere).
+PSNR as rd.py's (mean over the variables). At each INR file's ratio r, best INR = the best family's PSNR
 (each family's curve interpolated linearly in log ratio, within its measured ratios), the coder's
 PSNR interpolated the same way ("unreachable" where r exceeds the coder's largest ratio). The
 crossover is the smallest such r where the best INR's PSNR is above the coder's, with the crossing
@@ -42,17 +45,14 @@ files instead (SZ3 and ZFP bisected to each INR file's ratio; SPERR and TTHRESH 
 of <ds>_baselines.json), no codec run.
 """
 import argparse
-import base64
 import datetime
 import json
 import math
 import os
 import shlex
-import struct
 import subprocess
 import sys
 import time
-import zlib
 import xml.etree.ElementTree as ET
 
 import numpy as np
@@ -315,7 +315,7 @@ def run_bounds(args):
            "settings": dict(max_minutes=args.max_minutes, method=args.method, ratio=args.ratio, extra=args.extra,
                             repeats=args.repeats, codecs=args.codecs),
            "rows": rows}
-    stem = os.path.join(args.out_dir, "bound" + ("" if args.method == "residual-siren"
+    stem = os.path.join(args.out_dir, args.name + ("" if args.method == "residual-siren"
                                                  else "_" + args.method.replace("-", "_")))
     with open(stem + ".json", "w") as f:
         json.dump(res, f, indent=1)
@@ -384,13 +384,13 @@ def bounds_markdown(res):
             cells = [f"{inr['bytes']} ({inr['bytes'] - corr} + {corr}, {100 * inr['corrections_share']:.0f} %)"
                      + (f" + mesh {inr['mesh_bytes']}" if inr["mesh_bytes"] else ""),
                      f"{inr['ratio']:.1f}",
-                     f"{max(v['over']):.4f}" if "over" in v else "not verified: " + v.get("error", "?")[:80],
+                     f"{max(v['over']):.5f}" if "over" in v else "not verified: " + v.get("error", "?")[:80],
                      f"{inr['wall_s']:.0f} / {v.get('decode_s', float('nan')):.2f}"]
         else:
             cells = [f"failed (exit {inr['rc']})", "—", "—", f"{inr['wall_s']:.0f} / —"]
         s = r.get("sz3", {})
         if "bytes" in s:
-            cells += [str(s["bytes"]), f"{raw / s['bytes']:.1f}", f"{max(s['over']):.4f}",
+            cells += [str(s["bytes"]), f"{raw / s['bytes']:.1f}", f"{max(s['over']):.5f}",
                       f"{s['compress_s']:.3f} / {s['decompress_s']:.3f}",
                       f"{inr['bytes'] / s['bytes']:.2f}" if "report" in inr else "—"]
         else:
@@ -399,7 +399,7 @@ def bounds_markdown(res):
             if c == "sz3":
                 continue
             b = r[c]
-            cells.append(f"{b['bytes']} ({raw / b['bytes']:.1f}), {max(b['over']):.4f}" if "bytes" in b else "n/a")
+            cells.append(f"{b['bytes']} ({raw / b['bytes']:.1f}), {max(b['over']):.5f}" if "bytes" in b else "n/a")
         lines.append([data, f"{r['rel']:g}"] + cells)
     md = ["# Error-bounded files: inr against SZ3" + ("" if codecs == ["sz3"] else ", " + ", ".join(NAMES[c] for c in codecs if c != "sz3"))
           + " at the same point-wise bound",
@@ -493,20 +493,65 @@ def stored_coder_points(ds, with_2thread):
     return {c: sorted(set(p)) for c, p in pts.items()}, tops
 
 
+class quiet_stdout:
+    """File descriptor 1 to /dev/null while inside (what native or WebAssembly code prints)."""
+
+    def __enter__(self):
+        sys.stdout.flush()
+        self.saved = os.dup(1)
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, 1)
+        os.close(null)
+
+    def __exit__(self, *exc):
+        sys.stdout.flush()
+        os.dup2(self.saved, 1)
+        os.close(self.saved)
+
+
 def sweep(codec_name, arrays, ranges, whole4d, min_ratio, step, log):
     """[(ratio, PSNR, rel)] of the coder at rel = 10^(-k step), k = 0, 1, ... until the ratio is
-    below min_ratio (or rel < rd.MIN_REL)."""
+    below min_ratio at a rel of 1e-2 or less (TTHRESH's ratio is not monotone in its bound at large
+    bounds), or rel < rd.MIN_REL."""
     codec = rd.CODECS[codec_name]
     out, k = [], 0
     while True:
         rel = 10 ** (-k * step)
-        r = rd.evaluate(codec, arrays, ranges, rel, whole4d)
+        with quiet_stdout():  # TTHRESH's WebAssembly build prints its ratios
+            r = rd.evaluate(codec, arrays, ranges, rel, whole4d)
         out.append((r["ratio"], r["mean_psnr"], rel))
-        if r["ratio"] < min_ratio or rel < rd.MIN_REL:
+        if (r["ratio"] < min_ratio and rel <= 1.001e-2) or rel < rd.MIN_REL:
             break
         k += 1
     log(f"    {NAMES[codec_name]}{' 4D' if whole4d and arrays[0].ndim == 4 else ''}: {len(out)} bounds, "
-        f"ratios {out[-1][0]:.1f} to {out[0][0]:.1f}")
+        f"ratios {min(o[0] for o in out):.1f} to {max(o[0] for o in out):.1f}")
+    return out
+
+
+def refine(codec_name, arrays, ranges, whole4d, swept, targets, tol=0.01, most=8):
+    """Evaluations (ratio, PSNR, rel) bisecting rel (log space) between the swept bounds around each
+    target ratio (the bracket at the smallest bounds), until within tol of it or `most` tries."""
+    codec = rd.CODECS[codec_name]
+    pts = sorted(swept, key=lambda p: -p[2])  # largest bound first
+    out, seen, done = [], {}, []
+    for r in targets:
+        if any(abs(r / d - 1) <= tol for d in done):
+            continue
+        done.append(r)
+        br = next(((a, b) for a, b in reversed(list(zip(pts, pts[1:]))) if a[0] >= r >= b[0]), None)
+        if br is None or any(abs(p[0] / r - 1) <= tol for p in pts + out):
+            continue
+        hi, lo = math.log(br[0][2]), math.log(br[1][2])  # ratio >= r at hi, <= r at lo
+        for _ in range(most):
+            rel = math.exp(0.5 * (hi + lo))
+            if rel not in seen:
+                with quiet_stdout():
+                    seen[rel] = rd.evaluate(codec, arrays, ranges, rel, whole4d)
+                out.append((seen[rel]["ratio"], seen[rel]["mean_psnr"], rel))
+            e = seen[rel]
+            if abs(e["ratio"] / r - 1) <= tol:
+                break
+            hi, lo = (math.log(rel), lo) if e["ratio"] >= r else (hi, math.log(rel))
     return out
 
 
@@ -532,59 +577,65 @@ def interp(points, r):
     return points[0][1] if abs(r - points[0][0]) <= 1e-9 * r else points[-1][1]
 
 
+def best_inr(inr, r):
+    """(PSNR, family) of the best INR at ratio r: each family's curve interpolated within its measured
+    ratios; (None, None) if none covers r."""
+    return max(((interp(pts, r), fam) for fam, pts in inr.items() if interp(pts, r) is not None),
+               default=(None, None))
+
+
 def crossover(inr, coder, coder_top):
-    """Per INR ratio: (ratio, best family, best PSNR, coder PSNR or None, outcome); and the crossover
+    """Per INR ratio: dict(ratio, family, inr_psnr, coder_psnr or None, outcome: win, loss,
+    unreachable (above the coder's largest ratio, coder_top) or not measured); and the crossover
     statement."""
     ratios = sorted({r for pts in inr.values() for r, _ in pts})
     table = []
     for r in ratios:
-        best = max(((interp(pts, r), fam) for fam, pts in inr.items() if interp(pts, r) is not None),
-                   default=(None, None))
+        p, fam = best_inr(inr, r)
         c = interp(coder, r)
         if c is None:
-            top = coder[-1][0] if coder else None
-            outcome = "unreachable" if top is not None and r > top else "not measured"
+            outcome = "unreachable" if coder_top is not None and r > coder_top else "not measured"
         else:
-            outcome = "win" if best[0] > c else "loss"
-        table.append(dict(ratio=r, family=best[1], inr_psnr=best[0], coder_psnr=c, outcome=outcome))
-    return table, statement(table, coder)
+            outcome = "win" if p > c else "loss"
+        table.append(dict(ratio=r, family=fam, inr_psnr=p, coder_psnr=c, outcome=outcome))
+    return table, statement(table, coder_top)
 
 
-def statement(table, coder):
-    wins = [i for i, t in enumerate(table) if t["outcome"] == "win"]
-    top = coder[-1][0] if coder else None
+def statement(table, top):
+    """The crossover in words: the first ratio where the best INR wins, the crossing interpolated from
+    the last loss before it, losses after it, and where the coder cannot reach."""
+    measured = [t for t in table if t["outcome"] in ("win", "loss")]
     unreach = [t for t in table if t["outcome"] == "unreachable"]
+    tail = (f"; it cannot reach CR {unreach[0]['ratio']:.0f} and above (its largest: {top:.0f})"
+            if unreach else "")
+    if not measured:
+        return ("no INR file within its reach" if unreach else "not measured") + tail
+    wins = [i for i, t in enumerate(measured) if t["outcome"] == "win"]
     if not wins:
-        if unreach:
-            return (f"none within its reach (it tops out at CR {top:.0f}); INR wins nowhere it reaches, "
-                    f"and it cannot reach CR {unreach[0]['ratio']:.0f} to {table[-1]['ratio']:.0f}")
-        last = table[-1]
-        margin = (f", {last['inr_psnr'] - last['coder_psnr']:+.1f} dB at CR {last['ratio']:.0f}"
-                  if last["coder_psnr"] is not None else "")
-        return f"none up to the largest ratio measured (CR {last['ratio']:.0f}{margin})"
+        last = measured[-1]
+        return (f"none up to the largest ratio measured (CR {last['ratio']:.0f}: "
+                f"{last['inr_psnr'] - last['coder_psnr']:+.1f} dB)" + tail)
     i = wins[0]
-    t = table[i]
+    t = measured[i]
     d = t["inr_psnr"] - t["coder_psnr"]
     s = f"CR {t['ratio']:.0f} ({t['family']}, {d:+.1f} dB"
-    prev = next((table[j] for j in range(i - 1, -1, -1) if table[j]["outcome"] == "loss"), None)
     if i == 0:
         s += "; already at the smallest ratio measured"
-    elif prev is not None:
+    else:
+        prev = measured[i - 1]
         dp = prev["inr_psnr"] - prev["coder_psnr"]
         x = math.exp(math.log(prev["ratio"]) + (math.log(t["ratio"]) - math.log(prev["ratio"])) * (-dp) / (d - dp))
         s += f"; {dp:+.1f} dB at CR {prev['ratio']:.0f}, crossing at about CR {x:.0f}"
-    later_losses = [u for u in table[i + 1:] if u["outcome"] == "loss"]
-    if later_losses:
-        s += "; loses again at CR " + ", ".join(f"{u['ratio']:.0f}" for u in later_losses)
-    s += ")"
-    if unreach:
-        s += f"; beyond CR {top:.0f} it cannot reach"
-    return s
+    later = [u for u in measured[i + 1:] if u["outcome"] == "loss"]
+    if later:
+        s += "; loses again at CR " + ", ".join(f"{u['ratio']:.0f}" for u in later)
+    return s + ")" + tail
 
 
 def run_crossover(args):
     datasets = args.datasets or ["isabel4", "vf20", "cth"]
-    whole4d = {c: rd.round_trips_4d(rd.CODECS[c]) for c in CROSS_CODECS}
+    with quiet_stdout():
+        whole4d = {c: rd.round_trips_4d(rd.CODECS[c]) for c in CROSS_CODECS}
     print("4D round trip:", whole4d, flush=True)
     out = []
     for ds in datasets:
@@ -596,7 +647,7 @@ def run_crossover(args):
         entry = dict(dataset=ds, files=files, inr=inr, coders={})
         if args.stored:
             pts, tops = stored_coder_points(ds, args.with_2thread)
-            for c in CROSS_CODECS:
+            for c in args.cross_codecs:
                 entry["coders"][c] = dict(points=envelope(pts[c]), source="stored", top=tops[c])
         else:
             variables = rd.read_dataset(rd.DATASETS[ds])
@@ -604,13 +655,19 @@ def run_crossover(args):
             ranges = [span(a) for a in arrays]
             min_ratio = args.min_ratio or min(r for pts in inr.values() for r, _ in pts) / 1.5
             stored, _ = stored_coder_points(ds, args.with_2thread)
-            for c in CROSS_CODECS:
+            targets = sorted({r for pts in inr.values() for r, _ in pts})
+            for c in args.cross_codecs:
                 t = time.perf_counter()
                 raw = []
                 series = arrays[0].ndim == 4
                 for w in ([True, False] if series and whole4d[c] else [False] if series else [True]):
-                    raw += [(r, p, rel, "4D" if w and series else "3D") for r, p, rel in
-                            sweep(c, arrays, ranges, w, min_ratio, args.sweep_step, lambda s: print(s, flush=True))]
+                    pts = sweep(c, arrays, ranges, w, min_ratio, args.tthresh_step if c == "tthresh"
+                                else args.sweep_step, lambda s: print(s, flush=True))
+                    if c != "tthresh" and not args.no_refine:
+                        more = refine(c, arrays, ranges, w, pts, targets)
+                        print(f"    {NAMES[c]}: {len(more)} more bounds near the INR ratios", flush=True)
+                        pts += more
+                    raw += [(r, p, rel, "4D" if w and series else "3D") for r, p, rel in pts]
                 env = envelope([(r, p) for r, p, _, _ in raw])
                 check = []
                 if c in ("sz3", "zfp"):  # the stored bisected values (4D where rd.py used it) against the sweep
@@ -621,18 +678,20 @@ def run_crossover(args):
                         if q is not None:
                             check.append((r, p, q))
                 entry["coders"][c] = dict(points=env, sweep=raw, source="sweep", seconds=time.perf_counter() - t,
-                                          check_stored=check)
-        for c in CROSS_CODECS:
+                                          check_stored=check, top=max(r for r, _, _, _ in raw))
+        for c in args.cross_codecs:
             table, text = crossover(inr, entry["coders"][c]["points"], entry["coders"][c].get("top"))
             entry["coders"][c].update(table=table, crossover=text)
             print(f"  {NAMES[c]}: {text}", flush=True)
         out.append(entry)
     res = {MARKER: 1, "mode": "crossover", "date": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
            "machine": rd.machine(), "command": shlex.join([sys.executable] + sys.argv),
-           "settings": dict(stored=args.stored, sweep_step=args.sweep_step, with_2thread=args.with_2thread,
+           "settings": dict(stored=args.stored, sweep_step=args.sweep_step, tthresh_step=args.tthresh_step,
+                            codecs=args.cross_codecs, no_refine=args.no_refine, with_2thread=args.with_2thread,
                             min_ratio=args.min_ratio, layout_4d=whole4d),
            "datasets": out}
-    stem = os.path.join(args.out_dir, "crossover" + ("_stored" if args.stored else ""))
+    stem = os.path.join(args.out_dir, (args.name if args.name != "bound" else "crossover")
+                        + ("_stored" if args.stored else ""))
     with open(stem + ".json", "w") as f:
         json.dump(res, f, indent=1)
     md = crossover_markdown(res)
@@ -648,28 +707,31 @@ def crossover_markdown(res):
           f"{res['date']}, {res['machine']['cpu']}, nproc {res['machine']['nproc']}. "
           + ("Coders' values as stored in the result files (bisected to the INR files' ratios, or at the asked "
              "ratios of the baselines files)." if st["stored"] else
-             f"Coders swept here: rel bound 10^(-k * {st['sweep_step']:g}) of each variable's range, "
-             "time series both 4D and step by step where the coder takes 4D, the upper envelope kept.")
+             f"Coders swept here: rel bound 10^(-k * {st['sweep_step']:g}) of each variable's range "
+             f"(TTHRESH 10^(-k * {st['tthresh_step']:g})), "
+             "time series both 4D and step by step where the coder takes 4D"
+             + ("" if st.get("no_refine") else "; SZ3, ZFP and SPERR bisected near each INR file's ratio (within 1 %, "
+                "at most 8 tries)") + "; the upper envelope kept.")
           + " PSNR interpolated linearly in log ratio; INR points: the files listed (3 CPU minutes each).",
-          rd._table(["data"] + [NAMES[c] for c in CROSS_CODECS],
-                    [[d["dataset"]] + [d["coders"][c]["crossover"].replace("|", "/") for c in CROSS_CODECS]
+          rd._table(["data"] + [NAMES[c] for c in st["codecs"]],
+                    [[d["dataset"]] + [d["coders"][c]["crossover"].replace("|", "/") for c in st["codecs"]]
                      for d in res["datasets"]])]
     for d in res["datasets"]:
         md.append(f"## {d['dataset']}\n\nINR files: " + ", ".join(f"`{f}`" for f in d["files"]))
-        ratios = [t["ratio"] for t in d["coders"]["sz3"]["table"]]
+        first = d["coders"][st["codecs"][0]]["table"]
         rows = []
-        for i, r in enumerate(ratios):
-            t0 = d["coders"]["sz3"]["table"][i]
+        for i, t0 in enumerate(first):
+            r = t0["ratio"]
             cells = [f"{r:.0f}", f"{t0['inr_psnr']:.2f} ({t0['family']})"]
-            for c in CROSS_CODECS:
+            for c in st["codecs"]:
                 t = d["coders"][c]["table"][i]
                 cells.append(f"{t['coder_psnr']:.2f}" if t["coder_psnr"] is not None else t["outcome"])
             rows.append(cells)
-        md.append(rd._table(["CR", "best INR PSNR (family)"] + [f"{NAMES[c]} PSNR" for c in CROSS_CODECS], rows))
-        checks = [(c, r, p, q) for c in CROSS_CODECS for r, p, q in d["coders"][c].get("check_stored", [])]
+        md.append(rd._table(["CR", "best INR PSNR (family)"] + [f"{NAMES[c]} PSNR" for c in st["codecs"]], rows))
+        checks = [(c, r, p, q) for c in st["codecs"] for r, p, q in d["coders"][c].get("check_stored", [])]
         if checks:
             worst = max(abs(p - q) for _, _, p, q in checks)
-            md.append(f"Sweep against the stored bisected SZ3/ZFP values ({len(checks)} points, same layout): "
+            md.append(f"Stored bisected SZ3/ZFP values (rd.py) against this envelope in the same layout ({len(checks)} points): "
                       f"largest difference {worst:.2f} dB.")
     return "\n\n".join(md) + "\n"
 
@@ -690,9 +752,15 @@ def main():
     ap.add_argument("--crossover", action="store_true", help="crossover ratios instead (no inr encoding)")
     ap.add_argument("--stored", action="store_true", help="crossover from the stored coder values, no codec run")
     ap.add_argument("--sweep-step", type=float, default=0.125, help="crossover sweep: decades between bounds")
+    ap.add_argument("--tthresh-step", type=float, default=0.25, help="crossover sweep: the same for TTHRESH (slow)")
+    ap.add_argument("--cross-codecs", nargs="+", choices=CROSS_CODECS, default=CROSS_CODECS,
+                    help="crossover: coders to compare with")
+    ap.add_argument("--no-refine", action="store_true",
+                    help="crossover sweep: no bisection near the INR ratios (SZ3, ZFP, SPERR)")
     ap.add_argument("--min-ratio", type=float, default=None, help="crossover sweep: lowest ratio needed")
     ap.add_argument("--with-2thread", action="store_true", help="crossover: add the 2-thread residual SIREN runs")
     ap.add_argument("--out-dir", default=os.path.join("bench", "results", "bound"))
+    ap.add_argument("--name", default="bound", help="results as <out-dir>/<name>.json, .md (crossover: crossover)")
     ap.add_argument("--inr", default=rd.INR)
     argv = sys.argv[1:]  # "--extra --vad": the value itself starts with "--"
     argv = [f"--extra={argv[i + 1]}" if a == "--extra" and i + 1 < len(argv) else a
