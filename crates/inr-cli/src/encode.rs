@@ -76,6 +76,16 @@ on the foreground and the mask, SSIM), then quantized (--bits, min-max).
 convolutions' channels instead. The report gives PSNR and SSIM of the
 composite (mask x color over --background) at every stored image.
 
+--max-error ABS (or --max-rel-error R, a fraction of each variable's range)
+makes the file error-bounded: every stored site (grid point or cell, mesh
+node or cell, at every stored time step; every pixel of every stored image
+for NeRVI) that the network misses by more gets a stored correction, and the
+encoder checks the bound on the written file. Decodes at stored sites and
+steps (native grid, stored mesh or its pieces) add them; elsewhere the value
+is the network's. Without --ratio, --size or --width the network size is
+searched: ratios 50, 100, 200, 400 (or 25, 12.5), each with a quarter of
+--max-minutes, keeping the smallest file.
+
 After writing, the file is decoded with the pure-Rust decoder at every data
 site. The report gives, per variable, PSNR (20 log10(max - min) - 10
 log10(MSE), over the data's range), NRMSE (RMSE / range), the largest
@@ -90,7 +100,8 @@ Example:
   inr encode data.vtr -o data.inr --width 64 --blocks 3 --bits 0
   inr encode series.pvd -o series.inr --method ecnr --ratio 500 --max-minutes 3
   inr encode series.pvd -o series.inr --method stsr --train-stride 2,2 --max-minutes 3
-  inr encode isabel.cdb -o isabel-views.inr --method nervi --ratio 100 --max-minutes 5";
+  inr encode isabel.cdb -o isabel-views.inr --method nervi --ratio 100 --max-minutes 5
+  inr encode series.pvd -o series.inr --max-rel-error 1e-3 --max-minutes 8";
 
 /// Which model family to train.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
