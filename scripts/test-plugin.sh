@@ -13,7 +13,11 @@
 # two MPI ranks each decoding their own piece of a grid and of a mesh; a
 # rendering of the plugin's output next to the reference decode's; and a
 # Cinema database of Isabel's isosurfaces from scripts/render_sweep.py
-# (NeRVI's input).
+# (NeRVI's input); error-bounded files of the shared data (Isabel, viscous
+# fingers by residual SIREN, ECNR and STSR-INR, cth's cell arrays, the disk
+# mesh also by MC-INR and with cell arrays, the mug's hexahedra over time):
+# every stored site of every step within the bound, through the C API
+# (ctypes on libinr.so) and the reader, whole and in pieces.
 # Prints `ok: ...` per check; exits non-zero on the first failure.
 source "$(dirname "$0")/common.sh"
 cd "$ROOT"
@@ -53,6 +57,62 @@ INR="$(inr_bin)"
   --blocks 1 --steps 30 --device cpu > "$W/disk-encode.log" 2>&1 || { cat "$W/disk-encode.log"; exit 1; }
 "$INR" encode "$ROOT/../shared/data/mug/mug.pvd" --time-steps 3 -o "$WORK/mug.inr" --width 12 \
   --blocks 1 --steps 30 --device cpu > "$W/mug-encode.log" 2>&1 || { cat "$W/mug-encode.log"; exit 1; }
+# Error-bounded files of the shared data (bound_tests.py names each one's source and bound):
+# small networks, so that stored corrections do much of the work; grids and meshes, point and
+# cell data, time series, relative and absolute bounds, four model families; loose absolute
+# bounds on isabel-loose and mug leave few sites corrected (stored sparse, not dense or by
+# prediction). No shared mesh has cell arrays: disk-cells.vtu is the disk mesh with two, each
+# cell the mean of its nodes.
+DATA="$ROOT/../shared/data"
+pvpython - "$DATA/disk_out_ref/disk_out_ref_tets.vtu" "$WORK/disk-cells.vtu" <<'PY'
+import sys
+import numpy as np
+from vtkmodules.util.numpy_support import numpy_to_vtk, vtk_to_numpy
+from vtkmodules.vtkIOXML import vtkXMLUnstructuredGridReader, vtkXMLUnstructuredGridWriter
+reader = vtkXMLUnstructuredGridReader()
+reader.SetFileName(sys.argv[1])
+reader.Update()
+grid = reader.GetOutput()
+offsets = vtk_to_numpy(grid.GetCells().GetOffsetsArray())
+cell_of = np.repeat(np.arange(offsets.size - 1), np.diff(offsets))
+nodes = vtk_to_numpy(grid.GetCells().GetConnectivityArray())
+points = grid.GetPointData()
+for name in ("Temp", "V"):
+    values = vtk_to_numpy(points.GetArray(name)).astype(np.float64).reshape(grid.GetNumberOfPoints(), -1)
+    sums = np.zeros((offsets.size - 1, values.shape[1]))
+    np.add.at(sums, cell_of, values[nodes])
+    cells = numpy_to_vtk((sums / np.diff(offsets)[:, None]).astype(np.float32), deep=1)
+    cells.SetName(name + " cells")
+    grid.GetCellData().AddArray(cells)
+for name in [points.GetArrayName(i) for i in range(points.GetNumberOfArrays())]:
+    if name != "Pres":
+        points.RemoveArray(name)
+writer = vtkXMLUnstructuredGridWriter()
+writer.SetInputData(grid)
+writer.SetFileName(sys.argv[2])
+writer.SetDataModeToAppended()
+writer.EncodeAppendedDataOff()
+sys.exit(0 if writer.Write() else "cannot write " + sys.argv[2])
+PY
+eb_encode() {
+  local name="$1"; shift
+  "$INR" encode "$@" -o "$WORK/$name" --device cpu > "$W/$name.log" 2>&1 || { cat "$W/$name.log"; exit 1; }
+}
+eb_encode eb-isabel.inr "$DATA/isabel/isabel.pvd" --width 16 --blocks 1 --steps 100 --omega 7.5 --max-rel-error 1e-2
+eb_encode eb-isabel-loose.inr "$DATA/isabel/isabel.pvd" --width 16 --blocks 1 --steps 100 --omega 7.5 --max-error 15
+eb_encode eb-vf.inr "$DATA/viscous_fingers/viscous_fingers.pvd" --time-steps 3 --width 16 --blocks 1 --steps 100 \
+  --max-rel-error 1e-2
+eb_encode eb-vf-ecnr.inr "$DATA/viscous_fingers/viscous_fingers.pvd" --time-steps 3 --method ecnr --ratio 50 \
+  --epochs 5 --max-rel-error 1e-2
+eb_encode eb-vf-stsr.inr "$DATA/viscous_fingers/viscous_fingers.pvd" --time-steps 3 --method stsr --width 12 \
+  --steps 30 --max-rel-error 1e-2
+eb_encode eb-cth.inr "$DATA/cth/cth.vtr" --width 12 --blocks 1 --steps 30 --max-rel-error 1e-3
+eb_encode eb-disk.inr "$DATA/disk_out_ref/disk_out_ref_tets.vtu" --width 16 --blocks 1 --steps 200 --omega 7.5 \
+  --max-rel-error 1e-2
+eb_encode eb-disk-mc.inr "$DATA/disk_out_ref/disk_out_ref_tets.vtu" --method mc-inr --width 12 --clusters 4 \
+  --max-epochs 3 --meta-steps 2 --max-rel-error 1e-2
+eb_encode eb-disk-cells.inr "$WORK/disk-cells.vtu" --width 16 --blocks 1 --steps 100 --omega 7.5 --max-rel-error 1e-2
+eb_encode eb-mug.inr "$DATA/mug/mug.pvd" --time-steps 3 --width 16 --blocks 1 --steps 200 --max-error 0.25
 : > "$WORK/empty.inr"
 echo "not an inr file" > "$WORK/text.inr"
 size=$(stat -c %s "$WORK/synth.inr")
@@ -87,6 +147,11 @@ pvpython tests/paraview/nervi_tests.py "$PLUGIN" "$INR" "$WORK"
 
 log "unstructured files: mesh, refined mesh, resampled image (pvpython)"
 pvpython tests/paraview/mesh_tests.py "$PLUGIN" "$INR" "$WORK"
+
+log "error-bounded files of the shared data: every stored site within the bound (C API by ctypes, pvpython)"
+# libinr.so: the plugin's build made it (cargo build --package inr --lib) next to libinr.a.
+pvpython tests/paraview/bound_tests.py "$PLUGIN" "$INR" "$WORK" "$CARGO_TARGET_DIR/release/libinr.so" \
+  "$DATA"
 
 log "two MPI ranks, each its share of a mesh's cells (pvbatch)"
 mkdir -p "$WORK/mpi-mesh"
