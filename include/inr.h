@@ -467,9 +467,10 @@ enum inr_status inr_variable_range(const struct inr_model *model,
  * at the stored sites (grid points or cells, mesh nodes or cells, pixels of
  * stored views) at every stored time step, where the file's corrections
  * apply: decodes of the native grid, the stored mesh or a piece of it
- * (its cells only unrefined), a stored view, at a stored time. Between
- * sites and steps the value is the network's, with no bound. Writes 0 to
- * `out` when the file has no bound.
+ * (its cells only unrefined), a stored view, at a stored time, with every
+ * scale (no coarser level of detail, no latent blend). Between sites and
+ * steps the value is the network's, with no bound. Writes 0 to `out` when
+ * the file has no bound.
  */
 enum inr_status inr_error_bound(const struct inr_model *model,
                                 size_t index,

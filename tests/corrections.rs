@@ -336,3 +336,36 @@ fn contradicting_corrections_are_refused_at_open() {
     }
     assert_eq!(decoded, uncovered, "changed files that still decode");
 }
+
+#[test]
+fn coarser_levels_of_detail_get_no_corrections() {
+    let mut spec = inr_testkit::ecnr::EcnrSpec::small(21);
+    spec.times = Some(vec![0.0, 1.0, 2.5]);
+    let plain = spec.build().unwrap();
+    let (bytes, u, step) = corrected(&plain);
+    let (net, fixed) = (
+        Decoder::from_bytes(plain).unwrap(),
+        Decoder::from_bytes(bytes).unwrap(),
+    );
+    let req = GridRequest {
+        time: Some(1.0),
+        ..GridRequest::default()
+    };
+    for detail in [0, 1, 2, 9] {
+        let o = DecodeOptions { detail, ..opts(1) };
+        let a = net.decode_grid(&req, &o).unwrap();
+        let b = fixed.decode_grid(&req, &o).unwrap();
+        let full = detail == 0 || detail >= 3; // three scales
+        for (v, (x, y)) in a.arrays.iter().zip(&b.arrays).enumerate() {
+            let n = x.components;
+            for (i, (&p, &q)) in x.values.iter().zip(&y.values).enumerate() {
+                let want = if full {
+                    fix(p, u[1][v][i % n][i / n], step[v][i % n])
+                } else {
+                    p
+                };
+                assert_eq!(q, want, "detail {detail} {} value {i}", x.name);
+            }
+        }
+    }
+}

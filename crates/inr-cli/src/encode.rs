@@ -792,7 +792,10 @@ fn bound_text(c: &bound::CorrectionReport) -> String {
         let tried: Vec<String> = c
             .searched
             .iter()
-            .map(|(r, b)| format!("ratio {r} -> {}", super::format_bytes(*b as u128)))
+            .map(|(r, b)| match b {
+                0 => format!("ratio {r} -> no network fits"),
+                b => format!("ratio {r} -> {}", super::format_bytes(*b as u128)),
+            })
             .collect();
         out += &format!("network sizes tried: {}\n", tried.join(", "));
     }

@@ -2,7 +2,7 @@
 //! network's compression ratio is searched for the smallest file, network
 //! and corrections together.
 
-use inr_core::error::Result;
+use inr_core::error::{Error, Result};
 use inr_encode::bound::{self, ErrorBound};
 use inr_encode::{self as encode, EncodeReport};
 
@@ -39,12 +39,23 @@ pub(super) fn smallest<D>(
     let mut ratio = DEFAULT_RATIO;
     while tried.len() < MAX_TRIALS {
         ratio *= factor;
-        let report = trial(ratio)?;
-        let size = report.bytes.len() as u64;
+        // A ratio no network fits (too small a budget) ends this direction.
+        let size = match trial(ratio) {
+            Ok(report) if report.bytes.len() < best.bytes.len() => {
+                let size = report.bytes.len() as u64;
+                best = report;
+                tried.push((ratio, size));
+                continue;
+            }
+            Ok(report) => report.bytes.len() as u64,
+            Err(Error::InvalidArgument(e)) => {
+                log::info!("network ratio {ratio}: {e}");
+                0 // no file: the report says none fits
+            }
+            Err(e) => return Err(e),
+        };
         tried.push((ratio, size));
-        if size < best.bytes.len() as u64 {
-            best = report;
-        } else if tried.len() == 2 {
+        if tried.len() == 2 {
             // Bigger networks may pay: go the other way.
             factor = 0.5;
             ratio = DEFAULT_RATIO;

@@ -33,8 +33,8 @@ pub struct CorrectionReport {
     pub bytes: u64,
     /// The file's network alone at every site, before corrections.
     pub network_quality: Vec<VariableQuality>,
-    /// The network ratios tried for the smallest file, with its bytes
-    /// (empty when the size was given).
+    /// The network ratios tried for the smallest file, with its bytes (0:
+    /// no network fits that ratio; empty when the size was given).
     pub searched: Vec<(f64, u64)>,
 }
 

@@ -125,10 +125,15 @@ impl Fixes<'_> {
 
 impl Decoder {
     /// The stored time step the effective time `t` is, if the file has
-    /// corrections and the decode may use them (no blend).
+    /// corrections and the decode may use them: no blend, no coarser level
+    /// of detail (the corrections are the full model's).
     fn corrected_step(&self, t: f64, options: &DecodeOptions) -> Option<usize> {
         self.corrections.as_ref()?;
-        if options.blend.is_some() {
+        let preview = match self.model.get::<crate::model::ecnr::Ecnr>() {
+            Some(e) => e.scales_for(options.detail) < e.scales_for(0),
+            None => false,
+        };
+        if options.blend.is_some() || preview {
             return None;
         }
         match &self.metadata().time {
