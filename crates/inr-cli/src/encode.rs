@@ -83,7 +83,7 @@ for NeRVI) that the network misses by more gets a stored correction, and the
 encoder checks the bound on the written file. Decodes at stored sites and
 steps (native grid, stored mesh or its pieces) add them; elsewhere the value
 is the network's. Without --ratio, --size or --width the network size is
-searched: ratios 50, 100, 200, 400 (or 25, 12.5), each with a quarter of
+searched: ratios 100, 200, 400, 800 (or 50, 25), each with a quarter of
 --max-minutes, keeping the smallest file.
 
 After writing, the file is decoded with the pure-Rust decoder at every data

@@ -6,13 +6,17 @@ use inr_core::error::{Error, Result};
 use inr_encode::bound::{self, ErrorBound};
 use inr_encode::{self as encode, EncodeReport};
 
-use super::encode::{EncodeArgs, Run, DEFAULT_RATIO};
+use super::encode::{EncodeArgs, Run};
 
 /// Encodes tried at most; each gets this share of --max-minutes.
 pub const MAX_TRIALS: usize = 4;
 
-/// From the default ratio, doubles it while the file shrinks, or halves it
-/// when the first doubling grows the file; keeps the smallest file.
+/// The first network ratio tried: on CPU budgets smaller networks train
+/// further and usually leave less to correct (docs/benchmarks.md).
+pub const FIRST_RATIO: f64 = 100.0;
+
+/// From [`FIRST_RATIO`], doubles the ratio while the file shrinks, or halves
+/// it when the first doubling grows the file; keeps the smallest file.
 pub(super) fn smallest<D>(
     run: &Run,
     bound: ErrorBound,
@@ -32,11 +36,11 @@ pub(super) fn smallest<D>(
         );
         Ok(report)
     };
-    let mut tried = vec![(DEFAULT_RATIO, 0u64)];
-    let mut best = trial(DEFAULT_RATIO)?;
+    let mut tried = vec![(FIRST_RATIO, 0u64)];
+    let mut best = trial(FIRST_RATIO)?;
     tried[0].1 = best.bytes.len() as u64;
     let mut factor = 2.0;
-    let mut ratio = DEFAULT_RATIO;
+    let mut ratio = FIRST_RATIO;
     while tried.len() < MAX_TRIALS {
         ratio *= factor;
         // A ratio no network fits (too small a budget) ends this direction.
@@ -58,7 +62,7 @@ pub(super) fn smallest<D>(
         if tried.len() == 2 {
             // Bigger networks may pay: go the other way.
             factor = 0.5;
-            ratio = DEFAULT_RATIO;
+            ratio = FIRST_RATIO;
         } else {
             break;
         }

@@ -7,7 +7,7 @@ use inr_core::corrections::write::{self, Units};
 use inr_core::decode::{DecodeOptions, Decoder, GridRequest};
 use inr_core::error::{Error, Result};
 
-use crate::data::{Samples, VariableInfo};
+use crate::data::{span, Samples, VariableInfo};
 use crate::quality::{self, VariableQuality};
 use crate::report::EncodeReport;
 
@@ -58,20 +58,9 @@ impl ErrorBound {
     pub fn of(self, var: &VariableInfo) -> f64 {
         match self {
             ErrorBound::Absolute(a) => a,
-            ErrorBound::Relative(r) => r * span(var),
+            ErrorBound::Relative(r) => r * var.span(),
         }
     }
-}
-
-/// max - min over all components of `var`.
-fn span(var: &VariableInfo) -> f64 {
-    let lo = var.range.iter().map(|r| r[0]).fold(f64::INFINITY, f64::min);
-    let hi = var
-        .range
-        .iter()
-        .map(|r| r[1])
-        .fold(f64::NEG_INFINITY, f64::max);
-    hi - lo
 }
 
 /// The step of `var` for absolute bound `bound`.
@@ -88,9 +77,7 @@ pub fn step_for(name: &str, range: &[[f64; 2]], bound: f64) -> Result<f64> {
         .iter()
         .flat_map(|r| [r[0].abs(), r[1].abs()])
         .fold(0.0, f64::max);
-    let lo = range.iter().map(|r| r[0]).fold(f64::INFINITY, f64::min);
-    let hi = range.iter().map(|r| r[1]).fold(f64::NEG_INFINITY, f64::max);
-    let margin = (magnitude + (hi - lo)) * 2f64.powi(-20);
+    let margin = (magnitude + span(range)) * 2f64.powi(-20);
     if !(bound - margin >= 0.5 * bound && bound > 0.0) {
         return Err(Error::InvalidArgument(format!(
             "error bound {bound:e} for {name:?} is below what float32 values hold for it \

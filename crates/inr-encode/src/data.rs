@@ -27,6 +27,21 @@ pub struct VariableInfo {
     pub column: usize,
 }
 
+impl VariableInfo {
+    /// max - min over all its components (the range PSNR and relative
+    /// bounds refer to).
+    pub fn span(&self) -> f64 {
+        span(&self.range)
+    }
+}
+
+/// max - min over all of `range`'s `[min, max]` pairs.
+pub fn span(range: &[[f64; 2]]) -> f64 {
+    let lo = range.iter().map(|r| r[0]).fold(f64::INFINITY, f64::min);
+    let hi = range.iter().map(|r| r[1]).fold(f64::NEG_INFINITY, f64::max);
+    hi - lo
+}
+
 /// Where the values of one association sit.
 #[derive(Clone, Debug)]
 pub enum Sites {

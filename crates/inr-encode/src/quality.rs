@@ -62,21 +62,16 @@ pub fn measure(
         .iter()
         .enumerate()
         .map(|(v, var)| {
-            let lo = var.range.iter().map(|r| r[0]).fold(f64::INFINITY, f64::min);
-            let hi = var
-                .range
-                .iter()
-                .map(|r| r[1])
-                .fold(f64::NEG_INFINITY, f64::max);
+            let span = var.span();
             let mse = sq[v] / count[v].max(1) as f64;
             VariableQuality {
                 name: var.name.clone(),
-                psnr: psnr(hi - lo, mse),
+                psnr: psnr(span, mse),
                 mse,
-                nrmse: mse.sqrt() / (hi - lo),
+                nrmse: mse.sqrt() / span,
                 r2: 1.0 - sq[v] / deviation[v],
                 max_abs_error: max_err[v],
-                range: hi - lo,
+                range: span,
             }
         })
         .collect())

@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use inr_core::decode::{DecodeOptions, Decoder, GridRequest};
+use inr_core::format::Association;
 use inr_core::mesh::extract::MeshRequest;
 use inr_encode::bound::{self, ErrorBound};
 use inr_encode::ecnr::{self, EcnrOptions};
@@ -53,146 +54,115 @@ fn siren(samples: &Samples) -> EncodeReport<encode::SirenDetails> {
     encode::encode(samples, &opts, &mut |_| {}).unwrap()
 }
 
+/// Variable `v` at every stored site at `time`: the native grid or the
+/// stored mesh.
+fn stored(decoder: &Decoder, v: usize, time: f64, options: &DecodeOptions) -> Vec<f32> {
+    if decoder.native_grid().is_none() {
+        return decoder
+            .decode_nodes(&[v], Some(time), options)
+            .unwrap()
+            .remove(0);
+    }
+    let req = GridRequest {
+        variables: vec![v],
+        time: Some(time),
+        ..GridRequest::default()
+    };
+    decoder
+        .decode_grid(&req, options)
+        .unwrap()
+        .arrays
+        .remove(0)
+        .values
+}
+
 /// The largest error over every stored site, time step, variable and
-/// component, each over its bound (so <= 1 passes), decoding with
-/// `threads` threads; grids also in two pieces along z.
-fn worst(series: &Series, bytes: &[u8], threads: usize) -> f64 {
-    let decoder = Decoder::from_bytes(bytes.to_vec()).unwrap();
-    let meta = decoder.metadata();
-    let corr = meta.corrections.as_ref().expect("an error-bounded file");
+/// component, each over its `bound` (so <= 1 passes).
+fn worst_ratio(decoder: &Decoder, series: &Series, bound: &[Vec<f64>], threads: usize) -> f64 {
     let options = DecodeOptions {
         threads,
         ..DecodeOptions::default()
     };
     let mut worst = 0f64;
     for (time, dataset) in &series.steps {
-        for (v, var) in meta.variables.iter().enumerate() {
+        for (v, var) in decoder.metadata().variables.iter().enumerate() {
             let original = &dataset.array(&var.name).unwrap().values;
-            let decoded: Vec<f32> = match decoder.native_grid() {
-                Some(grid) => {
-                    let req = GridRequest {
-                        variables: vec![v],
-                        time: Some(*time),
-                        ..GridRequest::default()
-                    };
-                    let whole = decoder.decode_grid(&req, &options).unwrap().arrays[0]
-                        .values
-                        .clone();
-                    // Two pieces along z decode the same values.
-                    let z = grid.dims()[2];
-                    if z > 2 {
-                        let mut pieces = Vec::new();
-                        for e in [[0, z / 2], [z / 2, z - 1]] {
-                            let dims = grid.dims();
-                            let ext = [0, dims[0] - 1, 0, dims[1] - 1, e[0], e[1]];
-                            let r = GridRequest {
-                                extent: Some(ext),
-                                ..req.clone()
-                            };
-                            pieces.push(
-                                decoder.decode_grid(&r, &options).unwrap().arrays[0]
-                                    .values
-                                    .clone(),
-                            );
-                        }
-                        let per_layer = whole.len()
-                            / if var.association == inr_core::format::Association::Cell {
-                                z - 1
-                            } else {
-                                z
-                            };
-                        let split = z / 2 * per_layer;
-                        assert_eq!(&pieces[0][..split], &whole[..split], "{}", var.name);
-                        assert_eq!(
-                            &pieces[1][pieces[1].len() - (whole.len() - split)..],
-                            &whole[split..]
-                        );
-                    }
-                    whole
-                }
-                None => {
-                    let mut out = vec![decoder
-                        .decode_nodes(&[v], Some(*time), &options)
-                        .unwrap()
-                        .remove(0)];
-                    // A piece of the mesh keeps its points' corrections.
-                    let view = decoder
-                        .mesh_view(&MeshRequest {
-                            level: 0,
-                            piece: 1,
-                            pieces: 2,
-                        })
-                        .unwrap();
-                    let mut piece = vec![0f32; decoder.mesh_value_count(&view.mesh, v).unwrap()];
-                    decoder
-                        .decode_view_into(&view, &[v], Some(*time), &mut [&mut piece[..]], &options)
-                        .unwrap();
-                    let n = var.components as usize;
-                    let ids: Vec<usize> = if var.association == inr_core::format::Association::Point
-                    {
-                        view.source_points.iter().map(|&p| p as usize).collect()
-                    } else {
-                        view.source_cells.iter().map(|&c| c as usize).collect()
-                    };
-                    for (t, &id) in ids.iter().enumerate() {
-                        assert_eq!(
-                            &piece[t * n..][..n],
-                            &out[0][id * n..][..n],
-                            "{} piece",
-                            var.name
-                        );
-                    }
-                    out.remove(0)
-                }
-            };
+            let decoded = stored(decoder, v, *time, &options);
             assert_eq!(decoded.len(), original.len(), "{}", var.name);
             let n = var.components as usize;
             for (i, (&d, &o)) in decoded.iter().zip(original).enumerate() {
-                let b = corr.bound[v][i % n];
-                worst = worst.max((d as f64 - o).abs() / b);
+                worst = worst.max((d as f64 - o).abs() / bound[v][i % n]);
             }
         }
     }
     worst
 }
 
-/// The same measure for the network alone (the file without corrections).
-fn worst_network(series: &Series, bytes: &[u8]) -> f64 {
-    let file = inr_core::format::InrFile::from_bytes(bytes.to_vec()).unwrap();
-    let (builder, mut meta) = inr_core::format::FileBuilder::from_file(&file).unwrap();
-    let corr = meta.corrections.take().unwrap();
-    let plain = builder.to_bytes(meta).unwrap();
-    let decoder = Decoder::from_bytes(plain).unwrap();
-    let mut worst = 0f64;
-    for (time, dataset) in &series.steps {
-        for (v, var) in decoder.metadata().variables.iter().enumerate() {
-            let original = &dataset.array(&var.name).unwrap().values;
-            let decoded = match decoder.native_grid() {
-                Some(_) => {
-                    let req = GridRequest {
-                        variables: vec![v],
-                        time: Some(*time),
-                        ..GridRequest::default()
-                    };
-                    decoder
-                        .decode_grid(&req, &DecodeOptions::default())
-                        .unwrap()
-                        .arrays
-                        .remove(0)
-                        .values
-                }
-                None => decoder
-                    .decode_nodes(&[v], Some(*time), &DecodeOptions::default())
-                    .unwrap()
-                    .remove(0),
+/// Pieces decode the values of the whole: a grid in two slabs along z, a
+/// mesh's second of two pieces at its stored points and cells.
+fn check_pieces(decoder: &Decoder, time: f64) {
+    let options = DecodeOptions::default();
+    for (v, var) in decoder.metadata().variables.iter().enumerate() {
+        let whole = stored(decoder, v, time, &options);
+        let n = var.components as usize;
+        let cells = var.association == Association::Cell;
+        let Some(grid) = decoder.native_grid() else {
+            let request = MeshRequest {
+                level: 0,
+                piece: 1,
+                pieces: 2,
             };
-            let n = var.components as usize;
-            for (i, (&d, &o)) in decoded.iter().zip(original).enumerate() {
-                worst = worst.max((d as f64 - o).abs() / corr.bound[v][i % n]);
+            let view = decoder.mesh_view(&request).unwrap();
+            let mut piece = vec![0f32; decoder.mesh_value_count(&view.mesh, v).unwrap()];
+            let outs = &mut [&mut piece[..]];
+            decoder
+                .decode_view_into(&view, &[v], Some(time), outs, &options)
+                .unwrap();
+            let ids: Vec<usize> = match cells {
+                true => view.source_cells.iter().map(|&c| c as usize).collect(),
+                false => view.source_points.iter().map(|&p| p as usize).collect(),
+            };
+            for (t, &id) in ids.iter().enumerate() {
+                assert_eq!(&piece[t * n..][..n], &whole[id * n..][..n], "{}", var.name);
             }
+            continue;
+        };
+        let [x, y, z] = grid.dims();
+        if z < 3 {
+            continue;
+        }
+        let layer = whole.len() / if cells { z - 1 } else { z };
+        let split = z / 2 * layer;
+        for (ext, range) in [([0, z / 2], 0..split), ([z / 2, z - 1], split..whole.len())] {
+            let req = GridRequest {
+                variables: vec![v],
+                time: Some(time),
+                extent: Some([0, x - 1, 0, y - 1, ext[0], ext[1]]),
+                ..GridRequest::default()
+            };
+            let piece = decoder
+                .decode_grid(&req, &options)
+                .unwrap()
+                .arrays
+                .remove(0)
+                .values;
+            let len = range.len();
+            let got = if ext[0] == 0 {
+                &piece[..len]
+            } else {
+                &piece[piece.len() - len..]
+            };
+            assert_eq!(got, &whole[range], "{}", var.name);
         }
     }
-    worst
+}
+
+/// The file without its corrections: the network alone.
+fn network_only(bytes: &[u8]) -> Decoder {
+    let file = inr_core::format::InrFile::from_bytes(bytes.to_vec()).unwrap();
+    let (builder, mut meta) = inr_core::format::FileBuilder::from_file(&file).unwrap();
+    meta.corrections = None;
+    Decoder::from_bytes(builder.to_bytes(meta).unwrap()).unwrap()
 }
 
 /// Corrects `report` to `b`, then checks the bound at every site (1 and 2
@@ -207,11 +177,14 @@ fn check<D>(
     let plain = report.bytes.len();
     bound::correct(samples, &mut report, b).unwrap();
     let c = report.corrections.as_ref().unwrap();
+    let decoder = Decoder::from_bytes(report.bytes.clone()).unwrap();
+    let bound = &decoder.metadata().corrections.as_ref().unwrap().bound;
     let (w1, w2) = (
-        worst(series, &report.bytes, 1),
-        worst(series, &report.bytes, 2),
+        worst_ratio(&decoder, series, bound, 1),
+        worst_ratio(&decoder, series, bound, 2),
     );
-    let network = worst_network(series, &report.bytes);
+    check_pieces(&decoder, series.steps[series.steps.len() - 1].0);
+    let network = worst_ratio(&network_only(&report.bytes), series, bound, 1);
     eprintln!(
         "{name}: {plain} -> {} bytes, {} of {} values corrected, error/bound {w1:.4} (network {network:.2})",
         report.bytes.len(),

@@ -139,13 +139,8 @@ pub fn compare(samples: &Samples, grid: &Grid, network: &[Vec<f32>]) -> SuperRes
     let total = grid.native_len() * samples.parts.len();
     let rows = (samples.variables.iter().enumerate())
         .map(|(v, var)| {
-            let lo = var.range.iter().map(|r| r[0]).fold(f64::INFINITY, f64::min);
-            let hi = var
-                .range
-                .iter()
-                .map(|r| r[1])
-                .fold(f64::NEG_INFINITY, f64::max);
-            let db = |sum: f64, n: usize| psnr(hi - lo, sum / (n * var.components).max(1) as f64);
+            let span = var.span();
+            let db = |sum: f64, n: usize| psnr(span, sum / (n * var.components).max(1) as f64);
             SuperRow {
                 name: var.name.clone(),
                 network_all: db(net[v].all, total),
