@@ -69,6 +69,18 @@ fn variable(m: &inr_model, index: usize) -> FfiResult<&Variable> {
     })
 }
 
+/// `component` of `v` as an index, or why it is none of its components.
+fn component_of(v: &Variable, component: u32) -> FfiResult<usize> {
+    if component < v.components {
+        Ok(component as usize)
+    } else {
+        Err(invalid(format!(
+            "component {component} of variable {:?} with {} components",
+            v.name, v.components
+        )))
+    }
+}
+
 /// The kind of domain of the file.
 #[no_mangle]
 pub unsafe extern "C" fn inr_domain_kind(
@@ -284,13 +296,7 @@ pub unsafe extern "C" fn inr_variable_range(
 ) -> inr_status {
     boundary(|| {
         let v = variable(model_ref(model)?, index)?;
-        let r = v.range.get(component as usize).ok_or_else(|| {
-            invalid(format!(
-                "component {component} of variable {:?} with {} components",
-                v.name, v.components
-            ))
-        })?;
-        write_array(out, "out", r)
+        write_array(out, "out", &v.range[component_of(v, component)?])
     })
 }
 
@@ -311,19 +317,9 @@ pub unsafe extern "C" fn inr_error_bound(
 ) -> inr_status {
     boundary(|| {
         let m = model_ref(model)?;
-        let v = variable(m, index)?;
-        if component >= v.components {
-            return Err(invalid(format!(
-                "component {component} of variable {:?} with {} components",
-                v.name, v.components
-            )));
-        }
-        let bound = m
-            .decoder
-            .metadata()
-            .corrections
-            .as_ref()
-            .map_or(0.0, |c| c.bound[index][component as usize]);
+        let c = component_of(variable(m, index)?, component)?;
+        let meta = m.decoder.metadata();
+        let bound = meta.corrections.as_ref().map_or(0.0, |b| b.bound[index][c]);
         write_out(out, "out", bound)
     })
 }
