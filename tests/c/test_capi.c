@@ -122,6 +122,9 @@ static void check_description(const inr_model *m, const t_facts *ex, const var_f
       CHECK_SAME_F64(r[0], v->range[c][0]);
       CHECK_SAME_F64(r[1], v->range[c][1]);
       CHECK_SAME_F64(r[2], -7.0); /* exactly two values written */
+      double bound = -1.0;
+      CHECK_OK(inr_error_bound(m, i, c, &bound));
+      CHECK_SAME_F64(bound, 0.0); /* no corrections: no bound */
     }
     size_t qc = 0;
     CHECK_OK(inr_query_components(m, &i, 1, &qc));
@@ -1445,6 +1448,10 @@ static void check_description_errors(inr_model *m, inr_model *mesh)
   FILL(r2);
   CHECK_FAILS(inr_variable_range(NULL, 0, 0, r2), INR_ERROR_NULL_ARGUMENT);
   CHECK_FAILS(inr_variable_range(m, 0, 0, NULL), INR_ERROR_NULL_ARGUMENT);
+  double b2;
+  FILL(b2);
+  CHECK_FAILS(inr_error_bound(NULL, 0, 0, &b2), INR_ERROR_NULL_ARGUMENT);
+  CHECK_FAILS(inr_error_bound(m, 0, 0, NULL), INR_ERROR_NULL_ARGUMENT);
   for (size_t k = 0; k < sizeof bad_index / sizeof bad_index[0]; k++) {
     size_t i = bad_index[k];
     CHECK_FAILS(inr_variable_name(m, i, &str), INR_ERROR_INVALID_ARGUMENT);
@@ -1452,12 +1459,15 @@ static void check_description_errors(inr_model *m, inr_model *mesh)
     CHECK_FAILS(inr_variable_components(m, i, &u32), INR_ERROR_INVALID_ARGUMENT);
     CHECK_FAILS(inr_variable_association(m, i, &assoc), INR_ERROR_INVALID_ARGUMENT);
     CHECK_FAILS(inr_variable_range(m, i, 0, r2), INR_ERROR_INVALID_ARGUMENT);
+    CHECK_FAILS(inr_error_bound(m, i, 0, &b2), INR_ERROR_INVALID_ARGUMENT);
     CHECK_FAILS(inr_variable_name(mesh, i, &str), INR_ERROR_INVALID_ARGUMENT);
   }
   /* components: pressure has 1, velocity 3 */
   CHECK_FAILS(inr_variable_range(m, 0, 1, r2), INR_ERROR_INVALID_ARGUMENT);
   CHECK_FAILS(inr_variable_range(m, 1, 3, r2), INR_ERROR_INVALID_ARGUMENT);
   CHECK_FAILS(inr_variable_range(m, 2, UINT32_MAX, r2), INR_ERROR_INVALID_ARGUMENT);
+  CHECK_FAILS(inr_error_bound(m, 1, 3, &b2), INR_ERROR_INVALID_ARGUMENT);
+  CHECK_UNTOUCHED(b2);
   CHECK_UNTOUCHED(str);
   CHECK_UNTOUCHED(u32);
   CHECK_UNTOUCHED(assoc);
