@@ -123,19 +123,9 @@ impl InrFile {
         self.file_len
     }
 
-    /// The stored (possibly compressed) bytes of section `index`, unverified.
+    /// The stored (possibly compressed) bytes of section `index`, checked
+    /// against its CRC.
     pub fn read_stored(&self, index: u32) -> Result<Vec<u8>> {
-        let entry = self.metadata.sections.get(index as usize).ok_or_else(|| {
-            Error::OutOfBounds(format!(
-                "section {index} of {}",
-                self.metadata.sections.len()
-            ))
-        })?;
-        self.source.read_at(entry.offset, entry.stored_length)
-    }
-
-    /// Reads, verifies and decodes section `index`.
-    pub fn read_section(&self, index: u32) -> Result<Vec<u8>> {
         let entry = self.metadata.sections.get(index as usize).ok_or_else(|| {
             Error::OutOfBounds(format!(
                 "section {index} of {}",
@@ -151,6 +141,13 @@ impl InrFile {
                 computed,
             });
         }
+        Ok(stored)
+    }
+
+    /// Reads, verifies and decodes section `index`.
+    pub fn read_section(&self, index: u32) -> Result<Vec<u8>> {
+        let stored = self.read_stored(index)?;
+        let entry = &self.metadata.sections[index as usize];
         let what = format!("section {index} ({})", entry.name);
         decompress(&stored, entry.compression, entry.length, &what)
     }

@@ -103,12 +103,12 @@ impl FileBuilder {
         (self.sections.len() - 1) as u32
     }
 
-    /// A builder holding every section of `file` as stored (verified, not
-    /// recompressed), and the file's metadata: to add sections to a file.
+    /// A builder holding every section of `file` as stored (checksums
+    /// verified, not recompressed), and the file's metadata: to add
+    /// sections to a file.
     pub fn from_file(file: &InrFile) -> Result<(FileBuilder, Metadata)> {
         let mut builder = FileBuilder::new();
         for (i, e) in file.metadata().sections.iter().enumerate() {
-            file.read_section(i as u32)?; // verifies the checksum
             builder.sections.push(PendingSection {
                 name: e.name.clone(),
                 bytes: Vec::new(),
