@@ -560,3 +560,53 @@ fn nervi_from_a_cinema_database_then_a_view() {
     assert!(String::from_utf8_lossy(&bad.stderr).contains("data.csv"));
     assert!(!dir.path().join("x.inr").exists());
 }
+
+#[test]
+fn an_error_bound_alone_searches_the_network_size_and_holds() {
+    let dir = tempfile::tempdir().unwrap();
+    let vti = dir.path().join("analytic.vti");
+    write_analytic(&vti);
+    let out = dir.path().join("bounded.inr");
+    let json = dir.path().join("report.json");
+    let result = inr()
+        .args(["encode", vti.to_str().unwrap(), "-o", out.to_str().unwrap()])
+        .args(["--max-rel-error", "0.02", "--blocks", "1", "--steps", "40"])
+        .args(["--device", "cpu", "--report-json", json.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&result.stdout);
+    assert!(
+        result.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&result.stderr)
+    );
+    assert!(
+        stdout.contains("network sizes tried: ratio 100 -> "),
+        "{stdout}"
+    );
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let bound = &report["error_bound"];
+    let tried = bound["searched"].as_array().unwrap();
+    assert!(tried.len() >= 2, "{tried:?}");
+    // The file written is the smallest of the sizes tried.
+    let smallest = (tried.iter())
+        .map(|t| t[1].as_u64().unwrap())
+        .filter(|&b| b > 0)
+        .min()
+        .unwrap();
+    assert_eq!(report["file_bytes"].as_u64(), Some(smallest));
+    assert_eq!(std::fs::metadata(&out).unwrap().len(), smallest);
+    let variables = report["variables"].as_array().unwrap();
+    for (v, b) in variables.iter().zip(bound["bounds"].as_array().unwrap()) {
+        let (err, b) = (v["max_abs_error"].as_f64().unwrap(), b.as_f64().unwrap());
+        assert!(err <= b && b > 0.0, "{}: {err} > {b}", v["name"]);
+    }
+    let decoder = Decoder::open(&out).unwrap();
+    assert!(decoder.metadata().corrections.is_some());
+    let info = inr()
+        .args(["info", out.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&info.stdout).contains("error bound:"));
+}
