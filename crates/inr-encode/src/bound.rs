@@ -63,11 +63,6 @@ impl ErrorBound {
     }
 }
 
-/// The step of `var` for absolute bound `bound`.
-fn step_of(var: &VariableInfo, bound: f64) -> Result<f64> {
-    step_for(&var.name, &var.range, bound)
-}
-
 /// The step for absolute bound `bound` of a variable of `name` and
 /// component ranges `range`: twice the bound less a margin for float32
 /// rounding (of the data, of the decoded value, and of the network's last
@@ -101,11 +96,12 @@ pub fn correct<D>(
         .variables
         .iter()
         .zip(&bounds)
-        .map(|(v, &b)| step_of(v, b))
+        .map(|(v, &b)| step_for(&v.name, &v.range, b))
         .collect::<Result<Vec<f64>>>()?;
     let decoder = Decoder::from_bytes(report.bytes.clone())?;
     let network = stored_values(&decoder, samples)?;
-    let network_quality = quality::measure(samples, |p| Ok(network[p].clone()))?;
+    // The file so far is the network alone: its quality was measured.
+    let network_quality = report.file_quality.clone();
     let (units, corrected) = units_of(samples, &network, &steps);
     let bytes = write::add(
         &report.bytes,

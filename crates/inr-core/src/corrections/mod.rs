@@ -53,17 +53,28 @@ impl Corrections {
         variable: usize,
         view: usize,
     ) -> Result<Vec<Field>> {
+        self.fields_in(&self.section(file, step)?, variable, view)
+    }
+
+    /// The decoded section of time step `step`: the blocks of every
+    /// variable, for [`Corrections::fields_in`].
+    pub fn section(&self, file: &InrFile, step: usize) -> Result<Vec<u8>> {
         let section = *self
             .meta
             .sections
             .get(step)
             .ok_or_else(|| Error::OutOfBounds(format!("corrections of time step {step}")))?;
-        let bytes = file.read_section(section)?;
+        file.read_section(section)
+    }
+
+    /// Per component of `variable`, its corrections at stored view `view`,
+    /// from a time step's decoded `section`.
+    pub fn fields_in(&self, section: &[u8], variable: usize, view: usize) -> Result<Vec<Field>> {
         let mut pos = 0;
         let components = self.meta.step[variable].len();
         let before: usize = self.meta.step[..variable].iter().map(Vec::len).sum();
         for _ in 0..(before * self.views + view) {
-            codec::skip_block(&bytes, &mut pos)?;
+            codec::skip_block(section, &mut pos)?;
         }
         // Blocks go variable, component, view: a variable's components of
         // one view are `views` blocks apart.
@@ -71,9 +82,9 @@ impl Corrections {
             .map(|c| {
                 let mut at = pos;
                 for _ in 0..(c * self.views) {
-                    codec::skip_block(&bytes, &mut at)?;
+                    codec::skip_block(section, &mut at)?;
                 }
-                codec::decode_block(&bytes, &mut at, self.lattices[variable])
+                codec::decode_block(section, &mut at, self.lattices[variable])
             })
             .collect()
     }

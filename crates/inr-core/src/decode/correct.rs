@@ -157,12 +157,18 @@ impl Decoder {
             return Ok(Fixes::default());
         };
         let mut fixes = Fixes::default();
+        // The step's section, read once for all the variables that need it.
+        let mut section = None;
         for (b, &v) in variables.iter().enumerate() {
             let var = &self.metadata().variables[v];
             let Some(sites) = map(var.association) else {
                 continue;
             };
-            let fields = corr.fields(self.file(), step, v, view)?;
+            let bytes = match &section {
+                Some(bytes) => bytes,
+                None => section.insert(corr.section(self.file(), step)?),
+            };
+            let fields = corr.fields_in(bytes, v, view)?;
             let steps = corr.meta.step[v].iter().copied();
             let fields = fields.into_iter().zip(steps).collect();
             fixes.buffers.push(BufferFix {

@@ -39,7 +39,7 @@ pub fn correct(
     };
     let step = step_for("the images", &[[0.0, 1.0]], b)?;
     let network = decode_all(&Decoder::from_bytes(bytes.to_vec())?, set)?;
-    let truth = originals(set, background);
+    let truth = originals(set, background)?;
     let mut units: Units = vec![vec![vec![Vec::new(); 3], vec![Vec::new()]]; network.len()];
     let mut network_error = 0f64;
     for (s, per_var) in network.iter().enumerate() {
@@ -129,7 +129,7 @@ fn decode_all(decoder: &Decoder, set: &ImageSet) -> Result<Vec<Vec<Vec<Vec<f32>>
 }
 
 /// The same layout of the rendered values: composited color, mask.
-fn originals(set: &ImageSet, background: [f64; 3]) -> Vec<Vec<Vec<Vec<f64>>>> {
+fn originals(set: &ImageSet, background: [f64; 3]) -> Result<Vec<Vec<Vec<Vec<f64>>>>> {
     let views = set.views.len();
     let steps = set.times.len().max(1);
     let mut out = vec![vec![vec![Vec::new(); 3], vec![Vec::new()]]; steps];
@@ -143,7 +143,7 @@ fn originals(set: &ImageSet, background: [f64; 3]) -> Vec<Vec<Vec<Vec<f64>>>> {
                     .to_device(tch::Device::Cpu)
                     .to_kind(Kind::Double)
                     .contiguous();
-                let flat = Vec::<f64>::try_from(&t.view(-1)).unwrap_or_default();
+                let flat = Vec::<f64>::try_from(&t.view(-1)).map_err(crate::tch_error)?;
                 let planes = per_var[var].len();
                 for (c, comp) in per_var[var].iter_mut().enumerate() {
                     let n = flat.len() / planes;
@@ -152,5 +152,5 @@ fn originals(set: &ImageSet, background: [f64; 3]) -> Vec<Vec<Vec<Vec<f64>>>> {
             }
         }
     }
-    out
+    Ok(out)
 }
